@@ -1,0 +1,67 @@
+package dev.warden.protocol.postgres;
+
+import io.netty.buffer.ByteBuf;
+import java.util.List;
+
+/**
+ * NoticeResponse (B)
+ *
+ * @param fields the fields in wire order, no code repeated; any of them may be missing
+ */
+public record NoticeResponse(List<ErrorField> fields) implements BackendMessage {
+  /** The message type byte. */
+  public static final byte TYPE = 'N';
+
+  /** Copies the fields; a code may appear at most once. */
+  public NoticeResponse {
+    fields = ErrorFields.copy(fields);
+  }
+
+  /**
+   * A a notice or warning; the command goes on.:notice with fields {@code S} and {@code V} (both
+   * {@code severity}), {@code C}, {@code M}, and {@code H} when {@code hint} is not null, in that
+   * order.
+   */
+  public static NoticeResponse of(String severity, String sqlState, String message, String hint) {
+    return new NoticeResponse(ErrorFields.standard(severity, sqlState, message, hint));
+  }
+
+  /** The SQLSTATE (field {@code C}), or the empty string when the server omitted it. */
+  public String sqlState() {
+    return ErrorFields.find(fields, ErrorFields.SQLSTATE);
+  }
+
+  /** The primary message (field {@code M}), or the empty string when it is missing. */
+  public String message() {
+    return ErrorFields.find(fields, ErrorFields.MESSAGE);
+  }
+
+  /**
+   * The non-localized severity (field {@code V}, e.g. {@code ERROR}, {@code FATAL}), falling back
+   * to the localized {@code S}; the empty string when both are missing.
+   */
+  public String severity() {
+    String severity = ErrorFields.find(fields, ErrorFields.SEVERITY_NONLOCALIZED);
+    return severity.isEmpty() ? ErrorFields.find(fields, ErrorFields.SEVERITY) : severity;
+  }
+
+  /** The value of the field with {@code code}, or the empty string when it is missing. */
+  public String field(byte code) {
+    return ErrorFields.find(fields, code);
+  }
+
+  @Override
+  public void encode(ByteBuf out) {
+    ErrorFields.encode(out, TYPE, fields);
+  }
+
+  /** Severity, SQLSTATE and field codes only: message and detail can quote row data. */
+  @Override
+  public String toString() {
+    return "NoticeResponse[" + ErrorFields.describe(fields) + "]";
+  }
+
+  static NoticeResponse decode(MessageReader body) {
+    return new NoticeResponse(ErrorFields.decode(body));
+  }
+}
