@@ -1,0 +1,58 @@
+package dev.warden.proxy.postgres;
+
+import dev.warden.core.gate.Verdict;
+import dev.warden.protocol.postgres.ErrorResponse;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+/**
+ * The one place where Warden's own refusals become PostgreSQL ErrorResponse messages, so that every
+ * error a client sees from Warden has a SQLSTATE, a severity PostgreSQL itself would use, and no
+ * internal detail.
+ */
+final class ClientErrors {
+  /** SQLSTATE 08P01: protocol_violation. */
+  static final String PROTOCOL_VIOLATION = "08P01";
+
+  /** SQLSTATE 08006: connection_failure. */
+  static final String CONNECTION_FAILURE = "08006";
+
+  /** SQLSTATE 28P01: invalid_password. */
+  static final String INVALID_PASSWORD = "28P01";
+
+  /** SQLSTATE 28000: invalid_authorization_specification. */
+  static final String INVALID_AUTHORIZATION = "28000";
+
+  /** SQLSTATE 53300: too_many_connections. */
+  static final String TOO_MANY_CONNECTIONS = "53300";
+
+  /** SQLSTATE 3D000: invalid_catalog_name. */
+  static final String UNKNOWN_DATABASE = "3D000";
+
+  /** SQLSTATE 42501: insufficient_privilege. */
+  static final String INSUFFICIENT_PRIVILEGE = "42501";
+
+  /** SQLSTATE 0A000: feature_not_supported. */
+  static final String NOT_SUPPORTED = "0A000";
+
+  private ClientErrors() {}
+
+  /** An error that ends the connection. */
+  static ByteBuf fatal(ByteBufAllocator alloc, String sqlState, String message) {
+    return encode(alloc, ErrorResponse.of("FATAL", sqlState, message, null));
+  }
+
+  /** A statement refused by the decision point; the session goes on. */
+  static ByteBuf denial(ByteBufAllocator alloc, Verdict.Deny deny) {
+    return encode(alloc, ErrorResponse.of("ERROR", deny.sqlState(), deny.message(), deny.hint()));
+  }
+
+  private static ByteBuf encode(ByteBufAllocator alloc, ErrorResponse error) {
+    ByteBuf out = alloc.buffer(128);
+    error.encode(out);
+    return out;
+  }
+
+  /** A reason to end a connection during startup, carried until it can be written. */
+  record Failure(String sqlState, String message) {}
+}

@@ -1,0 +1,534 @@
+package dev.warden.proxy.postgres;
+
+import dev.warden.core.environment.Environment;
+import dev.warden.core.gate.SessionContext;
+import dev.warden.core.identity.AuthenticationFailure;
+import dev.warden.core.identity.Identity;
+import dev.warden.core.identity.ScramServer;
+import dev.warden.protocol.postgres.AuthenticationOk;
+import dev.warden.protocol.postgres.AuthenticationSASL;
+import dev.warden.protocol.postgres.AuthenticationSASLContinue;
+import dev.warden.protocol.postgres.AuthenticationSASLFinal;
+import dev.warden.protocol.postgres.BackendKeyData;
+import dev.warden.protocol.postgres.BackendMessage;
+import dev.warden.protocol.postgres.CancelRequest;
+import dev.warden.protocol.postgres.Frames;
+import dev.warden.protocol.postgres.FrontendMessage;
+import dev.warden.protocol.postgres.FrontendMessages;
+import dev.warden.protocol.postgres.GSSENCRequest;
+import dev.warden.protocol.postgres.NegotiateProtocolVersion;
+import dev.warden.protocol.postgres.ProtocolException;
+import dev.warden.protocol.postgres.ReadyForQuery;
+import dev.warden.protocol.postgres.SASLInitialResponse;
+import dev.warden.protocol.postgres.SASLResponse;
+import dev.warden.protocol.postgres.SSLRequest;
+import dev.warden.protocol.postgres.StartupMessage;
+import dev.warden.protocol.postgres.StartupPackets;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client connection from its first byte until its session is ready: the startup packet (with the
+ * optional TLS upgrade), the checks on its parameters, SCRAM-SHA-256 against Warden's own
+ * identities, and the upstream login. Then it installs the two relays and leaves the pipeline.
+ *
+ * <p>Protocol rules enforced here (THREATS): no byte may follow an SSLRequest or GSSENCRequest
+ * before the answer (T01, T02); TLS may be negotiated once and only first (T10); a listener that
+ * requires TLS refuses a plaintext StartupMessage before asking for a password (T05); only SASL
+ * responses are accepted before authentication completes, so nothing reaches an upstream before the
+ * client is verified (P04, P05); the whole login has one deadline (P07).
+ */
+final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(ClientStartupHandler.class);
+
+  /** A SASL message from a client is small; a larger one is refused before it is buffered. */
+  private static final int MAX_SASL_MESSAGE = 8 * 1024;
+
+  private static final String SCRAM_SHA_256 = "SCRAM-SHA-256";
+
+  private enum State {
+    STARTUP,
+    SASL_INITIAL,
+    SASL_CONTINUE,
+    ANSWER_PENDING,
+    CONNECTING_UPSTREAM,
+    DONE
+  }
+
+  private final ProxyContext context;
+  private State state = State.STARTUP;
+  private ByteBuf buffer;
+  private boolean tlsNegotiated;
+  private ScheduledFuture<?> deadline;
+  private long attemptStartNanos;
+  private Duration throttleDelay = Duration.ZERO;
+  private StartupParameters parameters;
+  private Environment environment;
+  private ScramServer.Exchange exchange;
+  private Channel upstream;
+
+  ClientStartupHandler(ProxyContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    // The count is kept by PostgresProxy for the life of the channel.
+    if (context.clients().get() > context.settings().maxClients()) {
+      fatal(ctx, ClientErrors.TOO_MANY_CONNECTIONS, "sorry, too many clients already");
+      return;
+    }
+    buffer = ctx.alloc().buffer(256);
+    deadline =
+        ctx.executor()
+            .schedule(
+                () -> {
+                  if (state != State.DONE) {
+                    log.info("client {}: login timed out", remote(ctx));
+                    fatal(ctx, ClientErrors.CONNECTION_FAILURE, "login timed out");
+                  }
+                },
+                context.settings().authTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    ByteBuf data = (ByteBuf) msg;
+    try {
+      if (buffer == null || state == State.DONE) {
+        return;
+      }
+      buffer.writeBytes(data);
+    } finally {
+      data.release();
+    }
+    try {
+      process(ctx);
+    } catch (ProtocolException e) {
+      log.info("client {}: protocol violation: {}", remote(ctx), e.getMessage());
+      fatal(ctx, e.sqlState(), e.getMessage());
+    }
+  }
+
+  private void process(ChannelHandlerContext ctx) {
+    while (buffer != null && buffer.isReadable()) {
+      switch (state) {
+        case STARTUP -> {
+          if (!readStartupPacket(ctx)) {
+            return;
+          }
+        }
+        case SASL_INITIAL, SASL_CONTINUE -> {
+          if (!readSaslMessage(ctx)) {
+            return;
+          }
+        }
+        case ANSWER_PENDING, CONNECTING_UPSTREAM -> {
+          // Pipelined bytes wait in the buffer until the session is ready; a client cannot send
+          // more than one SASL step ahead (the buffer is bounded below).
+          if (buffer.readableBytes() > context.limits().maxMessageBytes()) {
+            throw new ProtocolException("too much data sent before the session was ready");
+          }
+          return;
+        }
+        case DONE -> {
+          return;
+        }
+      }
+    }
+  }
+
+  private boolean readStartupPacket(ChannelHandlerContext ctx) {
+    int length = StartupPackets.packetLength(buffer, context.limits());
+    if (length < 0 || buffer.readableBytes() < length) {
+      return false;
+    }
+    FrontendMessage packet = StartupPackets.decode(buffer, context.limits());
+    switch (packet) {
+      case SSLRequest ssl -> answerSslRequest(ctx);
+      case GSSENCRequest gss -> {
+        requireNothingBuffered("GSSENCRequest");
+        ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+      }
+      case CancelRequest cancel -> {
+        forwardCancel(ctx, cancel);
+        state = State.DONE;
+        release();
+        ctx.close();
+      }
+      case StartupMessage startup -> startup(ctx, startup);
+      case dev.warden.protocol.postgres.PasswordMessage _,
+          dev.warden.protocol.postgres.SASLInitialResponse _,
+          dev.warden.protocol.postgres.SASLResponse _,
+          dev.warden.protocol.postgres.Query _,
+          dev.warden.protocol.postgres.Parse _,
+          dev.warden.protocol.postgres.Bind _,
+          dev.warden.protocol.postgres.Describe _,
+          dev.warden.protocol.postgres.Execute _,
+          dev.warden.protocol.postgres.Close _,
+          dev.warden.protocol.postgres.Sync _,
+          dev.warden.protocol.postgres.Flush _,
+          dev.warden.protocol.postgres.CopyData _,
+          dev.warden.protocol.postgres.CopyDone _,
+          dev.warden.protocol.postgres.CopyFail _,
+          dev.warden.protocol.postgres.FunctionCall _,
+          dev.warden.protocol.postgres.Terminate _ ->
+          throw new ProtocolException("invalid startup packet");
+    }
+    return state == State.STARTUP || state == State.SASL_INITIAL;
+  }
+
+  private void answerSslRequest(ChannelHandlerContext ctx) {
+    if (tlsNegotiated) {
+      throw new ProtocolException("SSLRequest received twice");
+    }
+    // Anything the client sent after SSLRequest and before our answer was sent in clear and must
+    // not be read as if it came through TLS (CVE-2021-23214).
+    requireNothingBuffered("SSLRequest");
+    tlsNegotiated = true;
+    if (context.clientTls().isEmpty()) {
+      ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+      return;
+    }
+    ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
+    SslHandler tls = context.clientTls().get().newHandler(ctx.alloc());
+    ctx.pipeline().addFirst("tls", tls);
+  }
+
+  private void requireNothingBuffered(String after) {
+    if (buffer.isReadable()) {
+      throw new ProtocolException("received unencrypted data after " + after);
+    }
+  }
+
+  private boolean isTls(ChannelHandlerContext ctx) {
+    return ctx.pipeline().get(SslHandler.class) != null;
+  }
+
+  private void startup(ChannelHandlerContext ctx, StartupMessage startup) {
+    if (context.settings().tls().map(ListenerTls::required).orElse(false) && !isTls(ctx)) {
+      fatal(
+          ctx,
+          ClientErrors.INVALID_AUTHORIZATION,
+          "this Warden listener requires TLS (connect with sslmode=require or stronger)");
+      return;
+    }
+    List<String> unsupportedOptions = new ArrayList<>();
+    for (String name : startup.parameters().keySet()) {
+      if (name.toLowerCase(Locale.ROOT).startsWith("_pq_.")) {
+        unsupportedOptions.add(name);
+      }
+    }
+    if (startup.minorVersion() > 0 || !unsupportedOptions.isEmpty()) {
+      // Protocol 3.x for x > 0, or protocol extensions: answer with the version we speak
+      // (Frontend/Backend Protocol, "Protocol versions"); the client decides whether to go on.
+      write(ctx, new NegotiateProtocolVersion(0, unsupportedOptions));
+    }
+    try {
+      parameters = StartupParameters.from(startup.parameters());
+    } catch (StartupParameters.Rejected e) {
+      fatal(ctx, e.sqlState(), e.getMessage());
+      return;
+    }
+    attemptStartNanos = System.nanoTime();
+    throttleDelay = context.throttle().delayFor(parameters.user(), sourceHost(ctx));
+    exchange = context.scram().begin(parameters.user());
+    write(ctx, new AuthenticationSASL(List.of(SCRAM_SHA_256)));
+    ctx.flush();
+    state = State.SASL_INITIAL;
+  }
+
+  private boolean readSaslMessage(ChannelHandlerContext ctx) {
+    if (buffer.readableBytes() < 5) {
+      return false;
+    }
+    int at = buffer.readerIndex();
+    byte type = buffer.getByte(at);
+    long length = buffer.getUnsignedInt(at + 1);
+    if (type != 'p') {
+      throw new ProtocolException(
+          "expected a SASL response, got message type 0x"
+              + HexFormat.of().toHexDigits(type)
+              + " before authentication completed");
+    }
+    Frames.checkFrontend(type, length, context.limits());
+    if (length > MAX_SASL_MESSAGE) {
+      throw new ProtocolException("SASL message too large");
+    }
+    if (buffer.readableBytes() < length + 1) {
+      return false;
+    }
+    ByteBuf body = buffer.readSlice((int) length + 1).slice(5, (int) length - 4);
+    try {
+      if (state == State.SASL_INITIAL) {
+        SASLInitialResponse initial = FrontendMessages.decodeSASLInitialResponse(body);
+        if (!SCRAM_SHA_256.equals(initial.mechanism())) {
+          throw new AuthenticationFailure(
+              AuthenticationFailure.Reason.UNSUPPORTED,
+              "client chose SASL mechanism " + initial.mechanism());
+        }
+        if (initial.data() == null) {
+          throw new AuthenticationFailure(
+              AuthenticationFailure.Reason.MALFORMED_MESSAGE, "empty SCRAM client-first-message");
+        }
+        write(ctx, new AuthenticationSASLContinue(exchange.clientFirst(initial.data())));
+        ctx.flush();
+        state = State.SASL_CONTINUE;
+        return true;
+      }
+      SASLResponse response = FrontendMessages.decodeSASLResponse(body);
+      ScramServer.Success success = exchange.clientFinal(response.data());
+      state = State.ANSWER_PENDING;
+      afterThrottle(ctx, () -> authenticated(ctx, success));
+      return false;
+    } catch (AuthenticationFailure e) {
+      state = State.ANSWER_PENDING;
+      context.throttle().failure(parameters.user(), sourceHost(ctx));
+      log.info(
+          "client {}: authentication failed for user \"{}\": {} ({})",
+          remote(ctx),
+          parameters.user(),
+          e.reason(),
+          e.getMessage());
+      // Unknown user and wrong password get the same bytes, as PostgreSQL sends them.
+      String message =
+          e.reason() == AuthenticationFailure.Reason.MALFORMED_MESSAGE
+              ? "malformed SCRAM message"
+              : "password authentication failed for user \"" + parameters.user() + "\"";
+      String sqlState =
+          e.reason() == AuthenticationFailure.Reason.MALFORMED_MESSAGE
+              ? ClientErrors.PROTOCOL_VIOLATION
+              : ClientErrors.INVALID_PASSWORD;
+      afterThrottle(ctx, () -> fatal(ctx, sqlState, message));
+      return false;
+    }
+  }
+
+  /** Holds the answer to this attempt until the throttle's delay has passed since it began. */
+  private void afterThrottle(ChannelHandlerContext ctx, Runnable answer) {
+    long waitedNanos = System.nanoTime() - attemptStartNanos;
+    long remainingMillis = throttleDelay.toMillis() - waitedNanos / 1_000_000;
+    if (remainingMillis <= 0) {
+      answer.run();
+    } else {
+      ctx.executor().schedule(answer, remainingMillis, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void authenticated(ChannelHandlerContext ctx, ScramServer.Success success) {
+    if (!ctx.channel().isActive()) {
+      return;
+    }
+    context.throttle().success(parameters.user(), sourceHost(ctx));
+    Identity identity = success.identity();
+    var routed = context.environments().route(parameters.database());
+    write(ctx, new AuthenticationSASLFinal(success.serverFinalMessage()));
+    if (routed.isEmpty()) {
+      // Reported only after authentication, so database names are not revealed to strangers.
+      fatal(
+          ctx,
+          ClientErrors.UNKNOWN_DATABASE,
+          "database \"" + parameters.database() + "\" does not exist");
+      return;
+    }
+    environment = routed.get();
+    write(ctx, new AuthenticationOk());
+    ctx.flush();
+    state = State.CONNECTING_UPSTREAM;
+    SessionContext session =
+        new SessionContext(
+            newSessionId(),
+            identity,
+            environment,
+            remote(ctx),
+            parameters.database(),
+            parameters.applicationName());
+    log.info(
+        "session {}: {} authenticated from {} for database \"{}\" in environment {}",
+        session.id(),
+        identity.name(),
+        session.clientAddress(),
+        parameters.database(),
+        environment.name());
+    upstream =
+        UpstreamHandshake.connect(
+            context,
+            ctx.channel().eventLoop(),
+            environment.upstream(),
+            parameters.database(),
+            parameters.upstreamSettings(),
+            identity.name(),
+            new UpstreamHandshake.Callback() {
+              @Override
+              public void ready(
+                  Channel upstreamChannel, UpstreamHandshake.Ready ready, ByteBuf leftover) {
+                startSession(ctx, session, upstreamChannel, ready, leftover);
+              }
+
+              @Override
+              public void failed(ClientErrors.Failure failure) {
+                fatal(ctx, failure.sqlState(), failure.message());
+              }
+            });
+  }
+
+  private void startSession(
+      ChannelHandlerContext ctx,
+      SessionContext sessionContext,
+      Channel upstreamChannel,
+      UpstreamHandshake.Ready ready,
+      ByteBuf leftover) {
+    if (!ctx.channel().isActive() || state != State.CONNECTING_UPSTREAM) {
+      ready.forClient().release();
+      leftover.release();
+      upstreamChannel.close();
+      return;
+    }
+    state = State.DONE;
+    deadline.cancel(false);
+    CancelRegistry.Entry cancelKey = null;
+    byte[] clientKey = new byte[4];
+    if (ready.secretKey().length > 0) {
+      InetSocketAddress target =
+          InetSocketAddress.createUnresolved(
+              environment.upstream().host(), environment.upstream().port());
+      cancelKey =
+          context
+              .cancels()
+              .register(new CancelRegistry.Target(target, ready.processId(), ready.secretKey()));
+      clientKey = cancelKey.clientKey();
+    }
+    ProxySession session =
+        new ProxySession(sessionContext, ctx.channel(), upstreamChannel, cancelKey);
+    session.transactionStatus = ready.transactionStatus();
+    ctx.write(ready.forClient());
+    write(ctx, new BackendKeyData(ready.processId(), clientKey));
+    write(ctx, new ReadyForQuery(ready.transactionStatus()));
+    ctx.flush();
+
+    BackendRelay backend = new BackendRelay(session, context.limits());
+    FrontendRelay frontend = new FrontendRelay(session, context.gatekeeper(), context.limits());
+    session.backend = backend;
+    upstreamChannel.pipeline().addLast("relay", backend);
+    ByteBuf pipelined = buffer;
+    buffer = null;
+    ctx.pipeline().replace(this, "relay", frontend);
+    // Bytes already read on either leg are handed straight to the relay that owns them: sending
+    // them down the pipeline again would pass them through TLS a second time.
+    deliver(upstreamChannel.pipeline().context(backend), backend, leftover);
+    deliver(ctx.pipeline().context(frontend), frontend, pipelined);
+  }
+
+  private static void deliver(ChannelHandlerContext ctx, RelayHandler relay, ByteBuf bytes) {
+    if (!bytes.isReadable()) {
+      bytes.release();
+      return;
+    }
+    try {
+      relay.channelRead(ctx, bytes);
+      relay.channelReadComplete(ctx);
+    } catch (RuntimeException e) {
+      relay.exceptionCaught(ctx, e);
+    }
+  }
+
+  private void forwardCancel(ChannelHandlerContext ctx, CancelRequest cancel) {
+    InetSocketAddress source = (InetSocketAddress) ctx.channel().remoteAddress();
+    var target =
+        context.cancels().resolve(source.getAddress(), cancel.processId(), cancel.secretKey());
+    if (target.isEmpty()) {
+      log.info("client {}: cancel request with an unknown key dropped", remote(ctx));
+      return;
+    }
+    CancelForwarder.send(context, ctx.channel().eventLoop(), target.get());
+  }
+
+  private void write(ChannelHandlerContext ctx, BackendMessage message) {
+    ByteBuf out = ctx.alloc().buffer();
+    message.encode(out);
+    ctx.write(out);
+  }
+
+  private void fatal(ChannelHandlerContext ctx, String sqlState, String message) {
+    state = State.DONE;
+    release();
+    if (upstream != null) {
+      upstream.close();
+    }
+    if (ctx.channel().isActive()) {
+      ctx.writeAndFlush(ClientErrors.fatal(ctx.alloc(), sqlState, message))
+          .addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.close();
+    }
+  }
+
+  private String newSessionId() {
+    byte[] id = new byte[8];
+    context.random().nextBytes(id);
+    return HexFormat.of().formatHex(id);
+  }
+
+  private static String remote(ChannelHandlerContext ctx) {
+    InetSocketAddress a = (InetSocketAddress) ctx.channel().remoteAddress();
+    return a == null ? "unknown" : a.getAddress().getHostAddress() + ":" + a.getPort();
+  }
+
+  private static String sourceHost(ChannelHandlerContext ctx) {
+    InetSocketAddress a = (InetSocketAddress) ctx.channel().remoteAddress();
+    return a == null ? "unknown" : a.getAddress().getHostAddress();
+  }
+
+  private void release() {
+    if (buffer != null) {
+      buffer.release();
+      buffer = null;
+    }
+    if (deadline != null) {
+      deadline.cancel(false);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (state != State.DONE) {
+      state = State.DONE;
+      release();
+      if (upstream != null) {
+        upstream.close();
+      }
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof ProtocolException pe) {
+      fatal(ctx, pe.sqlState(), pe.getMessage());
+      return;
+    }
+    log.debug("client {}: connection error during login", remote(ctx), cause);
+    state = State.DONE;
+    release();
+    if (upstream != null) {
+      upstream.close();
+    }
+    ctx.close();
+  }
+}

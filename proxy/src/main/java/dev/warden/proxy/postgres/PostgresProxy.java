@@ -1,0 +1,162 @@
+package dev.warden.proxy.postgres;
+
+import dev.warden.core.environment.Environments;
+import dev.warden.core.gate.Gatekeeper;
+import dev.warden.core.identity.AuthThrottle;
+import dev.warden.core.identity.ScramServer;
+import dev.warden.protocol.postgres.Limits;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PostgreSQL listener: accepts native clients, authenticates them as Warden identities, logs in
+ * to the environment's upstream with Warden's own credentials, and relays the session through the
+ * decision point.
+ *
+ * <p>One event-loop thread per core; each session's client and upstream channels share one loop.
+ */
+public final class PostgresProxy implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PostgresProxy.class);
+
+  private final ProxySettings settings;
+  private final Environments environments;
+  private final ScramServer scram;
+  private final AuthThrottle throttle;
+  private final Gatekeeper gatekeeper;
+  private final AtomicInteger clients = new AtomicInteger();
+  private EventLoopGroup acceptor;
+  private EventLoopGroup workers;
+  private Channel server;
+
+  public PostgresProxy(
+      ProxySettings settings,
+      Environments environments,
+      ScramServer scram,
+      AuthThrottle throttle,
+      Gatekeeper gatekeeper) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.environments = Objects.requireNonNull(environments, "environments");
+    this.scram = Objects.requireNonNull(scram, "scram");
+    this.throttle = Objects.requireNonNull(throttle, "throttle");
+    this.gatekeeper = Objects.requireNonNull(gatekeeper, "gatekeeper");
+  }
+
+  /** Binds the listener; throws {@link UncheckedIOException} when the address cannot be used. */
+  public void start() {
+    if (server != null) {
+      throw new IllegalStateException("already started");
+    }
+    Transport transport = Transport.best();
+    SecureRandom random = new SecureRandom();
+    ProxyContext context =
+        new ProxyContext(
+            settings,
+            new Limits(settings.maxMessageBytes(), Limits.defaults().maxStartupBytes()),
+            environments,
+            scram,
+            throttle,
+            gatekeeper,
+            new CancelRegistry(random, Clock.systemUTC()),
+            settings.tls().map(PostgresProxy::serverTls),
+            new UpstreamTls(),
+            transport,
+            random,
+            Clock.systemUTC(),
+            clients);
+    acceptor = transport.newGroup(1, "warden-accept");
+    workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "warden-io");
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(acceptor, workers)
+            .channel(transport.serverChannel())
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.SO_KEEPALIVE, true)
+            .childOption(
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    clients.incrementAndGet();
+                    ch.closeFuture().addListener(f -> clients.decrementAndGet());
+                    ch.pipeline().addLast("startup", new ClientStartupHandler(context));
+                  }
+                });
+    try {
+      server = bootstrap.bind(settings.listen()).sync().channel();
+    } catch (Exception e) {
+      close();
+      if (e instanceof BindException || e.getCause() instanceof BindException) {
+        throw new UncheckedIOException(
+            "cannot listen on " + settings.listen() + ": address already in use",
+            new BindException(e.getMessage()));
+      }
+      throw new UncheckedIOException(
+          "cannot listen on " + settings.listen() + ": " + e.getMessage(),
+          new java.io.IOException(e));
+    }
+    log.info("PostgreSQL listener on {} ({} transport)", address(), transport.name());
+  }
+
+  /** The bound address. */
+  public InetSocketAddress address() {
+    if (server == null) {
+      throw new IllegalStateException("not started");
+    }
+    return (InetSocketAddress) server.localAddress();
+  }
+
+  /** Number of client connections open now. */
+  public int clientCount() {
+    return clients.get();
+  }
+
+  @Override
+  public void close() {
+    if (server != null) {
+      server.close().syncUninterruptibly();
+      server = null;
+    }
+    if (acceptor != null) {
+      acceptor.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+      acceptor = null;
+    }
+    if (workers != null) {
+      workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+      workers = null;
+    }
+  }
+
+  private static SslContext serverTls(ListenerTls tls) {
+    try {
+      return SslContextBuilder.forServer(
+              tls.certificateChainPem().toFile(), tls.privateKeyPem().toFile())
+          .protocols("TLSv1.3", "TLSv1.2")
+          .build();
+    } catch (SSLException | IllegalArgumentException e) {
+      throw new IllegalStateException(
+          "cannot load the TLS certificate " + tls.certificateChainPem() + ": " + e.getMessage(),
+          e);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package dev.warden.proxy.postgres;
+
+import dev.warden.core.environment.Environment;
+import dev.warden.core.environment.Environments;
+import dev.warden.core.environment.TlsMode;
+import dev.warden.core.environment.Upstream;
+import dev.warden.core.gate.Gatekeeper;
+import dev.warden.core.identity.AuthThrottle;
+import dev.warden.core.identity.ScramServer;
+import dev.warden.core.identity.Secret;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * Warden in front of the real PostgreSQL on this machine (127.0.0.1:5432, user postgres), with a
+ * database of its own for one test class, dropped on close. The identity {@code alice} (password
+ * {@link #PASSWORD}) can log in through the proxy.
+ */
+final class ProxyFixture implements AutoCloseable {
+  static final String USER = "alice";
+  static final String PASSWORD = "alice-secret";
+  static final String PG_HOST = System.getProperty("warden.test.pg.host", "127.0.0.1");
+  static final int PG_PORT = Integer.getInteger("warden.test.pg.port", 5432);
+  static final String PG_USER = System.getProperty("warden.test.pg.user", "postgres");
+
+  final String database;
+  final InMemoryUsers users = new InMemoryUsers().add(USER, PASSWORD, "engineers");
+  final PostgresProxy proxy;
+
+  ProxyFixture() {
+    this(Gatekeeper.allowAll(), s -> s);
+  }
+
+  ProxyFixture(Gatekeeper gatekeeper, UnaryOperator<ProxySettings> settings) {
+    database =
+        "warden_t_"
+            + Long.toHexString(new SecureRandom().nextLong() >>> 1).toLowerCase(Locale.ROOT);
+    admin("CREATE DATABASE " + database);
+    Upstream upstream =
+        new Upstream(
+            PG_HOST,
+            PG_PORT,
+            Optional.empty(),
+            PG_USER,
+            Secret.of(""),
+            TlsMode.DISABLE,
+            Optional.empty());
+    Environments environments =
+        new Environments(
+            List.of(
+                new Environment("test", Set.of(), List.of(Environment.ANY_DATABASE), upstream)));
+    proxy =
+        new PostgresProxy(
+            settings.apply(ProxySettings.defaults(new InetSocketAddress("127.0.0.1", 0))),
+            environments,
+            new ScramServer(users, Secret.of("mock-key-for-tests"), new SecureRandom()),
+            new AuthThrottle(Clock.systemUTC()),
+            gatekeeper);
+    proxy.start();
+  }
+
+  int port() {
+    return proxy.address().getPort();
+  }
+
+  String proxyUrl() {
+    return "jdbc:postgresql://127.0.0.1:" + port() + "/" + database + "?sslmode=disable";
+  }
+
+  String directUrl() {
+    return "jdbc:postgresql://" + PG_HOST + ":" + PG_PORT + "/" + database + "?sslmode=disable";
+  }
+
+  /** A pgjdbc connection through Warden as alice. */
+  Connection connect() throws SQLException {
+    return connect(new Properties());
+  }
+
+  Connection connect(Properties extra) throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", USER);
+    p.setProperty("password", PASSWORD);
+    p.putAll(extra);
+    return DriverManager.getConnection(proxyUrl(), p);
+  }
+
+  /** A pgjdbc connection straight to PostgreSQL, bypassing Warden. */
+  Connection direct() throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", PG_USER);
+    return DriverManager.getConnection(directUrl(), p);
+  }
+
+  /** Runs a statement as the PostgreSQL superuser in the test database. */
+  void sql(String statement) {
+    try (Connection c = direct();
+        Statement s = c.createStatement()) {
+      s.execute(statement);
+    } catch (SQLException e) {
+      throw new IllegalStateException(statement, e);
+    }
+  }
+
+  static void admin(String statement) {
+    Properties p = new Properties();
+    p.setProperty("user", PG_USER);
+    try (Connection c =
+            DriverManager.getConnection(
+                "jdbc:postgresql://" + PG_HOST + ":" + PG_PORT + "/postgres?sslmode=disable", p);
+        Statement s = c.createStatement()) {
+      s.execute(statement);
+    } catch (SQLException e) {
+      throw new IllegalStateException(statement, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    proxy.close();
+    admin("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+  }
+}
