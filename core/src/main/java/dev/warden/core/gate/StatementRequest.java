@@ -2,6 +2,7 @@ package dev.warden.core.gate;
 
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * One statement on its way to the database, as the decision point sees it.
@@ -11,13 +12,36 @@ import java.util.Optional;
  * @param preparedName the prepared statement it defines, if it came through the extended protocol
  *     ({@code ""} is the unnamed statement)
  * @param path the protocol path that carried it
+ * @param functionOid for {@link StatementPath#FUNCTION_CALL}, the object id of the function called
+ *     (there is no SQL text then)
  */
 public record StatementRequest(
-    SessionContext session, String sql, Optional<String> preparedName, StatementPath path) {
+    SessionContext session,
+    String sql,
+    Optional<String> preparedName,
+    StatementPath path,
+    OptionalLong functionOid) {
   public StatementRequest {
     Objects.requireNonNull(session, "session");
     Objects.requireNonNull(sql, "sql");
     Objects.requireNonNull(preparedName, "preparedName");
     Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(functionOid, "functionOid");
+    if ((path == StatementPath.FUNCTION_CALL) != functionOid.isPresent()) {
+      throw new IllegalArgumentException(
+          "a function OID goes with, and only with, a function call");
+    }
+  }
+
+  /** A statement carried as SQL text. */
+  public StatementRequest(
+      SessionContext session, String sql, Optional<String> preparedName, StatementPath path) {
+    this(session, sql, preparedName, path, OptionalLong.empty());
+  }
+
+  /** A FunctionCall message: a function called by object id, with no SQL text. */
+  public static StatementRequest functionCall(SessionContext session, long functionOid) {
+    return new StatementRequest(
+        session, "", Optional.empty(), StatementPath.FUNCTION_CALL, OptionalLong.of(functionOid));
   }
 }

@@ -61,20 +61,29 @@ final class FrontendRelay extends RelayHandler {
     return switch (type) {
       case 'Q' -> {
         Query query = (Query) FrontendMessages.decode(type, body);
-        yield decide(ctx, query.sql(), Optional.empty(), StatementPath.SIMPLE, true);
+        yield decide(
+            ctx,
+            new StatementRequest(
+                session.context, query.sql(), Optional.empty(), StatementPath.SIMPLE),
+            true);
       }
       case 'P' -> {
         Parse parse = (Parse) FrontendMessages.decode(type, body);
         yield decide(
-            ctx, parse.sql(), Optional.of(parse.statementName()), StatementPath.PREPARED, false);
+            ctx,
+            new StatementRequest(
+                session.context,
+                parse.sql(),
+                Optional.of(parse.statementName()),
+                StatementPath.PREPARED),
+            false);
       }
       case 'F' -> {
         FunctionCall call = (FunctionCall) FrontendMessages.decode(type, body);
         yield decide(
             ctx,
-            "",
-            Optional.of(Integer.toUnsignedString(call.functionOid())),
-            StatementPath.FUNCTION_CALL,
+            StatementRequest.functionCall(
+                session.context, Integer.toUnsignedLong(call.functionOid())),
             true);
       }
       case 'S' -> {
@@ -87,12 +96,8 @@ final class FrontendRelay extends RelayHandler {
   }
 
   private Outcome decide(
-      ChannelHandlerContext ctx,
-      String sql,
-      Optional<String> prepared,
-      StatementPath path,
-      boolean answersWithReadyForQuery) {
-    Verdict verdict = gatekeeper.decide(new StatementRequest(session.context, sql, prepared, path));
+      ChannelHandlerContext ctx, StatementRequest request, boolean answersWithReadyForQuery) {
+    Verdict verdict = gatekeeper.decide(request);
     switch (verdict) {
       case Verdict.Allow allow -> {
         if (answersWithReadyForQuery) {
