@@ -59,7 +59,7 @@ final class BackendRelay extends RelayHandler {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     Channel client = session.client;
-    if (client.isActive() && !midMessage() && lastType != 'E') {
+    if (client.isActive() && !midMessage() && lastType != 'E' && !session.clientTerminated) {
       // The server normally says why it ends a session (an ErrorResponse, already relayed); when
       // the connection simply drops, say so rather than leave the client guessing.
       client

@@ -47,6 +47,9 @@ final class FrontendRelay extends RelayHandler {
   @Override
   Route route(byte type, long length) {
     Frames.checkFrontend(type, length, limits);
+    if (type == 'X') {
+      session.clientTerminated = true;
+    }
     if (session.discardUntilSync && type != 'S') {
       return Route.DISCARD;
     }

@@ -27,6 +27,9 @@ final class ProxySession {
   /** The upstream-to-client relay, once installed; tells whether a message is half-sent. */
   RelayHandler backend;
 
+  /** True once the client sent Terminate: the upstream closing next is expected. */
+  boolean clientTerminated;
+
   /** True after a refused extended-protocol message, until the client's next Sync. */
   boolean discardUntilSync;
 
