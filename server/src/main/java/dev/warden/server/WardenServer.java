@@ -1,0 +1,172 @@
+package dev.warden.server;
+
+import dev.warden.core.environment.Environments;
+import dev.warden.core.gate.Gatekeeper;
+import dev.warden.core.identity.AuthThrottle;
+import dev.warden.core.identity.ScramServer;
+import dev.warden.core.identity.Secret;
+import dev.warden.core.identity.UserDirectory;
+import dev.warden.proxy.postgres.ListenerTls;
+import dev.warden.proxy.postgres.PostgresProxy;
+import dev.warden.proxy.postgres.ProxySettings;
+import dev.warden.server.config.TlsConfig;
+import dev.warden.server.config.WardenConfig;
+import dev.warden.server.secrets.MockKeyFile;
+import dev.warden.server.tls.CertificateFiles;
+import dev.warden.server.tls.SelfSignedCertificates;
+import dev.warden.store.embedded.EmbeddedStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The composition root: the one place that builds Warden's parts with {@code new} and wires them
+ * together, for {@code warden serve}, {@code warden demo} and end-to-end tests alike.
+ */
+public final class WardenServer implements AutoCloseable {
+  /** The mock SCRAM key's location inside the data directory. */
+  public static final Path MOCK_KEY_FILE = Path.of("secrets", "scram-mock.key");
+
+  /** Where the generated certificate lives inside the data directory. */
+  public static final Path TLS_DIRECTORY = Path.of("tls");
+
+  private final WardenConfig config;
+  private final EmbeddedStore store;
+  private final PostgresProxy proxy;
+  private final Optional<CertificateFiles> certificate;
+
+  private WardenServer(
+      WardenConfig config,
+      EmbeddedStore store,
+      PostgresProxy proxy,
+      Optional<CertificateFiles> certificate) {
+    this.config = config;
+    this.store = store;
+    this.proxy = proxy;
+    this.certificate = certificate;
+  }
+
+  /**
+   * Opens the store, prepares keys and TLS material, and starts listening.
+   *
+   * @throws StartupException when something it needs is missing, unreadable or taken, with a
+   *     message fit to show the operator
+   */
+  public static WardenServer start(WardenConfig config, Clock clock, SecureRandom random)
+      throws StartupException {
+    Objects.requireNonNull(config, "config");
+    Path dataDir = config.dataDir();
+    try {
+      Files.createDirectories(dataDir);
+    } catch (IOException e) {
+      throw new StartupException("cannot create the data directory " + dataDir + ": " + e, e);
+    }
+    Secret mockKey;
+    try {
+      mockKey = MockKeyFile.loadOrCreate(dataDir.resolve(MOCK_KEY_FILE), random);
+    } catch (IOException e) {
+      throw new StartupException("cannot prepare the SCRAM mock key: " + e.getMessage(), e);
+    }
+    TlsConfig tls = config.tls();
+    Optional<CertificateFiles> generated = Optional.empty();
+    ListenerTls listenerTls;
+    if (tls.certificate().isPresent() && tls.privateKey().isPresent()) {
+      listenerTls =
+          new ListenerTls(
+              tls.certificate().orElseThrow(), tls.privateKey().orElseThrow(), tls.required());
+    } else {
+      CertificateFiles files;
+      try {
+        files =
+            new SelfSignedCertificates(clock, random)
+                .ensure(dataDir.resolve(TLS_DIRECTORY), SelfSignedCertificates.localHostNames());
+      } catch (IOException e) {
+        throw new StartupException(
+            "cannot prepare a self-signed TLS certificate: " + e.getMessage(), e);
+      }
+      generated = Optional.of(files);
+      listenerTls = new ListenerTls(files.certificate(), files.privateKey(), tls.required());
+    }
+
+    EmbeddedStore store;
+    try {
+      store = EmbeddedStore.open(dataDir);
+    } catch (RuntimeException e) {
+      throw new StartupException("cannot open the store in " + dataDir + ": " + e.getMessage(), e);
+    }
+    PostgresProxy proxy = null;
+    try {
+      ProxySettings defaults = ProxySettings.defaults(config.listen().toSocketAddress());
+      ProxySettings settings =
+          new ProxySettings(
+              defaults.listen(),
+              Optional.of(listenerTls),
+              defaults.authTimeout(),
+              defaults.maxClients(),
+              defaults.maxMessageBytes());
+      proxy =
+          new PostgresProxy(
+              settings,
+              new Environments(config.environments()),
+              new ScramServer(store.users(), mockKey, random),
+              new AuthThrottle(clock),
+              Gatekeeper.allowAll());
+      proxy.start();
+      return new WardenServer(config, store, proxy, generated);
+    } catch (UncheckedIOException e) {
+      closeQuietly(proxy, store);
+      throw new StartupException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      closeQuietly(proxy, store);
+      throw new StartupException("cannot start the proxy: " + e.getMessage(), e);
+    }
+  }
+
+  private static void closeQuietly(PostgresProxy proxy, EmbeddedStore store) {
+    try {
+      if (proxy != null) {
+        proxy.close();
+      }
+    } finally {
+      store.close();
+    }
+  }
+
+  /** The address clients connect to (the real port when the configuration asked for port 0). */
+  public InetSocketAddress address() {
+    return proxy.address();
+  }
+
+  /** The configuration it was started with. */
+  public WardenConfig config() {
+    return config;
+  }
+
+  /** The certificate Warden generated for itself, when none was configured. */
+  public Optional<CertificateFiles> generatedCertificate() {
+    return certificate;
+  }
+
+  /** When the listener's certificate expires, if Warden generated it. */
+  public Optional<Instant> certificateExpiry() {
+    return certificate.map(CertificateFiles::notAfter);
+  }
+
+  /** The local users clients authenticate as. */
+  public UserDirectory users() {
+    return store.users();
+  }
+
+  /** Stops listening, then closes the store. */
+  @Override
+  public void close() {
+    closeQuietly(proxy, store);
+  }
+}

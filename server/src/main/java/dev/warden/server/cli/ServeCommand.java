@@ -1,0 +1,117 @@
+package dev.warden.server.cli;
+
+import dev.warden.core.environment.Upstream;
+import dev.warden.server.StartupException;
+import dev.warden.server.WardenServer;
+import dev.warden.server.config.ConfigException;
+import dev.warden.server.config.ConfigLoader;
+import dev.warden.server.config.HostPort;
+import dev.warden.server.config.WardenConfig;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code warden serve}: runs the proxy until the process is told to stop. */
+@Command(
+    name = "serve",
+    description =
+        "Run the proxy. With no options: listen on 127.0.0.1:6432 in front of"
+            + " postgresql://postgres@localhost:5432, data in ./warden-data.")
+final class ServeCommand implements Callable<Integer> {
+  private final Terminal terminal;
+
+  @Option(
+      names = "--listen",
+      paramLabel = "HOST:PORT",
+      description = "Where clients connect (default 127.0.0.1:6432).")
+  Optional<HostPort> listen = Optional.empty();
+
+  @Option(
+      names = "--upstream",
+      paramLabel = "URL",
+      description =
+          "The database, as postgresql://USER[:PASSWORD]@HOST[:PORT][/DB][?sslmode=MODE];"
+              + " replaces the configured environments with one named 'default' serving every"
+              + " database name. A password here is visible in the process list: prefer a"
+              + " configuration file with password: { env: VAR }.")
+  Optional<Upstream> upstream = Optional.empty();
+
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description = "Warden's data directory (default ./warden-data).")
+  Optional<Path> dataDir = Optional.empty();
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "A YAML configuration file; the options above override it.")
+  Optional<Path> config = Optional.empty();
+
+  ServeCommand(Terminal terminal) {
+    this.terminal = terminal;
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    WardenConfig configuration = configuration();
+    WardenServer server;
+    try {
+      server = WardenServer.start(configuration, Clock.systemUTC(), new SecureRandom());
+    } catch (StartupException e) {
+      throw new CommandFailure(e.getMessage(), e);
+    }
+    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(server::close));
+    Banner.print(terminal.out(), server);
+    terminal
+        .out()
+        .println(
+            "Connect with:  "
+                + Banner.psql(server, Banner.exampleDatabase(configuration), "<name>"));
+    if (server.users().list().isEmpty()) {
+      terminal
+          .out()
+          .println(
+              "No users yet. Add one (in another terminal): warden users add <name> --data-dir "
+                  + configuration.dataDir());
+    }
+    terminal.out().println("Press Ctrl-C to stop.");
+    terminal.out().flush();
+    // SIGTERM and SIGINT run the shutdown hook, which closes the proxy and the store; the JVM
+    // ends when it returns, so this thread only has to wait.
+    new CountDownLatch(1).await();
+    return Main.OK;
+  }
+
+  /** The configuration file, if any, with the command-line options applied over it. */
+  WardenConfig configuration() {
+    WardenConfig configuration = WardenConfig.defaults();
+    if (config.isPresent()) {
+      try {
+        configuration =
+            new ConfigLoader(terminal.environment()).load(terminal.resolve(config.get()));
+      } catch (ConfigException e) {
+        throw new CommandFailure("invalid configuration: " + e.getMessage(), e);
+      }
+    } else {
+      configuration = configuration.withDataDir(terminal.resolve(configuration.dataDir()));
+    }
+    if (listen.isPresent()) {
+      configuration = configuration.withListen(listen.get());
+    }
+    if (dataDir.isPresent()) {
+      configuration = configuration.withDataDir(terminal.resolve(dataDir.get()));
+    }
+    if (upstream.isPresent()) {
+      configuration =
+          configuration.withEnvironments(List.of(WardenConfig.defaultEnvironment(upstream.get())));
+    }
+    return configuration;
+  }
+}

@@ -1,0 +1,448 @@
+package dev.warden.server.config;
+
+import dev.warden.core.environment.Environment;
+import dev.warden.core.environment.TlsMode;
+import dev.warden.core.environment.Upstream;
+import dev.warden.core.identity.Secret;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+
+/** Turns one YAML node tree into a {@link WardenConfig}, checking every key and value. */
+final class ConfigParser {
+  private static final List<String> TOP_KEYS = List.of("listen", "data-dir", "tls", "environments");
+  private static final List<String> TLS_KEYS = List.of("certificate", "private-key", "required");
+  private static final List<String> ENVIRONMENT_KEYS =
+      List.of("name", "tags", "databases", "upstream");
+  private static final List<String> UPSTREAM_KEYS =
+      List.of("host", "port", "database", "user", "password", "tls", "ca-file");
+  private static final List<String> SECRET_KEYS = List.of("env", "file");
+  private static final Pattern ENVIRONMENT_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,63}");
+  private static final int MAX_PASSWORD_FILE_BYTES = 64 * 1024;
+
+  private final String file;
+  private final Path baseDir;
+  private final Map<String, String> environmentVariables;
+
+  ConfigParser(String file, Path baseDir, Map<String, String> environmentVariables) {
+    this.file = file;
+    this.baseDir = baseDir;
+    this.environmentVariables = environmentVariables;
+  }
+
+  WardenConfig parse(Node root) throws ConfigException {
+    WardenConfig defaults = WardenConfig.defaults();
+    if (root == null) {
+      return defaults;
+    }
+    Map<String, NodeTuple> top = entries(root, "the configuration file", TOP_KEYS);
+    HostPort listen = defaults.listen();
+    if (top.containsKey("listen")) {
+      listen = hostPort(top.get("listen"));
+    }
+    Path dataDir = defaults.dataDir();
+    if (top.containsKey("data-dir")) {
+      dataDir = path(top.get("data-dir").getValueNode(), "data-dir");
+    }
+    TlsConfig tls = TlsConfig.generated();
+    if (top.containsKey("tls")) {
+      tls = tls(top.get("tls"));
+    }
+    List<Environment> environments = defaults.environments();
+    if (top.containsKey("environments")) {
+      environments = environments(top.get("environments"));
+    }
+    return new WardenConfig(listen, dataDir, tls, environments);
+  }
+
+  private HostPort hostPort(NodeTuple entry) throws ConfigException {
+    Node value = entry.getValueNode();
+    if (value instanceof SequenceNode) {
+      throw error(value, "listen must be HOST:PORT; quote an IPv6 address: listen: \"[::1]:6432\"");
+    }
+    String text = string(value, "listen");
+    try {
+      return HostPort.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw error(value, "listen: " + e.getMessage());
+    }
+  }
+
+  private TlsConfig tls(NodeTuple entry) throws ConfigException {
+    Map<String, NodeTuple> keys = entries(entry.getValueNode(), "tls", TLS_KEYS);
+    Optional<Path> certificate = Optional.empty();
+    Optional<Path> privateKey = Optional.empty();
+    if (keys.containsKey("certificate")) {
+      certificate = Optional.of(readableFile(keys.get("certificate"), "certificate"));
+    }
+    if (keys.containsKey("private-key")) {
+      privateKey = Optional.of(readableFile(keys.get("private-key"), "private key"));
+    }
+    if (certificate.isPresent() != privateKey.isPresent()) {
+      throw error(
+          entry.getKeyNode(),
+          "tls needs both certificate and private-key, or neither to use a generated"
+              + " self-signed certificate");
+    }
+    boolean required = false;
+    if (keys.containsKey("required")) {
+      required = bool(keys.get("required").getValueNode(), "required");
+    }
+    return new TlsConfig(certificate, privateKey, required);
+  }
+
+  private List<Environment> environments(NodeTuple entry) throws ConfigException {
+    Node value = entry.getValueNode();
+    if (!(value instanceof SequenceNode list)) {
+      throw error(
+          value,
+          "environments must be a list, each item starting with '- name:', found "
+              + describe(value));
+    }
+    if (list.getValue().isEmpty()) {
+      throw error(value, "environments must list at least one environment");
+    }
+    List<Environment> environments = new ArrayList<>();
+    Map<String, Node> names = new HashMap<>();
+    // Which environment claims a client-visible database name, to refuse ambiguous routing.
+    Map<String, String> claims = new HashMap<>();
+    Map<String, Node> claimNodes = new HashMap<>();
+    for (Node item : list.getValue()) {
+      Map<String, NodeTuple> keys = entries(item, "an environment", ENVIRONMENT_KEYS);
+      NodeTuple nameEntry = required(keys, "name", item, "an environment");
+      String name = string(nameEntry.getValueNode(), "name");
+      if (!ENVIRONMENT_NAME.matcher(name).matches()) {
+        throw error(
+            nameEntry.getValueNode(),
+            "environment name '"
+                + shorten(name)
+                + "' may contain only letters, digits, '_', '-' and '.' (at most 63)");
+      }
+      Node first = names.putIfAbsent(name, nameEntry.getValueNode());
+      if (first != null) {
+        throw error(
+            nameEntry.getValueNode(),
+            "duplicate environment name '"
+                + name
+                + "' (first defined at line "
+                + line(first)
+                + ")");
+      }
+      String where = "environment '" + name + "'";
+      List<String> tags = List.of();
+      if (keys.containsKey("tags")) {
+        tags = strings(keys.get("tags").getValueNode(), "tags", "[production]");
+      }
+      List<String> databases = List.of();
+      List<Node> databaseNodes = new ArrayList<>();
+      if (keys.containsKey("databases")) {
+        Node databasesNode = keys.get("databases").getValueNode();
+        databases = strings(databasesNode, "databases", "[app, billing]");
+        databaseNodes.addAll(((SequenceNode) databasesNode).getValue());
+      }
+      List<String> claimed = new ArrayList<>(databases);
+      claimed.add(name);
+      List<Node> claimedNodes = new ArrayList<>(databaseNodes);
+      claimedNodes.add(nameEntry.getValueNode());
+      for (int i = 0; i < claimed.size(); i++) {
+        String database = claimed.get(i);
+        String owner = claims.putIfAbsent(database, name);
+        if (owner != null && !owner.equals(name)) {
+          throw error(
+              claimedNodes.get(i),
+              Environment.ANY_DATABASE.equals(database)
+                  ? "only one environment may serve '*'; environment '"
+                      + owner
+                      + "' already does (line "
+                      + line(claimNodes.get(database))
+                      + ")"
+                  : "database '"
+                      + database
+                      + "' is already routed to environment '"
+                      + owner
+                      + "' (line "
+                      + line(claimNodes.get(database))
+                      + ")");
+        }
+        claimNodes.putIfAbsent(database, claimedNodes.get(i));
+      }
+      Upstream upstream = upstream(required(keys, "upstream", item, where), where);
+      environments.add(new Environment(name, Set.copyOf(tags), databases, upstream));
+    }
+    return environments;
+  }
+
+  private Upstream upstream(NodeTuple entry, String where) throws ConfigException {
+    Map<String, NodeTuple> keys = entries(entry.getValueNode(), "upstream", UPSTREAM_KEYS);
+    String host = string(required(keys, "host", entry.getKeyNode(), where).getValueNode(), "host");
+    int port = 5432;
+    if (keys.containsKey("port")) {
+      port = port(keys.get("port").getValueNode());
+    }
+    Optional<String> database = Optional.empty();
+    if (keys.containsKey("database")) {
+      database = Optional.of(string(keys.get("database").getValueNode(), "database"));
+    }
+    String user = string(required(keys, "user", entry.getKeyNode(), where).getValueNode(), "user");
+    Secret password = Secret.of("");
+    if (keys.containsKey("password")) {
+      password = secret(keys.get("password").getValueNode());
+    }
+    TlsMode tls = HostPort.isLoopback(host) ? TlsMode.DISABLE : TlsMode.VERIFY_FULL;
+    if (keys.containsKey("tls")) {
+      Node value = keys.get("tls").getValueNode();
+      try {
+        tls = UpstreamUrl.tlsMode(string(value, "tls"));
+      } catch (IllegalArgumentException e) {
+        throw error(value, e.getMessage());
+      }
+    }
+    Optional<Path> caFile = Optional.empty();
+    if (keys.containsKey("ca-file")) {
+      if (tls != TlsMode.VERIFY_FULL) {
+        throw error(
+            keys.get("ca-file").getKeyNode(),
+            "ca-file is only used with tls: verify-full (this upstream has tls: "
+                + tls.name().toLowerCase(Locale.ROOT).replace('_', '-')
+                + ")");
+      }
+      caFile = Optional.of(readableFile(keys.get("ca-file"), "ca-file"));
+    }
+    return new Upstream(host, port, database, user, password, tls, caFile);
+  }
+
+  /**
+   * An upstream password from an environment variable or a file. Inline passwords are refused:
+   * configuration files are copied, committed and pasted into tickets (THREATS.md §7, "Secrets").
+   */
+  private Secret secret(Node value) throws ConfigException {
+    if (value instanceof ScalarNode scalar) {
+      if (scalar.getTag().equals(Tag.NULL)) {
+        throw error(
+            value,
+            "password is empty; leave it out for trust or certificate authentication, or write"
+                + " password: { env: VARIABLE } or password: { file: /path/to/file }");
+      }
+      throw error(
+          value,
+          "inline passwords are not allowed: put the password in an environment variable and"
+              + " write password: { env: VARIABLE }, or in a file only Warden can read and write"
+              + " password: { file: /path/to/file }");
+    }
+    Map<String, NodeTuple> keys = entries(value, "password", SECRET_KEYS);
+    if (keys.size() != 1) {
+      throw error(
+          value, "password must have exactly one of env or file, e.g. password: { env: VARIABLE }");
+    }
+    if (keys.containsKey("env")) {
+      Node variableNode = keys.get("env").getValueNode();
+      String variable = string(variableNode, "env");
+      String found = environmentVariables.get(variable);
+      if (found == null) {
+        throw error(variableNode, "environment variable " + variable + " is not set");
+      }
+      if (found.isEmpty()) {
+        throw error(variableNode, "environment variable " + variable + " is empty");
+      }
+      return Secret.of(found);
+    }
+    Node fileNode = keys.get("file").getValueNode();
+    Path path = path(fileNode, "file");
+    byte[] bytes;
+    try {
+      if (Files.size(path) > MAX_PASSWORD_FILE_BYTES) {
+        throw error(fileNode, "password file " + path + " is larger than 64 KiB");
+      }
+      bytes = Files.readAllBytes(path);
+    } catch (IOException e) {
+      throw error(fileNode, "cannot read password file " + path + ": " + reason(e));
+    }
+    // One trailing line break is what `echo secret > file` leaves; it is not part of the secret.
+    int length = bytes.length;
+    if (length > 0 && bytes[length - 1] == '\n') {
+      length--;
+      if (length > 0 && bytes[length - 1] == '\r') {
+        length--;
+      }
+    }
+    if (length == 0) {
+      throw error(fileNode, "password file " + path + " is empty");
+    }
+    byte[] trimmed = Arrays.copyOf(bytes, length);
+    Arrays.fill(bytes, (byte) 0);
+    Secret secret = Secret.ofBytes(trimmed);
+    Arrays.fill(trimmed, (byte) 0);
+    return secret;
+  }
+
+  private Path readableFile(NodeTuple entry, String what) throws ConfigException {
+    Path path = path(entry.getValueNode(), what);
+    if (!Files.isRegularFile(path)) {
+      throw error(entry.getValueNode(), what + " " + path + " does not exist or is not a file");
+    }
+    if (!Files.isReadable(path)) {
+      throw error(entry.getValueNode(), what + " " + path + " is not readable");
+    }
+    return path;
+  }
+
+  // ---- typed values ---------------------------------------------------------------------------
+
+  /**
+   * The entries of a mapping, in order, after refusing duplicate and unknown keys.
+   *
+   * @param what how the mapping is named in messages
+   */
+  private Map<String, NodeTuple> entries(Node node, String what, List<String> allowed)
+      throws ConfigException {
+    if (!(node instanceof MappingNode mapping)) {
+      throw error(node, what + " must be a mapping of key: value lines, found " + describe(node));
+    }
+    Map<String, NodeTuple> entries = new LinkedHashMap<>();
+    for (NodeTuple tuple : mapping.getValue()) {
+      if (!(tuple.getKeyNode() instanceof ScalarNode keyNode)) {
+        throw error(
+            tuple.getKeyNode(), "keys must be plain names, found " + describe(tuple.getKeyNode()));
+      }
+      String key = keyNode.getValue();
+      if (!allowed.contains(key)) {
+        String hint =
+            Suggestions.closest(key, allowed)
+                .map(s -> " (did you mean '" + s + "'?)")
+                .orElse("; expected one of: " + String.join(", ", allowed));
+        throw error(keyNode, "unknown key '" + shorten(key) + "' in " + what + hint);
+      }
+      NodeTuple first = entries.putIfAbsent(key, tuple);
+      if (first != null) {
+        throw error(
+            keyNode,
+            "duplicate key '"
+                + key
+                + "' in "
+                + what
+                + " (first at line "
+                + line(first.getKeyNode())
+                + ")");
+      }
+    }
+    return entries;
+  }
+
+  private NodeTuple required(Map<String, NodeTuple> keys, String key, Node anchor, String what)
+      throws ConfigException {
+    NodeTuple entry = keys.get(key);
+    if (entry == null) {
+      throw error(anchor, what + " is missing the required key '" + key + "'");
+    }
+    return entry;
+  }
+
+  private String string(Node node, String key) throws ConfigException {
+    if (!(node instanceof ScalarNode scalar)) {
+      throw error(node, key + " must be a single value, found " + describe(node));
+    }
+    if (scalar.getTag().equals(Tag.NULL) || scalar.getValue().isBlank()) {
+      throw error(node, key + " must not be empty");
+    }
+    return scalar.getValue();
+  }
+
+  private List<String> strings(Node node, String key, String example) throws ConfigException {
+    if (!(node instanceof SequenceNode sequence)) {
+      throw error(node, key + " must be a list, e.g. " + key + ": " + example);
+    }
+    Set<String> values = new LinkedHashSet<>();
+    for (Node item : sequence.getValue()) {
+      String value = string(item, "each of " + key);
+      if (!values.add(value)) {
+        throw error(item, key + " lists '" + shorten(value) + "' twice");
+      }
+    }
+    return List.copyOf(values);
+  }
+
+  private int port(Node node) throws ConfigException {
+    String text = string(node, "port");
+    try {
+      return HostPort.parsePort(text, 1);
+    } catch (IllegalArgumentException e) {
+      throw error(node, e.getMessage());
+    }
+  }
+
+  private boolean bool(Node node, String key) throws ConfigException {
+    if (node instanceof ScalarNode scalar && scalar.getTag().equals(Tag.BOOL)) {
+      String value = scalar.getValue().toLowerCase(Locale.ROOT);
+      if (value.equals("true")) {
+        return true;
+      }
+      if (value.equals("false")) {
+        return false;
+      }
+    }
+    throw error(node, key + " must be true or false, found " + describe(node));
+  }
+
+  private Path path(Node node, String key) throws ConfigException {
+    String text = string(node, key);
+    try {
+      Path path = Path.of(text);
+      return path.isAbsolute() ? path : baseDir.resolve(path).normalize();
+    } catch (InvalidPathException e) {
+      throw error(node, key + " is not a valid path: " + e.getReason());
+    }
+  }
+
+  // ---- messages -------------------------------------------------------------------------------
+
+  private ConfigException error(Node node, String problem) {
+    return new ConfigException(file, line(node), node.getStartMark().getColumn() + 1, problem);
+  }
+
+  private static int line(Node node) {
+    return node.getStartMark().getLine() + 1;
+  }
+
+  private static String describe(Node node) {
+    return switch (node) {
+      case MappingNode m -> "a mapping";
+      case SequenceNode s -> "a list";
+      case ScalarNode s when s.getTag().equals(Tag.NULL) -> "nothing";
+      case ScalarNode s -> "'" + shorten(s.getValue()) + "'";
+      default -> "an unsupported value";
+    };
+  }
+
+  private static String shorten(String value) {
+    return value.length() <= 40 ? value : value.substring(0, 37) + "...";
+  }
+
+  /** A short reason for a failed file operation, without its stack trace. */
+  static String reason(IOException e) {
+    return switch (e) {
+      case NoSuchFileException n -> "no such file";
+      case AccessDeniedException a -> "permission denied";
+      default -> e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    };
+  }
+}

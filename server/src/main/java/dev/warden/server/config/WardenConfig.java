@@ -1,0 +1,81 @@
+package dev.warden.server.config;
+
+import dev.warden.core.environment.Environment;
+import dev.warden.core.environment.TlsMode;
+import dev.warden.core.environment.Upstream;
+import dev.warden.core.identity.Secret;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Everything Warden needs to start, from the configuration file, command-line flags or both. Its
+ * {@code toString} is safe to log: upstream passwords are {@link Secret}s and print redacted.
+ *
+ * @param listen where clients connect
+ * @param dataDir the directory of the embedded store, generated keys and certificates
+ * @param tls TLS towards clients
+ * @param environments the environments clients are routed to, at least one
+ */
+public record WardenConfig(
+    HostPort listen, Path dataDir, TlsConfig tls, List<Environment> environments) {
+  /** The listen address when none is configured. */
+  public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 6432);
+
+  /** The data directory when none is configured, relative to the working directory. */
+  public static final Path DEFAULT_DATA_DIR = Path.of("warden-data");
+
+  /** The name of the environment Warden creates when none is configured. */
+  public static final String DEFAULT_ENVIRONMENT = "default";
+
+  public WardenConfig {
+    Objects.requireNonNull(listen, "listen");
+    Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(tls, "tls");
+    environments = List.copyOf(environments);
+    if (environments.isEmpty()) {
+      throw new IllegalArgumentException("at least one environment is needed");
+    }
+  }
+
+  /**
+   * The zero-configuration setup: listen on 127.0.0.1:6432 in front of the PostgreSQL server on
+   * this machine, as {@code postgres}, passing the client's database name through.
+   */
+  public static WardenConfig defaults() {
+    return new WardenConfig(
+        DEFAULT_LISTEN, DEFAULT_DATA_DIR, TlsConfig.generated(), List.of(defaultEnvironment()));
+  }
+
+  /** One environment named {@code default} serving every database of {@code upstream}. */
+  public static Environment defaultEnvironment(Upstream upstream) {
+    return new Environment(
+        DEFAULT_ENVIRONMENT, Set.of(), List.of(Environment.ANY_DATABASE), upstream);
+  }
+
+  static Environment defaultEnvironment() {
+    return defaultEnvironment(
+        new Upstream(
+            "localhost",
+            5432,
+            Optional.empty(),
+            "postgres",
+            Secret.of(""),
+            TlsMode.DISABLE,
+            Optional.empty()));
+  }
+
+  public WardenConfig withListen(HostPort listen) {
+    return new WardenConfig(listen, dataDir, tls, environments);
+  }
+
+  public WardenConfig withDataDir(Path dataDir) {
+    return new WardenConfig(listen, dataDir, tls, environments);
+  }
+
+  public WardenConfig withEnvironments(List<Environment> environments) {
+    return new WardenConfig(listen, dataDir, tls, environments);
+  }
+}

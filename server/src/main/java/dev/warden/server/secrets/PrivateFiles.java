@@ -1,0 +1,75 @@
+package dev.warden.server.secrets;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+
+/**
+ * Writes files that only Warden's own user may read: keys, generated certificates' private keys.
+ * The permissions are set when the file is created, never after, so there is no moment at which
+ * another user could open it; the content is written to a temporary file and moved into place, so a
+ * crash leaves either the old file or the new one.
+ */
+public final class PrivateFiles {
+  private static final Set<PosixFilePermission> OWNER_READ_WRITE =
+      PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_ONLY_DIRECTORY =
+      PosixFilePermissions.fromString("rwx------");
+
+  private PrivateFiles() {}
+
+  /** Creates {@code directory} and its parents, the last one readable only by its owner. */
+  public static void createDirectory(Path directory) throws IOException {
+    if (Files.isDirectory(directory)) {
+      return;
+    }
+    Path parent = directory.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    try {
+      Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIRECTORY));
+    } catch (FileAlreadyExistsException e) {
+      if (!Files.isDirectory(directory)) {
+        throw e;
+      }
+    }
+  }
+
+  /** Replaces {@code file} with {@code content}; the file has mode 0600. */
+  public static void write(Path file, byte[] content) throws IOException {
+    Path directory = file.toAbsolutePath().getParent();
+    Path temporary =
+        Files.createTempFile(
+            directory,
+            "." + file.getFileName() + ".",
+            ".tmp",
+            PosixFilePermissions.asFileAttribute(OWNER_READ_WRITE));
+    try {
+      Files.write(temporary, content);
+      try {
+        Files.move(
+            temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(temporary);
+    }
+  }
+
+  /** True if group or others may read or write {@code file}. */
+  public static boolean isExposed(Path file) throws IOException {
+    Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
+    return permissions.contains(PosixFilePermission.GROUP_READ)
+        || permissions.contains(PosixFilePermission.GROUP_WRITE)
+        || permissions.contains(PosixFilePermission.OTHERS_READ)
+        || permissions.contains(PosixFilePermission.OTHERS_WRITE);
+  }
+}
