@@ -1,0 +1,76 @@
+package dev.warden.store.embedded;
+
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * The schema, versioned with {@code PRAGMA user_version}. Migrations only go forward: version N is
+ * reached by applying migration N to version N-1, and a migration, once released, is never edited;
+ * a change is a new migration at the end of the list. A file from a newer Warden is refused rather
+ * than written to by code that does not know its tables.
+ */
+final class Schema {
+  /** Migration i (0-based) takes the schema from version i to version i + 1. */
+  private static final List<List<String>> MIGRATIONS =
+      List.of(
+          List.of(
+              """
+              CREATE TABLE users (
+                name       TEXT    NOT NULL PRIMARY KEY,
+                groups     TEXT    NOT NULL,
+                salt       BLOB    NOT NULL CHECK (length(salt) > 0),
+                iterations INTEGER NOT NULL CHECK (iterations > 0),
+                stored_key BLOB    NOT NULL CHECK (length(stored_key) = 32),
+                server_key BLOB    NOT NULL CHECK (length(server_key) = 32),
+                created    TEXT    NOT NULL
+              ) STRICT
+              """));
+
+  /** The version this build writes. */
+  static final int CURRENT_VERSION = MIGRATIONS.size();
+
+  private Schema() {}
+
+  /** Brings the file up to {@link #CURRENT_VERSION} in one transaction; returns the old version. */
+  static int migrate(SqliteDatabase db) {
+    return db.write(
+        c -> {
+          int version;
+          try (Statement s = c.createStatement();
+              ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+            version = rs.next() ? rs.getInt(1) : 0;
+          }
+          if (version > CURRENT_VERSION) {
+            throw new StoreException(
+                "the store has schema version "
+                    + version
+                    + ", written by a newer Warden; this one knows up to "
+                    + CURRENT_VERSION);
+          }
+          if (version < 0) {
+            throw new StoreException("the store has a negative schema version: " + version);
+          }
+          try (Statement s = c.createStatement()) {
+            for (int v = version; v < CURRENT_VERSION; v++) {
+              for (String sql : MIGRATIONS.get(v)) {
+                s.execute(sql);
+              }
+            }
+            // PRAGMA takes no parameters; the value is an int of ours, not input.
+            s.execute("PRAGMA user_version = " + CURRENT_VERSION);
+          }
+          return version;
+        });
+  }
+
+  static int version(SqliteDatabase db) {
+    return db.read(
+        c -> {
+          try (Statement s = c.createStatement();
+              ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+            return rs.next() ? rs.getInt(1) : 0;
+          }
+        });
+  }
+}
