@@ -23,7 +23,7 @@
 #
 # Knobs (environment):
 #   DURATION=5 REPS=3 CLIENTS=8 THREADS=2   pgbench -T/-c/-j; default ~5 minutes in all
-#   WARMUP=20        seconds of unrecorded load on Warden (spread over the workloads) before
+#   WARMUP=30        seconds of unrecorded load on Warden (spread over the workloads) before
 #                    rep 1, so that the JIT has compiled the relay; at least 10
 #   QUICK=1          DURATION=2 REPS=1 WARMUP=10: a ~1 minute smoke run
 #   WORKLOADS="select-simple select-extended select-prepared wide connect"
@@ -33,6 +33,7 @@
 #   PGB_AUTH=scram-sha-256   pgbouncer's client authentication: scram-sha-256 (like Warden, which
 #                    always authenticates; matters for `connect`) or trust
 #   WARDEN_JAR=server/target/warden.jar   built with mvn if missing (BUILD=0 to refuse)
+#   WARDEN_REV=<commit>   what the jar was built from, for the report (default: HEAD of this checkout)
 #   JAVA=<java 25+>  WARDEN_JAVA_OPTS="..."   (default: the JVM's defaults)
 #   PGPASSWORD       password of the Warden identity (and of the role, if PostgreSQL does not
 #                    trust it on loopback); default: a random one for this run
@@ -53,7 +54,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 
 DURATION=${DURATION:-5}
 REPS=${REPS:-3}
-WARMUP=${WARMUP:-20}
+WARMUP=${WARMUP:-30}
 if [[ "${QUICK:-0}" == 1 ]]; then DURATION=2; REPS=1; WARMUP=10; fi
 CLIENTS=${CLIENTS:-8}
 THREADS=${THREADS:-2}
@@ -69,6 +70,7 @@ WARDEN_PORT=${WARDEN_PORT:-16533}
 PGB_AUTH=${PGB_AUTH:-scram-sha-256}
 WARDEN_JAR=${WARDEN_JAR:-$ROOT/server/target/warden.jar}
 WARDEN_JAVA_OPTS=${WARDEN_JAVA_OPTS:-}
+WARDEN_REV=${WARDEN_REV:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')}
 BUILD=${BUILD:-1}
 KEEP_LOGS=${KEEP_LOGS:-0}
 export PGSSLMODE=disable PGCONNECT_TIMEOUT=10
@@ -316,7 +318,7 @@ start_warden() {
   ((up)) || die "Warden did not accept a login within 30 s: $(tail -5 "$WORK/warden.log")"
   local who
   who=$(psql_at "$WARDEN_PORT" -c "select current_setting('warden.identity', true)" 2>&1 || true)
-  log "Warden $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') on 127.0.0.1:$WARDEN_PORT (pid $WARDEN_PID, identity seen upstream: '${who}')"
+  log "Warden $WARDEN_REV on 127.0.0.1:$WARDEN_PORT (pid $WARDEN_PID, identity seen upstream: '${who}')"
 }
 
 # ----------------------------------------------------------------------------- measuring
@@ -374,7 +376,7 @@ ensure_tools
 WARDEN_DESC="not measured"
 if [[ " $TARGETS " == *" warden "* ]]; then
   ensure_jar
-  WARDEN_DESC="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') on Java $("$JAVA" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.runtime.version/{print $2}')"
+  WARDEN_DESC="$WARDEN_REV on Java $("$JAVA" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.runtime.version/{print $2}')"
 fi
 if [[ -z "${PGPASSWORD:-}" ]]; then PGPASSWORD="bench-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"; fi
 export PGPASSWORD
