@@ -76,6 +76,7 @@ public final class Main implements Callable<Integer> {
         (e, args) -> {
           CommandLine command = e.getCommandLine();
           command.getErr().println("warden: " + e.getMessage());
+          CommandLine.UnmatchedArgumentException.printSuggestions(e, command.getErr());
           command
               .getErr()
               .println("Run '" + command.getCommandSpec().qualifiedName() + " --help' for usage.");

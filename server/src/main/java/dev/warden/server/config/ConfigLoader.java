@@ -1,14 +1,15 @@
 package dev.warden.server.config;
 
 import java.io.IOException;
-import java.io.Reader;
 import java.io.StringReader;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.Mark;
@@ -27,6 +28,8 @@ import org.yaml.snakeyaml.nodes.Node;
 public final class ConfigLoader {
   /** A configuration file larger than this is refused before it is parsed. */
   static final int MAX_FILE_BYTES = 1 << 20;
+
+  private static final Pattern UNQUOTED_BRACKET = Pattern.compile(":\\s*\\[[0-9A-Fa-f]*:");
 
   private final Map<String, String> environmentVariables;
 
@@ -61,11 +64,11 @@ public final class ConfigLoader {
           "cannot read configuration file " + name + ": " + ConfigParser.reason(e));
     }
     Path baseDir = file.toAbsolutePath().getParent();
-    return parse(name, baseDir, new StringReader(text));
+    return parse(name, baseDir, text);
   }
 
   /** Parses configuration text; {@code name} is the file name shown in messages. */
-  WardenConfig parse(String name, Path baseDir, Reader text) throws ConfigException {
+  WardenConfig parse(String name, Path baseDir, String text) throws ConfigException {
     LoaderOptions options = new LoaderOptions();
     options.setCodePointLimit(MAX_FILE_BYTES);
     options.setMaxAliasesForCollections(10);
@@ -73,7 +76,7 @@ public final class ConfigLoader {
     options.setAllowRecursiveKeys(false);
     Node root;
     try {
-      root = new Yaml(options).compose(text);
+      root = new Yaml(options).compose(new StringReader(text));
     } catch (MarkedYAMLException e) {
       // Only the problem and its position: SnakeYAML's full message quotes the offending line,
       // which may hold a password someone wrote inline.
@@ -83,10 +86,22 @@ public final class ConfigLoader {
         throw new ConfigException(name + ": invalid YAML: " + problem);
       }
       throw new ConfigException(
-          name, mark.getLine() + 1, mark.getColumn() + 1, "invalid YAML: " + problem);
+          name,
+          mark.getLine() + 1,
+          mark.getColumn() + 1,
+          "invalid YAML: " + problem + hint(text, mark.getLine()));
     } catch (YAMLException e) {
       throw new ConfigException(name + ": invalid YAML: " + e.getMessage());
     }
     return new ConfigParser(name, baseDir, environmentVariables).parse(root);
+  }
+
+  /** Explains the one YAML mistake that address syntax invites: {@code [::1]} is a YAML list. */
+  private static String hint(String text, int line) {
+    List<String> lines = text.lines().toList();
+    if (line < lines.size() && UNQUOTED_BRACKET.matcher(lines.get(line)).find()) {
+      return " (an IPv6 address must be quoted, e.g. listen: \"[::1]:6432\")";
+    }
+    return "";
   }
 }

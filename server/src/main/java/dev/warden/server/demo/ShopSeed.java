@@ -747,12 +747,6 @@ public final class ShopSeed {
     return (10 - sum % 10) % 10;
   }
 
-  /** True if {@code number} passes the Luhn check. */
-  static boolean luhnValid(String number) {
-    return luhnCheckDigit(number.substring(0, number.length() - 1))
-        == number.charAt(number.length() - 1) - '0';
-  }
-
   /** An IBAN of {@code country}'s length and layout with valid check digits (ISO 13616). */
   static String iban(Random random, String country) {
     // Customers outside these countries bank in Germany.
@@ -767,11 +761,6 @@ public final class ShopSeed {
         };
     int check = 98 - mod97(bban + bank + "00");
     return bank + String.format(Locale.ROOT, "%02d", check) + bban;
-  }
-
-  /** True if {@code iban} passes the ISO 13616 mod-97 check. */
-  static boolean ibanValid(String iban) {
-    return mod97(iban.substring(4) + iban.substring(0, 4)) == 1;
   }
 
   /** The remainder modulo 97 of the number formed by writing letters as 10..35. */

@@ -1,0 +1,101 @@
+package dev.warden.server.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.warden.server.config.HostPort;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The demo end to end: embedded PostgreSQL, seeded shop, Warden in front, pgjdbc as client. */
+class DemoTest {
+  @TempDir static Path dir;
+  private static Demo demo;
+
+  @BeforeAll
+  static void start() throws Exception {
+    demo =
+        Demo.start(dir, new HostPort("127.0.0.1", 0), false, Clock.systemUTC(), new SecureRandom());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (demo != null) {
+      demo.close();
+    }
+  }
+
+  private static Connection connect(String user, String password, String database)
+      throws SQLException {
+    Properties properties = new Properties();
+    properties.setProperty("user", user);
+    properties.setProperty("password", password);
+    properties.setProperty("connectTimeout", "10");
+    return DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:" + demo.server().address().getPort() + "/" + database,
+        properties);
+  }
+
+  private static long count(Connection connection, String sql) throws SQLException {
+    try (Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery(sql)) {
+      rows.next();
+      return rows.getLong(1);
+    }
+  }
+
+  @Test
+  void theDemoUserSeesTheSeededCustomersThroughWarden() throws SQLException {
+    try (Connection connection = connect("demo", "demo", "shop")) {
+      assertThat(count(connection, "SELECT count(*) FROM customers")).isEqualTo(ShopSeed.CUSTOMERS);
+    }
+    try (Connection direct = demo.database().connect("shop")) {
+      assertThat(count(direct, "SELECT count(*) FROM customers")).isEqualTo(ShopSeed.CUSTOMERS);
+    }
+  }
+
+  @Test
+  void theAdminUserLogsInWithItsGroups() throws SQLException {
+    assertThat(demo.server().users().find("admin").orElseThrow().groups())
+        .containsExactlyInAnyOrder("admins", "approvers");
+    try (Connection connection = connect("admin", "admin", "shop")) {
+      assertThat(count(connection, "SELECT count(*) FROM employees")).isEqualTo(ShopSeed.EMPLOYEES);
+    }
+  }
+
+  @Test
+  void aWrongPasswordIsRefused() {
+    assertThatThrownBy(() -> connect("demo", "wrong", "shop"))
+        .isInstanceOf(SQLException.class)
+        .extracting(e -> ((SQLException) e).getSQLState())
+        .isEqualTo("28P01");
+  }
+
+  @Test
+  void otherDatabaseNamesRouteToTheDemoEnvironmentToo() throws SQLException {
+    try (Connection connection = connect("demo", "demo", "postgres")) {
+      assertThat(count(connection, "SELECT count(*) FROM pg_database WHERE datname = 'shop'"))
+          .isEqualTo(1);
+    }
+  }
+
+  @Test
+  void theInstructionsShowHowToConnect() {
+    int port = demo.server().address().getPort();
+
+    assertThat(demo.instructions("127.0.0.1"))
+        .contains("psql \"host=127.0.0.1 port=" + port + " dbname=shop user=demo password=demo\"")
+        .contains("SELECT full_name, email, phone, national_id FROM customers LIMIT 5;");
+  }
+}
