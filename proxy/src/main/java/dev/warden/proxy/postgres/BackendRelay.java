@@ -19,12 +19,12 @@ final class BackendRelay extends RelayHandler {
   private static final Logger log = LoggerFactory.getLogger(BackendRelay.class);
 
   private final ProxySession session;
-  private final Limits limits;
   private byte lastType;
+  private boolean clientTold;
 
   BackendRelay(ProxySession session, Limits limits) {
+    super(limits.maxMessageBytes());
     this.session = session;
-    this.limits = limits;
   }
 
   @Override
@@ -34,7 +34,7 @@ final class BackendRelay extends RelayHandler {
 
   @Override
   Route route(byte type, long length) {
-    Frames.checkBackend(type, length, limits);
+    Frames.checkBackend(type, length, STREAMED);
     lastType = type;
     return type == 'Z' ? Route.INSPECT : Route.STREAM;
   }
@@ -59,7 +59,11 @@ final class BackendRelay extends RelayHandler {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     Channel client = session.client;
-    if (client.isActive() && !midMessage() && lastType != 'E' && !session.clientTerminated) {
+    if (client.isActive()
+        && !midMessage()
+        && lastType != 'E'
+        && !session.clientTerminated
+        && !clientTold) {
       // The server normally says why it ends a session (an ErrorResponse, already relayed); when
       // the connection simply drops, say so rather than leave the client guessing.
       client
@@ -83,6 +87,19 @@ final class BackendRelay extends RelayHandler {
           "session {}: upstream sent an invalid message, closing: {}",
           session.context.id(),
           pe.getMessage());
+      Channel client = session.client;
+      if (client.isActive() && !midMessage()) {
+        clientTold = true;
+        client
+            .writeAndFlush(
+                ClientErrors.fatal(
+                    client.alloc(),
+                    ClientErrors.PROTOCOL_VIOLATION,
+                    "Warden closed the session: the upstream database sent a message it refuses ("
+                        + pe.getMessage()
+                        + ")"))
+            .addListener(ChannelFutureListener.CLOSE);
+      }
     } else {
       log.debug("session {}: upstream connection error", session.context.id(), cause);
     }

@@ -31,12 +31,11 @@ final class FrontendRelay extends RelayHandler {
 
   private final ProxySession session;
   private final Gatekeeper gatekeeper;
-  private final Limits limits;
 
   FrontendRelay(ProxySession session, Gatekeeper gatekeeper, Limits limits) {
+    super(limits.maxMessageBytes());
     this.session = session;
     this.gatekeeper = gatekeeper;
-    this.limits = limits;
   }
 
   @Override
@@ -46,7 +45,7 @@ final class FrontendRelay extends RelayHandler {
 
   @Override
   Route route(byte type, long length) {
-    Frames.checkFrontend(type, length, limits);
+    Frames.checkFrontend(type, length, STREAMED);
     if (type == 'X') {
       session.clientTerminated = true;
     }

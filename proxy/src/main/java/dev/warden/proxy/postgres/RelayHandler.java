@@ -1,5 +1,6 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.protocol.postgres.Limits;
 import dev.warden.protocol.postgres.ProtocolException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -36,16 +37,31 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
     DROP
   }
 
+  /**
+   * The protocol's own bound for a message that is streamed: its length field is a signed Int32.
+   * Streamed messages cost no memory, so only {@link #maxInspectedBytes} (what Warden would have to
+   * gather) is held to the configured, smaller limit.
+   */
+  static final Limits STREAMED = new Limits(Integer.MAX_VALUE, Limits.defaults().maxStartupBytes());
+
+  private final int maxInspectedBytes;
   private ByteBuf pending;
   private long streamRemaining;
   private boolean streamDiscard;
   private int forwardFrom;
   private ByteBuf current;
 
+  RelayHandler(int maxInspectedBytes) {
+    this.maxInspectedBytes = maxInspectedBytes;
+  }
+
   /** The channel this leg's bytes go to. */
   abstract Channel peer();
 
-  /** Checks a header and chooses a route; throws ProtocolException for an invalid header. */
+  /**
+   * Checks a header against the protocol (with {@link #STREAMED} limits) and chooses a route;
+   * throws ProtocolException for an invalid header.
+   */
   abstract Route route(byte type, long length);
 
   /** Handles an inspected message; {@code body} is valid only during the call. */
@@ -114,6 +130,14 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
           streamRemaining = length + 1;
         }
         case INSPECT -> {
+          if (length > maxInspectedBytes) {
+            throw new ProtocolException(
+                "message of type "
+                    + (char) type
+                    + " is larger than the configured limit of "
+                    + maxInspectedBytes
+                    + " bytes");
+          }
           if (in.readableBytes() < length + 1) {
             return;
           }
