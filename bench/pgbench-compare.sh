@@ -144,7 +144,8 @@ report() {  # Markdown tables for $OUT_DIR/results.csv (columns: see CSV header 
   echo
   echo "$HEADER; measured in ${ELAPSED}s, load average at the end $LOADAVG_END."
   echo "Ratios are medians over reps of the ratio within one rep; µs/tx is the proxy process's own CPU"
-  echo "time (utime+stime) per transaction. connect: latency excludes connection set-up, TPS includes it."
+  echo "time (utime+stime) per transaction. connect: the latency column is pgbench's average connection time"
+  echo "(TCP, startup, authentication, upstream login), no p99; TPS includes connecting."
   echo "wide: ~$(awk -v b="$WIDE_BYTES" 'BEGIN{printf "%.1f", b/1e6}') MB of DataRow messages per transaction. Raw: $OUT_DIR/results.csv"
 }
 
@@ -339,7 +340,7 @@ workload_args() {  # workload -> pgbench arguments
     *) die "unknown workload '$1'" ;;
   esac
 }
-sampling_rate() { case $1 in wide) echo 1 ;; connect) echo 0.5 ;; *) echo 0.05 ;; esac; }
+sampling_rate() { case $1 in wide | connect) echo 1 ;; *) echo 0.05 ;; esac; }
 
 CSV=$OUT_DIR/results.csv
 run_one() {  # rep workload target
@@ -355,11 +356,16 @@ run_one() {  # rep workload target
   local tps lat p99 ntx cpu=NA
   tps=$(awk '/^tps = /{print $3; exit}' "$out")
   lat=$(awk '/^latency average = /{print $4; exit}' "$out")
+  # With -C pgbench connects synchronously, so a transaction's latency includes waiting for the
+  # other clients' connections on the same pgbench thread: the figure that means something is the
+  # average time to connect (and log in).
+  [[ $wl == connect ]] && lat=$(awk '/^average connection time = /{print $5; exit}' "$out")
   ntx=$(awk -F': ' '/^number of transactions actually processed/{split($2, a, "/"); print a[1]; exit}' "$out")
   if [[ -n "$k0" && -n "$k1" && "${ntx:-0}" -gt 0 ]]; then
     cpu=$(awk -v a="$k0" -v b="$k1" -v n="$ntx" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", (b - a) * 1e6 / hz / n}')
   fi
-  # pgbench's per-transaction log: field 3 is the latency in µs (for -C without the connection)
+  # pgbench's per-transaction log: field 3 is the latency in µs
+  [[ $wl == connect ]] && rm -f "$OUT_DIR"/logs/"$tag".*
   p99=$(cat "$OUT_DIR"/logs/"$tag".* 2>/dev/null | awk '{print $3}' | sort -n |
         awk '{a[NR] = $1} END {if (NR) {i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", a[i] / 1000} else print "NA"}')
   [[ "$KEEP_LOGS" == 1 ]] || rm -f "$OUT_DIR"/logs/"$tag".*
