@@ -18,7 +18,6 @@ import dev.warden.store.embedded.EmbeddedStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -63,38 +62,7 @@ public final class WardenServer implements AutoCloseable {
       throws StartupException {
     Objects.requireNonNull(config, "config");
     Path dataDir = config.dataDir();
-    try {
-      Files.createDirectories(dataDir);
-    } catch (IOException e) {
-      throw new StartupException("cannot create the data directory " + dataDir + ": " + e, e);
-    }
-    Secret mockKey;
-    try {
-      mockKey = MockKeyFile.loadOrCreate(dataDir.resolve(MOCK_KEY_FILE), random);
-    } catch (IOException e) {
-      throw new StartupException("cannot prepare the SCRAM mock key: " + e.getMessage(), e);
-    }
-    TlsConfig tls = config.tls();
-    Optional<CertificateFiles> generated = Optional.empty();
-    ListenerTls listenerTls;
-    if (tls.certificate().isPresent() && tls.privateKey().isPresent()) {
-      listenerTls =
-          new ListenerTls(
-              tls.certificate().orElseThrow(), tls.privateKey().orElseThrow(), tls.required());
-    } else {
-      CertificateFiles files;
-      try {
-        files =
-            new SelfSignedCertificates(clock, random)
-                .ensure(dataDir.resolve(TLS_DIRECTORY), SelfSignedCertificates.localHostNames());
-      } catch (IOException e) {
-        throw new StartupException(
-            "cannot prepare a self-signed TLS certificate: " + e.getMessage(), e);
-      }
-      generated = Optional.of(files);
-      listenerTls = new ListenerTls(files.certificate(), files.privateKey(), tls.required());
-    }
-
+    // The store first: it creates the data directory private before anything is written into it.
     EmbeddedStore store;
     try {
       store = EmbeddedStore.open(dataDir);
@@ -103,6 +71,19 @@ public final class WardenServer implements AutoCloseable {
     }
     PostgresProxy proxy = null;
     try {
+      Secret mockKey = mockKey(dataDir, random);
+      ListenerTls listenerTls;
+      Optional<CertificateFiles> generated = Optional.empty();
+      TlsConfig tls = config.tls();
+      if (tls.certificate().isPresent() && tls.privateKey().isPresent()) {
+        listenerTls =
+            new ListenerTls(
+                tls.certificate().orElseThrow(), tls.privateKey().orElseThrow(), tls.required());
+      } else {
+        CertificateFiles files = selfSigned(dataDir, clock, random);
+        generated = Optional.of(files);
+        listenerTls = new ListenerTls(files.certificate(), files.privateKey(), tls.required());
+      }
       ProxySettings defaults = ProxySettings.defaults(config.listen().toSocketAddress());
       ProxySettings settings =
           new ProxySettings(
@@ -118,14 +99,38 @@ public final class WardenServer implements AutoCloseable {
               new ScramServer(store.users(), mockKey, random),
               new AuthThrottle(clock),
               Gatekeeper.allowAll());
-      proxy.start();
+      try {
+        proxy.start();
+      } catch (UncheckedIOException e) {
+        throw new StartupException(
+            "cannot listen on " + config.listen() + ": " + e.getMessage(), e);
+      }
       return new WardenServer(config, store, proxy, generated);
-    } catch (UncheckedIOException e) {
+    } catch (StartupException e) {
       closeQuietly(proxy, store);
-      throw new StartupException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
+      throw e;
     } catch (RuntimeException e) {
       closeQuietly(proxy, store);
       throw new StartupException("cannot start the proxy: " + e.getMessage(), e);
+    }
+  }
+
+  private static Secret mockKey(Path dataDir, SecureRandom random) throws StartupException {
+    try {
+      return MockKeyFile.loadOrCreate(dataDir.resolve(MOCK_KEY_FILE), random);
+    } catch (IOException e) {
+      throw new StartupException("cannot prepare the SCRAM mock key: " + e.getMessage(), e);
+    }
+  }
+
+  private static CertificateFiles selfSigned(Path dataDir, Clock clock, SecureRandom random)
+      throws StartupException {
+    try {
+      return new SelfSignedCertificates(clock, random)
+          .ensure(dataDir.resolve(TLS_DIRECTORY), SelfSignedCertificates.localHostNames());
+    } catch (IOException e) {
+      throw new StartupException(
+          "cannot prepare a self-signed TLS certificate: " + e.getMessage(), e);
     }
   }
 

@@ -151,6 +151,9 @@ class WardenServerTest {
       certificate = Files.readAllBytes(server.generatedCertificate().orElseThrow().certificate());
     }
     assertThat(key).hasSize(32);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("data"))))
+        .as("the data directory is private")
+        .isEqualTo("rwx------");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(mockKey)))
         .isEqualTo("rw-------");
 

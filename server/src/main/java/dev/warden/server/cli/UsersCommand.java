@@ -93,11 +93,6 @@ final class UsersCommand implements Callable<Integer> {
       }
       Secret password = readPassword();
       Path dataDir = terminal.resolve(data.dataDir);
-      try {
-        Files.createDirectories(dataDir);
-      } catch (IOException e) {
-        throw new CommandFailure("cannot create the data directory " + dataDir + ": " + e, e);
-      }
       ScramCredential credential;
       try {
         credential =
