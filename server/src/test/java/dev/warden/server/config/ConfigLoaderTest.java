@@ -649,6 +649,128 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void keysMustBePlainNames() {
+    failsAt("? [listen]\n: 127.0.0.1:6432\n", 1, 3, "keys must be plain names, found a list");
+  }
+
+  @Test
+  void aFieldGivenAListInsteadOfAValueIsRefused() {
+    failsAt(
+        """
+        environments:
+          - name: production
+            upstream: { host: [a, b], user: u }
+        """,
+        3,
+        23,
+        "host must be a single value, found a list");
+  }
+
+  @Test
+  void anEmptyRequiredValueIsRefused() {
+    failsAt(
+        """
+        environments:
+          - name: production
+            upstream:
+              host:
+              user: u
+        """,
+        4,
+        12,
+        "host must not be empty");
+  }
+
+  @Test
+  void aDatabaseListedTwiceIsRefused() {
+    failsAt(
+        """
+        environments:
+          - name: production
+            databases: [app, billing, app]
+            upstream: { host: db.internal, user: u }
+        """,
+        3,
+        31,
+        "databases lists 'app' twice");
+  }
+
+  @Test
+  void anEmptyPasswordIsExplained() {
+    failsAt(
+        """
+        environments:
+          - name: production
+            upstream:
+              host: db.internal
+              user: u
+              password:
+        """,
+        6,
+        16,
+        "password is empty; leave it out for trust or certificate authentication");
+  }
+
+  @Test
+  void anOversizedPasswordFileIsRefused() throws IOException {
+    Files.write(dir.resolve("huge.pw"), new byte[64 * 1024 + 1]);
+    failsAt(
+        """
+        environments:
+          - name: production
+            upstream: { host: db.internal, user: u, password: { file: huge.pw } }
+        """,
+        3,
+        63,
+        "password file " + dir.resolve("huge.pw") + " is larger than 64 KiB");
+  }
+
+  @Test
+  void aPathWithANulCharacterIsRefused() {
+    failsAt("data-dir: \"data\\0dir\"\n", 1, 11, "data-dir is not a valid path");
+  }
+
+  @Test
+  void aliasBombsAreRefused() {
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                load(
+                    """
+                    a: &a [x, x, x, x, x, x, x, x, x, x]
+                    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+                    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+                    listen: *c
+                    """));
+
+    assertThat(e).isNotNull();
+    assertThat(e.getMessage())
+        .startsWith(dir.resolve("warden.yaml") + ": invalid YAML: ")
+        .contains("aliases");
+  }
+
+  @Test
+  void anOversizedFileIsRefusedBeforeParsing() throws IOException {
+    Path file = dir.resolve("big.yaml");
+    Files.write(file, new byte[ConfigLoader.MAX_FILE_BYTES + 1]);
+
+    assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("configuration file " + file + " is larger than 1048576 bytes");
+  }
+
+  @Test
+  void aFileThatIsNotUtf8IsRefused() throws IOException {
+    Path file = dir.resolve("latin1.yaml");
+    Files.write(file, new byte[] {'l', 'i', 's', 't', 'e', 'n', ':', ' ', (byte) 0xE9});
+
+    assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("configuration file " + file + " is not valid UTF-8");
+  }
+
+  @Test
   void defaultEnvironmentServesEveryDatabase() {
     assertThat(WardenConfig.defaults().environments())
         .singleElement()
