@@ -99,9 +99,8 @@ final class ServeCommand implements Callable<Integer> {
       } catch (ConfigException e) {
         throw new CommandFailure("invalid configuration: " + e.getMessage(), e);
       }
-    } else {
-      configuration = configuration.withDataDir(terminal.resolve(configuration.dataDir()));
     }
+    configuration = configuration.withDataDir(terminal.resolve(configuration.dataDir()));
     if (listen.isPresent()) {
       configuration = configuration.withListen(listen.get());
     }

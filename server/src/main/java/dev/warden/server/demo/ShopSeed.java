@@ -23,7 +23,7 @@ import java.util.Random;
  * checksum-validating detectors recognise them, phone numbers come from ranges reserved for
  * fiction, and e-mail addresses use the reserved {@code example.*} domains.
  */
-public final class ShopSeed {
+final class ShopSeed {
   /** The seed the demo uses. */
   public static final long DEFAULT_SEED = 20_251_127L;
 

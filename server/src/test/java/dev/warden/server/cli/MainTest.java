@@ -129,6 +129,13 @@ class MainTest {
   }
 
   @Test
+  void aConfigurationFileWithoutDataDirUsesTheDefaultInTheWorkingDirectory() throws Exception {
+    Files.writeString(dir.resolve("warden.yaml"), "listen: 127.0.0.1:7000\n");
+
+    assertThat(serve("--config", "warden.yaml").dataDir()).isEqualTo(dir.resolve("warden-data"));
+  }
+
+  @Test
   void dataDirFlagIsResolvedAgainstTheWorkingDirectory() {
     assertThat(serve("--data-dir", "elsewhere").dataDir()).isEqualTo(dir.resolve("elsewhere"));
   }
