@@ -320,12 +320,24 @@ public final class RawWire implements AutoCloseable {
     return afterAuthenticationOk(step);
   }
 
-  /** Reads from after AuthenticationOk to ReadyForQuery. */
+  /**
+   * Reads from after AuthenticationOk to ReadyForQuery.
+   *
+   * @throws Refused if an ErrorResponse comes first
+   */
   public Session afterAuthenticationOk(Duration timeout) throws IOException {
-    List<WireMessage> messages = readThrough('Z', timeout);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<WireMessage> messages = new ArrayList<>();
     int pid = 0;
     byte[] key = new byte[0];
-    for (WireMessage x : messages) {
+    while (true) {
+      WireMessage x;
+      try {
+        x = read(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+      } catch (IOException e) {
+        throw new IOException("no ReadyForQuery; read " + messages + " then: " + e.getMessage(), e);
+      }
+      messages.add(x);
       if (x.is('E')) {
         throw new Refused(x);
       }
@@ -333,8 +345,10 @@ public final class RawWire implements AutoCloseable {
         pid = x.int32(0);
         key = Arrays.copyOfRange(x.body(), 4, x.body().length);
       }
+      if (x.is('Z')) {
+        return new Session(messages, pid, key);
+      }
     }
-    return new Session(messages, pid, key);
   }
 
   /**

@@ -124,18 +124,22 @@ public final class Scram {
 
   /** Hi() of RFC 5802: PBKDF2 with HMAC-SHA-256 and one block. */
   static byte[] saltedPassword(byte[] password, byte[] salt, int iterations) {
-    byte[] block = new byte[salt.length + 4];
-    System.arraycopy(salt, 0, block, 0, salt.length);
-    block[block.length - 1] = 1;
-    byte[] u = hmac(password, block);
-    byte[] result = u.clone();
-    for (int i = 1; i < iterations; i++) {
-      u = hmac(password, u);
-      for (int j = 0; j < result.length; j++) {
-        result[j] ^= u[j];
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(password, "HmacSHA256"));
+      mac.update(salt);
+      byte[] u = mac.doFinal(new byte[] {0, 0, 0, 1});
+      byte[] result = u.clone();
+      for (int i = 1; i < iterations; i++) {
+        u = mac.doFinal(u);
+        for (int j = 0; j < result.length; j++) {
+          result[j] ^= u[j];
+        }
       }
+      return result;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
     }
-    return result;
   }
 
   static byte[] hmac(byte[] key, byte[] data) {
