@@ -180,6 +180,8 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+set -E
+trap 'log "ERROR: line $LINENO failed: $BASH_COMMAND"' ERR
 trap 'exit 130' INT TERM
 
 # ----------------------------------------------------------------------------- setup
@@ -365,9 +367,11 @@ run_one() {  # rep workload target
     cpu=$(awk -v a="$k0" -v b="$k1" -v n="$ntx" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", (b - a) * 1e6 / hz / n}')
   fi
   # pgbench's per-transaction log: field 3 is the latency in µs
-  [[ $wl == connect ]] && rm -f "$OUT_DIR"/logs/"$tag".*
-  p99=$(cat "$OUT_DIR"/logs/"$tag".* 2>/dev/null | awk '{print $3}' | sort -n |
-        awk '{a[NR] = $1} END {if (NR) {i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", a[i] / 1000} else print "NA"}')
+  p99=NA
+  if [[ $wl != connect ]] && compgen -G "$OUT_DIR/logs/$tag.*" >/dev/null; then
+    p99=$(cat "$OUT_DIR"/logs/"$tag".* | awk '{print $3}' | sort -n |
+          awk '{a[NR] = $1} END {if (NR) {i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", a[i] / 1000} else print "NA"}')
+  fi
   [[ "$KEEP_LOGS" == 1 ]] || rm -f "$OUT_DIR"/logs/"$tag".*
   if [[ -z "$tps" || $rc -ne 0 ]]; then   # a run where a client aborted is no measurement
     log "run $tag FAILED (rc=$rc): $(grep -m1 -iE 'error|fatal|abort' "$out" || tail -1 "$out")"
