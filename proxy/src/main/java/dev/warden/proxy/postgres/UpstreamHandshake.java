@@ -250,7 +250,16 @@ final class UpstreamHandshake extends ChannelInboundHandlerAdapter {
   private void handle(ChannelHandlerContext ctx, BackendMessage message, ByteBuf frame)
       throws AuthenticationFailure {
     switch (message) {
-      case AuthenticationOk ok -> authenticated = true;
+      case AuthenticationOk ok -> {
+        if (scram != null && !scram.isComplete()) {
+          // A server that skips SASLFinal has not proved it knows the password: it may be an
+          // impostor that simply declares success.
+          throw new AuthenticationFailure(
+              AuthenticationFailure.Reason.UPSTREAM_REJECTED,
+              "upstream declared success without completing SCRAM");
+        }
+        authenticated = true;
+      }
       case AuthenticationCleartextPassword p -> {
         requirePassword();
         send(ctx, new PasswordMessage(upstream.password().bytes()));
