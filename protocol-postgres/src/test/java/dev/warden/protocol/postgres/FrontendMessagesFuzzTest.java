@@ -15,8 +15,9 @@ import java.util.Arrays;
  *
  * <p>A plain {@code mvn test} replays the committed seeds in {@code
  * src/test/resources/dev/warden/protocol/postgres/FrontendMessagesFuzzTestInputs/frontendMessage/}.
- * To fuzz for real: {@code JAZZER_FUZZ=1 mvn -pl protocol-postgres test
- * -Dtest=FrontendMessagesFuzzTest}.
+ * To fuzz for real: {@code JAZZER_FUZZ=1 mvn -pl protocol-postgres test -Djazzer.version=0.30.0
+ * -Dtest=FrontendMessagesFuzzTest}. The managed Jazzer 0.24.0 cannot instrument Java 25 class
+ * files, so under it the fuzzer runs without coverage feedback; 0.30.0 can.
  */
 class FrontendMessagesFuzzTest {
   private static final Limits LIMITS = Limits.defaults();

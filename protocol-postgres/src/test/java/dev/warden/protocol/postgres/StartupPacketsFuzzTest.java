@@ -12,9 +12,11 @@ import java.util.Arrays;
  *
  * <p>A plain {@code mvn test} replays the committed seeds in {@code
  * src/test/resources/dev/warden/protocol/postgres/StartupPacketsFuzzTestInputs/startupPacket/}. To
- * fuzz for real: {@code JAZZER_FUZZ=1 mvn -pl protocol-postgres test -Dtest=StartupPacketsFuzzTest}
- * (add {@code -Djazzer.max_duration=10m} to bound it); findings land in that directory as {@code
- * crash-*} files and are replayed from then on.
+ * fuzz for real: {@code JAZZER_FUZZ=1 mvn -pl protocol-postgres test -Djazzer.version=0.30.0
+ * -Dtest=StartupPacketsFuzzTest}; a run stops after the {@code maxDuration} below. The managed
+ * Jazzer 0.24.0 cannot instrument Java 25 class files, so under it the fuzzer runs without coverage
+ * feedback; 0.30.0 can. A finding (a crash-* file) committed to the directory above is replayed by
+ * every build.
  */
 class StartupPacketsFuzzTest {
   private static final Limits LIMITS = Limits.defaults();
