@@ -15,10 +15,12 @@ import java.nio.charset.StandardCharsets;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -59,6 +61,46 @@ class StartupPacketThreatTest {
       assertThat(sessions.connected(fixture.database)).isEqualTo(1);
     }
     awaitEstablished(before + 1);
+  }
+
+  @Test
+  void packetsSplitAtAnyByteAreReassembled() throws Exception {
+    Duration pause = Duration.ofMillis(1);
+    try (RawWire wire = proxy()) {
+      byte[] startup = Packets.startup(alice());
+      wire.writeSplit(startup, pause, IntStream.range(1, startup.length).toArray());
+      wire.expectAuthentication(T, 10);
+      Scram.Client scram = Scram.client(ProxyFixture.PASSWORD);
+      wire.writeSplit(
+          Packets.saslInitialResponse("SCRAM-SHA-256", scram.clientFirst()),
+          pause,
+          1,
+          2,
+          3,
+          4,
+          5,
+          9);
+      WireMessage serverFirst = wire.expectAuthentication(T, 11);
+      byte[] body = serverFirst.body();
+      wire.writeSplit(
+          Packets.saslResponse(scram.clientFinal(Arrays.copyOfRange(body, 4, body.length))),
+          pause,
+          1,
+          3);
+      WireMessage serverFinal = wire.expectAuthentication(T, 12);
+      assertThat(
+              scram.verifyServerFinal(
+                  Arrays.copyOfRange(serverFinal.body(), 4, serverFinal.body().length)))
+          .isTrue();
+      wire.expectAuthentication(T, 0);
+      wire.afterAuthenticationOk(T);
+      byte[] pipelined =
+          Packets.concat(Packets.query("SELECT 'split'"), Packets.query("SELECT 'pipelined'"));
+      wire.writeSplit(pipelined, pause, 2, 7, pipelined.length - 3);
+
+      assertThat(dataRowText(wire.readThrough('Z', T))).isEqualTo("split");
+      assertThat(dataRowText(wire.readThrough('Z', T))).isEqualTo("pipelined");
+    }
   }
 
   // P02
