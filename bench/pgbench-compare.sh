@@ -25,7 +25,7 @@
 #   DURATION=5 REPS=3 CLIENTS=8 THREADS=2   pgbench -T/-c/-j; default ~5 minutes in all
 #   WARMUP=30        seconds of unrecorded load on Warden (spread over the workloads) before
 #                    rep 1, so that the JIT has compiled the relay; at least 10
-#   QUICK=1          DURATION=2 REPS=1 WARMUP=10: a ~1 minute smoke run
+#   QUICK=1          DURATION=2 REPS=1 WARMUP=10: a ~2 minute smoke run
 #   WORKLOADS="select-simple select-extended select-prepared wide connect"
 #   TARGETS="direct pgbouncer warden"
 #   SCALE=10 WIDE_ROWS=10000 BENCH_DB=warden_bench BENCH_USER=bench
