@@ -1,5 +1,7 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.protocol.postgres.BackendMessages;
+import dev.warden.protocol.postgres.ErrorResponse;
 import dev.warden.protocol.postgres.Frames;
 import dev.warden.protocol.postgres.Limits;
 import dev.warden.protocol.postgres.ProtocolException;
@@ -12,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The upstream-to-client leg of a ready session. Result rows, copy data and notices are streamed
- * unread; only ReadyForQuery is inspected, to place refusals (see {@link ProxySession}) and to
- * follow the transaction status.
+ * unread. ErrorResponse is read only while a refusal is on its way back, to swap the server's
+ * syntax error for the refusal (see {@link FrontendRelay} and {@link ProxySession}).
  */
 final class BackendRelay extends RelayHandler {
   private static final Logger log = LoggerFactory.getLogger(BackendRelay.class);
@@ -36,23 +38,20 @@ final class BackendRelay extends RelayHandler {
   Route route(byte type, long length) {
     Frames.checkBackend(type, length, STREAMED);
     lastType = type;
-    return type == 'Z' ? Route.INSPECT : Route.STREAM;
+    return type == ErrorResponse.TYPE && session.hasPendingRefusals()
+        ? Route.INSPECT
+        : Route.STREAM;
   }
 
   @Override
   Outcome onMessage(ChannelHandlerContext ctx, byte type, ByteBuf body) {
-    byte status = body.getByte(body.readerIndex());
-    ProxySession.Injection injection = session.readyForQueryArrived();
-    if (injection == null) {
-      session.transactionStatus = status;
+    ErrorResponse error = (ErrorResponse) BackendMessages.decode(type, body);
+    ByteBuf refusal = session.refusalFor(error.message());
+    if (refusal == null) {
       return Outcome.FORWARD;
     }
     forwardUpTo(currentMessageStart());
-    peer().write(injection.error(), peer().voidPromise());
-    if (injection.relayReadyForQuery()) {
-      session.transactionStatus = status;
-      return Outcome.FORWARD;
-    }
+    peer().write(refusal, peer().voidPromise());
     return Outcome.DROP;
   }
 

@@ -414,9 +414,10 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
               .register(new CancelRegistry.Target(target, ready.processId(), ready.secretKey()));
       clientKey = cancelKey.clientKey();
     }
+    byte[] markerEntropy = new byte[8];
+    context.random().nextBytes(markerEntropy);
     ProxySession session =
-        new ProxySession(sessionContext, ctx.channel(), upstreamChannel, cancelKey);
-    session.transactionStatus = ready.transactionStatus();
+        new ProxySession(sessionContext, ctx.channel(), upstreamChannel, cancelKey, markerEntropy);
     ctx.write(ready.forClient());
     write(ctx, new BackendKeyData(ready.processId(), clientKey));
     write(ctx, new ReadyForQuery(ready.transactionStatus()));

@@ -5,29 +5,39 @@ import dev.warden.core.gate.StatementPath;
 import dev.warden.core.gate.StatementRequest;
 import dev.warden.core.gate.Verdict;
 import dev.warden.protocol.postgres.Frames;
+import dev.warden.protocol.postgres.FrontendMessage;
 import dev.warden.protocol.postgres.FrontendMessages;
 import dev.warden.protocol.postgres.FunctionCall;
 import dev.warden.protocol.postgres.Limits;
 import dev.warden.protocol.postgres.Parse;
 import dev.warden.protocol.postgres.ProtocolException;
 import dev.warden.protocol.postgres.Query;
+import dev.warden.protocol.postgres.Terminate;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The client-to-upstream leg of a ready session. Every statement-bearing message (Query, Parse,
  * FunctionCall) is decoded and put to the decision point before its bytes go upstream; everything
- * else is streamed. A refused message is replaced by a Sync, whose ReadyForQuery marks where the
- * refusal belongs in the response stream (see {@link ProxySession}); in the extended protocol the
- * rest of the batch up to the client's Sync is dropped, as the server itself does after an error.
+ * else is streamed.
+ *
+ * <p>A refused message is not simply dropped: it is replaced by a message of the same kind whose
+ * text is a per-session marker that PostgreSQL rejects as a syntax error before executing anything
+ * (a Query for Query and FunctionCall, a Parse of the same statement name for Parse). The server
+ * then does exactly what it does after any error at that point, in any pipeline, COPY or
+ * transaction state: it aborts the transaction block, discards the rest of an extended batch up to
+ * Sync, and answers with ReadyForQuery where it would have. {@link BackendRelay} swaps the server's
+ * syntax error for the refusal. Warden therefore never has to predict the server's response stream
+ * (THREATS S06: "same error semantics as the server").
  */
 final class FrontendRelay extends RelayHandler {
   private static final Logger log = LoggerFactory.getLogger(FrontendRelay.class);
-  private static final byte[] SYNC = {'S', 0, 0, 0, 4};
 
   private final ProxySession session;
   private final Gatekeeper gatekeeper;
@@ -46,14 +56,12 @@ final class FrontendRelay extends RelayHandler {
   @Override
   Route route(byte type, long length) {
     Frames.checkFrontend(type, length, STREAMED);
-    if (type == 'X') {
-      session.clientTerminated = true;
-    }
-    if (session.discardUntilSync && type != 'S') {
-      return Route.DISCARD;
-    }
     return switch (type) {
-      case 'Q', 'P', 'F', 'S' -> Route.INSPECT;
+      case Query.TYPE, Parse.TYPE, FunctionCall.TYPE -> Route.INSPECT;
+      case Terminate.TYPE -> {
+        session.clientTerminated = true;
+        yield Route.STREAM;
+      }
       default -> Route.STREAM;
     };
   }
@@ -61,62 +69,49 @@ final class FrontendRelay extends RelayHandler {
   @Override
   Outcome onMessage(ChannelHandlerContext ctx, byte type, ByteBuf body) {
     return switch (type) {
-      case 'Q' -> {
+      case Query.TYPE -> {
         Query query = (Query) FrontendMessages.decode(type, body);
-        yield decide(
-            ctx,
+        StatementRequest request =
             new StatementRequest(
-                session.context, query.sql(), Optional.empty(), StatementPath.SIMPLE),
-            true);
+                session.context, query.sql(), Optional.empty(), StatementPath.SIMPLE);
+        yield decide(ctx, request, Query::new);
       }
-      case 'P' -> {
+      case Parse.TYPE -> {
         Parse parse = (Parse) FrontendMessages.decode(type, body);
-        yield decide(
-            ctx,
+        StatementRequest request =
             new StatementRequest(
                 session.context,
                 parse.sql(),
                 Optional.of(parse.statementName()),
-                StatementPath.PREPARED),
-            false);
+                StatementPath.PREPARED);
+        yield decide(ctx, request, marker -> new Parse(parse.statementName(), marker, List.of()));
       }
-      case 'F' -> {
+      case FunctionCall.TYPE -> {
         FunctionCall call = (FunctionCall) FrontendMessages.decode(type, body);
-        yield decide(
-            ctx,
+        StatementRequest request =
             StatementRequest.functionCall(
-                session.context, Integer.toUnsignedLong(call.functionOid())),
-            true);
-      }
-      case 'S' -> {
-        session.discardUntilSync = false;
-        session.expectReadyForQuery();
-        yield Outcome.FORWARD;
+                session.context, Integer.toUnsignedLong(call.functionOid()));
+        yield decide(ctx, request, Query::new);
       }
       default -> throw new ProtocolException("unexpected message type " + (char) type);
     };
   }
 
   private Outcome decide(
-      ChannelHandlerContext ctx, StatementRequest request, boolean answersWithReadyForQuery) {
-    Verdict verdict = gatekeeper.decide(request);
-    switch (verdict) {
+      ChannelHandlerContext ctx,
+      StatementRequest request,
+      Function<String, FrontendMessage> substitute) {
+    switch (gatekeeper.decide(request)) {
       case Verdict.Allow allow -> {
-        if (answersWithReadyForQuery) {
-          session.expectReadyForQuery();
-        }
         return Outcome.FORWARD;
       }
       case Verdict.Deny deny -> {
         log.debug("session {} statement refused: {}", session.context.id(), deny.message());
+        String marker = session.refuse(ClientErrors.denial(ctx.alloc(), deny));
         forwardUpTo(currentMessageStart());
-        peer().write(peer().alloc().buffer(5).writeBytes(SYNC), peer().voidPromise());
-        long ordinal = session.expectReadyForQuery();
-        session.injectBefore(
-            ordinal, ClientErrors.denial(ctx.alloc(), deny), answersWithReadyForQuery);
-        if (!answersWithReadyForQuery) {
-          session.discardUntilSync = true;
-        }
+        ByteBuf out = peer().alloc().buffer(64);
+        substitute.apply(marker).encode(out);
+        peer().write(out, peer().voidPromise());
         return Outcome.DROP;
       }
     }

@@ -1,28 +1,35 @@
 package dev.warden.proxy.postgres;
 
 import dev.warden.core.gate.SessionContext;
+import dev.warden.protocol.postgres.ProtocolException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import java.util.ArrayDeque;
+import java.util.HexFormat;
+import java.util.Iterator;
 
 /**
  * The state of one proxied session once both legs are up. It lives on the session's event loop
  * (both channels share it), so nothing here is synchronised.
  *
- * <p>Refusals must reach the client in the order the server would have produced them, after the
- * answers to everything sent before them. Every Query, FunctionCall and Sync produces exactly one
- * ReadyForQuery upstream (Frontend/Backend Protocol, "Message Flow"), so ReadyForQuery messages are
- * counted both ways: a refusal is queued against the ordinal of the ReadyForQuery that the Sync
- * sent in place of the refused message will produce, and written just before it.
+ * <p>It keeps the refusals on their way back (see {@link FrontendRelay}): each refused message was
+ * replaced upstream by a marker the server rejects as a syntax error; the error that names a marker
+ * is swapped for the refusal. Markers are random per session, so neither the client nor another
+ * session can forge or predict one, and they stay in the order they were sent: when the server's
+ * error names a later marker, the earlier ones were discarded by the server along with the rest of
+ * their batch, as the refused statements themselves would have been.
  */
 final class ProxySession {
+  /** Refusals a session may have on their way back at once; a flood past it ends the session. */
+  static final int MAX_PENDING_REFUSALS = 10_000;
+
   final SessionContext context;
   final Channel client;
   final Channel upstream;
   private final CancelRegistry.Entry cancelKey;
-  private final ArrayDeque<Injection> injections = new ArrayDeque<>();
-  private long readyExpected;
-  private long readySeen;
+  private final String markerPrefix;
+  private final ArrayDeque<Refusal> refusals = new ArrayDeque<>();
+  private long refusalCount;
 
   /** The upstream-to-client relay, once installed; tells whether a message is half-sent. */
   RelayHandler backend;
@@ -30,53 +37,79 @@ final class ProxySession {
   /** True once the client sent Terminate: the upstream closing next is expected. */
   boolean clientTerminated;
 
-  /** True after a refused extended-protocol message, until the client's next Sync. */
-  boolean discardUntilSync;
-
-  /** The transaction status of the last ReadyForQuery relayed: 'I', 'T' or 'E'. */
-  byte transactionStatus = 'I';
-
   ProxySession(
-      SessionContext context, Channel client, Channel upstream, CancelRegistry.Entry cancelKey) {
+      SessionContext context,
+      Channel client,
+      Channel upstream,
+      CancelRegistry.Entry cancelKey,
+      byte[] markerEntropy) {
     this.context = context;
     this.client = client;
     this.upstream = upstream;
     this.cancelKey = cancelKey;
+    this.markerPrefix = "warden_refused_" + HexFormat.of().formatHex(markerEntropy) + "_";
   }
 
-  /** A refusal waiting for its place in the response stream. */
-  record Injection(long readyOrdinal, ByteBuf error, boolean relayReadyForQuery) {}
+  /** A refusal on its way back: the marker the server will name, and what the client gets. */
+  private record Refusal(String marker, ByteBuf error) {}
 
-  /** Counts a message sent upstream that will be answered by one ReadyForQuery. */
-  long expectReadyForQuery() {
-    return ++readyExpected;
+  /** Registers a refusal and returns the marker to send upstream in place of the statement. */
+  String refuse(ByteBuf error) {
+    if (refusals.size() >= MAX_PENDING_REFUSALS) {
+      error.release();
+      throw new ProtocolException("too many refused statements pending");
+    }
+    String marker = markerPrefix + (++refusalCount);
+    refusals.addLast(new Refusal(marker, error));
+    return marker;
   }
 
-  /** Queues {@code error} to go to the client just before ReadyForQuery number {@code ordinal}. */
-  void injectBefore(long ordinal, ByteBuf error, boolean relayReadyForQuery) {
-    injections.addLast(new Injection(ordinal, error, relayReadyForQuery));
+  boolean hasPendingRefusals() {
+    return !refusals.isEmpty();
   }
 
   /**
-   * Counts a ReadyForQuery from upstream and returns the refusal that belongs before it, if any.
+   * The refusal for a server error whose message is {@code serverMessage}, or null when the error
+   * is the server's own. Earlier refusals, skipped by the server, are released.
    */
-  Injection readyForQueryArrived() {
-    long ordinal = ++readySeen;
-    Injection head = injections.peekFirst();
-    if (head != null && head.readyOrdinal() == ordinal) {
-      return injections.pollFirst();
+  ByteBuf refusalFor(String serverMessage) {
+    if (!serverMessage.contains(markerPrefix)) {
+      return null;
+    }
+    for (Iterator<Refusal> it = refusals.iterator(); it.hasNext(); ) {
+      Refusal r = it.next();
+      if (containsMarker(serverMessage, r.marker())) {
+        while (refusals.peekFirst() != r) {
+          refusals.pollFirst().error().release();
+        }
+        refusals.pollFirst();
+        return r.error();
+      }
     }
     return null;
   }
 
-  /** Frees what the session holds; called once when either leg closes. */
+  /** True if {@code text} names {@code marker} exactly, not a longer marker that starts with it. */
+  private static boolean containsMarker(String text, String marker) {
+    int at = text.indexOf(marker);
+    while (at >= 0) {
+      int end = at + marker.length();
+      if (end == text.length() || !Character.isDigit(text.charAt(end))) {
+        return true;
+      }
+      at = text.indexOf(marker, at + 1);
+    }
+    return false;
+  }
+
+  /** Frees what the session holds; called once when the upstream leg closes. */
   void release() {
     if (cancelKey != null) {
       cancelKey.close();
     }
-    Injection i;
-    while ((i = injections.pollFirst()) != null) {
-      i.error().release();
+    Refusal r;
+    while ((r = refusals.pollFirst()) != null) {
+      r.error().release();
     }
   }
 }

@@ -58,7 +58,10 @@ import org.slf4j.LoggerFactory;
 final class UpstreamHandshake extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(UpstreamHandshake.class);
 
-  /** Startup-phase messages from the server are small; anything larger is refused. */
+  /**
+   * Startup-phase messages from the server are small; a larger one, or more than this in
+   * ParameterStatus and notices together, is refused.
+   */
   private static final int MAX_STARTUP_MESSAGE = 64 * 1024;
 
   /** Upstream errors whose text is safe and useful for the client to see. */
@@ -348,6 +351,11 @@ final class UpstreamHandshake extends ChannelInboundHandlerAdapter {
   private void keepForClient(ChannelHandlerContext ctx, ByteBuf frame) {
     if (forClient == null) {
       forClient = ctx.alloc().buffer(512);
+    }
+    if (forClient.readableBytes() + frame.readableBytes() > MAX_STARTUP_MESSAGE) {
+      // A server sends a dozen short settings at login; one that keeps talking without ever
+      // becoming ready must not make Warden hold it all until the deadline.
+      throw new ProtocolException("upstream sent too many messages during login");
     }
     forClient.writeBytes(frame, frame.readerIndex(), frame.readableBytes());
   }

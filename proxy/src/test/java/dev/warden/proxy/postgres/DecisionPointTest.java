@@ -121,31 +121,53 @@ class DecisionPointTest {
   }
 
   @Test
-  void anOpenTransactionSurvivesARefusal() throws SQLException {
+  void aRefusalInsideATransactionAbortsItAsAnyServerErrorWould() throws SQLException {
     try (Connection c = fixture.connect();
         Statement s = c.createStatement()) {
       c.setAutoCommit(false);
       s.execute("INSERT INTO log VALUES (1)");
       assertThatThrownBy(() -> s.execute("SELECT 1 /* " + MARKER + " */"))
-          .isInstanceOf(SQLException.class);
-      s.execute("INSERT INTO log VALUES (2)");
+          .isInstanceOfSatisfying(
+              SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+      assertThatThrownBy(() -> s.execute("INSERT INTO log VALUES (2)"))
+          .isInstanceOfSatisfying(
+              SQLException.class,
+              e -> assertThat(e.getSQLState()).isEqualTo("25P02")); // in_failed_sql_transaction
+      c.rollback();
+      s.execute("INSERT INTO log VALUES (3)");
       c.commit();
     }
-    assertThat(rows()).isEqualTo(2);
+    assertThat(rows()).isEqualTo(1);
   }
 
   @Test
-  void aRefusalInsideABatchStopsTheRestOfTheBatch() throws SQLException {
+  void aRefusalInsideABatchFailsTheWholeBatchAsAServerErrorWould() throws SQLException {
     try (Connection c = fixture.connect();
         Statement s = c.createStatement()) {
       s.addBatch("INSERT INTO log VALUES (1)");
       s.addBatch("INSERT INTO log VALUES (2) /* " + MARKER + " */");
       s.addBatch("INSERT INTO log VALUES (3)");
-      assertThatThrownBy(s::executeBatch).isInstanceOf(BatchUpdateException.class);
-      try (ResultSet rs = s.executeQuery("SELECT count(*) FROM log WHERE n = 3")) {
-        rs.next();
-        assertThat(rs.getLong(1)).isZero();
-      }
+      assertThatThrownBy(s::executeBatch)
+          .isInstanceOfSatisfying(
+              BatchUpdateException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+      s.execute("INSERT INTO log VALUES (4)");
     }
+    // The batch ran in one implicit transaction: the server rolled back its first insert.
+    assertThat(rows()).isEqualTo(1);
+  }
+
+  @Test
+  void theServerNeverSeesTheRefusedText() throws SQLException {
+    try (Connection c = fixture.connect();
+        Statement s = c.createStatement()) {
+      assertThatThrownBy(() -> s.execute("INSERT INTO log VALUES (1) /* " + MARKER + " */"))
+          .isInstanceOfSatisfying(
+              SQLException.class,
+              e -> {
+                assertThat(e.getMessage()).doesNotContain("warden_refused_");
+                assertThat(e.getMessage()).doesNotContain("syntax error");
+              });
+    }
+    assertThat(rows()).isZero();
   }
 }

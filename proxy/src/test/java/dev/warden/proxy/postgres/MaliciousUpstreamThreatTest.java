@@ -40,7 +40,6 @@ import java.util.concurrent.Future;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -141,8 +140,6 @@ class MaliciousUpstreamThreatTest {
     assertScramAborted(SaslFlaw.BAD_SERVER_SIGNATURE, true);
   }
 
-  @Disabled(
-      "Proxy bug: UpstreamHandshake accepts AuthenticationOk after SASLResponse without a verified SASLFinal (ScramClient.isComplete() is never checked); enable once fixed")
   @Test
   void p15ServerThatSkipsItsProofIsRefused() throws Exception {
     // A server that answers the client's proof with AuthenticationOk has not shown that it knows
@@ -193,8 +190,6 @@ class MaliciousUpstreamThreatTest {
     assertLoginAborted(Packets.typed('x', CANARY.getBytes(StandardCharsets.UTF_8)));
   }
 
-  @Disabled(
-      "Proxy bug: UpstreamHandshake.keepForClient buffers ParameterStatus/NoticeResponse during the upstream login without a bound until the login deadline; enable once fixed")
   @Test
   void p14ParameterStatusFloodAtLoginIsBounded() throws Exception {
     // A server that never finishes its login but keeps sending ParameterStatus must not make

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -72,8 +71,6 @@ class ProtocolStateThreatTest {
         true);
   }
 
-  @Disabled(
-      "Proxy bug: FrontendRelay counts a ReadyForQuery for every Sync/Query/FunctionCall, but the server sends none for a Sync inside COPY IN or a Query/FunctionCall skipped after an error in an extended batch; a later refusal then gets a bare ReadyForQuery and its error lands on the next statement; enable once fixed")
   @Test
   void p16SyncInsideCopyInIsIgnoredAsByPostgres() throws Exception {
     // PostgreSQL ignores Sync and Flush during COPY IN (copyfromparse.c, CopyGetData): a Sync
@@ -102,8 +99,6 @@ class ProtocolStateThreatTest {
         true);
   }
 
-  @Disabled(
-      "Proxy bug: FrontendRelay counts a ReadyForQuery for every Sync/Query/FunctionCall, but the server sends none for a Sync inside COPY IN or a Query/FunctionCall skipped after an error in an extended batch; a later refusal then gets a bare ReadyForQuery and its error lands on the next statement; enable once fixed")
   @Test
   void p16FunctionCallAfterAFailedParseIsSkippedAsByPostgres() throws Exception {
     // After an error in an extended batch the server discards everything up to Sync, a
@@ -114,8 +109,6 @@ class ProtocolStateThreatTest {
         true);
   }
 
-  @Disabled(
-      "Proxy bug: FrontendRelay counts a ReadyForQuery for every Sync/Query/FunctionCall, but the server sends none for a Sync inside COPY IN or a Query/FunctionCall skipped after an error in an extended batch; a later refusal then gets a bare ReadyForQuery and its error lands on the next statement; enable once fixed")
   @Test
   void p16QueryAfterAFailedParseIsSkippedAsByPostgres() throws Exception {
     assertSameAsPostgres(
