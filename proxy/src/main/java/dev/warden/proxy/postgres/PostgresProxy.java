@@ -82,7 +82,7 @@ public final class PostgresProxy implements AutoCloseable {
             Clock.systemUTC(),
             clients);
     acceptor = transport.newGroup(1, "warden-accept");
-    workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "warden-io");
+    workers = transport.newGroup(settings.ioThreads(), "warden-io");
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(acceptor, workers)

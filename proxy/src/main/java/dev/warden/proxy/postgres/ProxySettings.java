@@ -14,14 +14,17 @@ import java.util.Optional;
  *     authentication and the upstream login); slow or silent clients are closed after it (THREATS
  *     P07)
  * @param maxClients connections above this are refused with SQLSTATE 53300
- * @param maxMessageBytes the largest message accepted in either direction
+ * @param maxMessageBytes the largest message Warden gathers to inspect (Query, Parse,
+ *     FunctionCall); messages it streams are bounded by the protocol only
+ * @param ioThreads event-loop threads; each session's two legs share one
  */
 public record ProxySettings(
     InetSocketAddress listen,
     Optional<ListenerTls> tls,
     Duration authTimeout,
     int maxClients,
-    int maxMessageBytes) {
+    int maxMessageBytes,
+    int ioThreads) {
   public ProxySettings {
     Objects.requireNonNull(listen, "listen");
     Objects.requireNonNull(tls, "tls");
@@ -35,6 +38,27 @@ public record ProxySettings(
     if (maxMessageBytes < 1024) {
       throw new IllegalArgumentException("maxMessageBytes must be at least 1024");
     }
+    if (ioThreads < 1) {
+      throw new IllegalArgumentException("ioThreads must be positive");
+    }
+  }
+
+  /** Settings with the default number of event-loop threads ({@link #defaultIoThreads()}). */
+  public ProxySettings(
+      InetSocketAddress listen,
+      Optional<ListenerTls> tls,
+      Duration authTimeout,
+      int maxClients,
+      int maxMessageBytes) {
+    this(listen, tls, authTimeout, maxClients, maxMessageBytes, defaultIoThreads());
+  }
+
+  /**
+   * One event-loop thread per core. Each session lives on one thread, so more threads only help
+   * with more sessions than one core can relay.
+   */
+  public static int defaultIoThreads() {
+    return Runtime.getRuntime().availableProcessors();
   }
 
   /** Ten seconds to log in, a thousand clients, 64 MiB messages, no TLS. */
@@ -43,6 +67,11 @@ public record ProxySettings(
   }
 
   public ProxySettings withTls(ListenerTls tls) {
-    return new ProxySettings(listen, Optional.of(tls), authTimeout, maxClients, maxMessageBytes);
+    return new ProxySettings(
+        listen, Optional.of(tls), authTimeout, maxClients, maxMessageBytes, ioThreads);
+  }
+
+  public ProxySettings withIoThreads(int ioThreads) {
+    return new ProxySettings(listen, tls, authTimeout, maxClients, maxMessageBytes, ioThreads);
   }
 }
