@@ -54,11 +54,13 @@ public record ProxySettings(
   }
 
   /**
-   * One event-loop thread per core. Each session lives on one thread, so more threads only help
-   * with more sessions than one core can relay.
+   * One event-loop thread per two cores. Each session lives on one thread, and one thread relays
+   * many thousands of statements a second; every extra thread adds wake-ups (context switches) per
+   * statement. Measured on 2 cores shared with PostgreSQL and pgbench: one thread spent about 1.5×
+   * pgbouncer's CPU per point select where two spent 1.6–2.2× (docs/benchmarks.md).
    */
   public static int defaultIoThreads() {
-    return Runtime.getRuntime().availableProcessors();
+    return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
   }
 
   /** Ten seconds to log in, a thousand clients, 64 MiB messages, no TLS. */
