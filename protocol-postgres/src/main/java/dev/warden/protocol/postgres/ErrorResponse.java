@@ -18,7 +18,7 @@ public record ErrorResponse(List<ErrorField> fields) implements BackendMessage {
   }
 
   /**
-   * A a command failed. With severity FATAL or PANIC the server closes the session.:error with
+   * An error (a command failed; with severity FATAL or PANIC the server closes the session) with
    * fields {@code S} and {@code V} (both {@code severity}), {@code C}, {@code M}, and {@code H}
    * when {@code hint} is not null, in that order.
    */

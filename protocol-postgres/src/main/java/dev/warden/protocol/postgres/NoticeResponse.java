@@ -18,9 +18,8 @@ public record NoticeResponse(List<ErrorField> fields) implements BackendMessage 
   }
 
   /**
-   * A a notice or warning; the command goes on.:notice with fields {@code S} and {@code V} (both
-   * {@code severity}), {@code C}, {@code M}, and {@code H} when {@code hint} is not null, in that
-   * order.
+   * A notice or warning (the command goes on) with fields {@code S} and {@code V} (both {@code
+   * severity}), {@code C}, {@code M}, and {@code H} when {@code hint} is not null, in that order.
    */
   public static NoticeResponse of(String severity, String sqlState, String message, String hint) {
     return new NoticeResponse(ErrorFields.standard(severity, sqlState, message, hint));
