@@ -1,7 +1,7 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.environment.Upstream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -48,7 +48,7 @@ final class CancelRegistry {
   }
 
   /** Where a cancel for a session must go. */
-  record Target(InetSocketAddress upstream, int processId, byte[] secretKey) {
+  record Target(Upstream upstream, int processId, byte[] secretKey) {
     Target {
       secretKey = secretKey.clone();
     }
@@ -73,7 +73,13 @@ final class CancelRegistry {
 
     @Override
     public String toString() {
-      return "Target[" + upstream + ", pid " + processId + ", key redacted]";
+      return "Target["
+          + upstream.host()
+          + ":"
+          + upstream.port()
+          + ", pid "
+          + processId
+          + ", key redacted]";
     }
   }
 

@@ -405,13 +405,12 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     CancelRegistry.Entry cancelKey = null;
     byte[] clientKey = new byte[4];
     if (ready.secretKey().length > 0) {
-      InetSocketAddress target =
-          InetSocketAddress.createUnresolved(
-              environment.upstream().host(), environment.upstream().port());
       cancelKey =
           context
               .cancels()
-              .register(new CancelRegistry.Target(target, ready.processId(), ready.secretKey()));
+              .register(
+                  new CancelRegistry.Target(
+                      environment.upstream(), ready.processId(), ready.secretKey()));
       clientKey = cancelKey.clientKey();
     }
     byte[] markerEntropy = new byte[8];

@@ -98,10 +98,9 @@ class UpstreamLoginTest {
         Optional.ofNullable(ca));
   }
 
-  /** Connects through a Warden in front of {@code upstream} and returns current_user. */
-  private static String currentUserThrough(Upstream upstream) throws SQLException {
+  private static PostgresProxy proxyInFrontOf(Upstream upstream) {
     InMemoryUsers users = new InMemoryUsers().add("alice", "alice-secret");
-    try (PostgresProxy proxy =
+    PostgresProxy proxy =
         new PostgresProxy(
             ProxySettings.defaults(new InetSocketAddress("127.0.0.1", 0)),
             new Environments(
@@ -109,24 +108,51 @@ class UpstreamLoginTest {
                     new Environment("e", Set.of(), List.of(Environment.ANY_DATABASE), upstream))),
             new ScramServer(users, Secret.of("k"), new SecureRandom()),
             new AuthThrottle(Clock.systemUTC()),
-            Gatekeeper.allowAll())) {
-      proxy.start();
-      Properties p = new Properties();
-      p.setProperty("user", "alice");
-      p.setProperty("password", "alice-secret");
-      try (Connection c =
-              DriverManager.getConnection(
-                  "jdbc:postgresql://127.0.0.1:"
-                      + proxy.address().getPort()
-                      + "/app?sslmode=disable",
-                  p);
-          Statement s = c.createStatement();
-          ResultSet rs =
-              s.executeQuery("SELECT current_user, current_setting('warden.identity')")) {
-        rs.next();
-        assertThat(rs.getString(2)).isEqualTo("alice");
-        return rs.getString(1);
-      }
+            Gatekeeper.allowAll());
+    proxy.start();
+    return proxy;
+  }
+
+  private static Connection connectThrough(PostgresProxy proxy) throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", "alice");
+    p.setProperty("password", "alice-secret");
+    return DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:" + proxy.address().getPort() + "/app?sslmode=disable", p);
+  }
+
+  /** Connects through a Warden in front of {@code upstream} and returns current_user. */
+  private static String currentUserThrough(Upstream upstream) throws SQLException {
+    try (PostgresProxy proxy = proxyInFrontOf(upstream);
+        Connection c = connectThrough(proxy);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT current_user, current_setting('warden.identity')")) {
+      rs.next();
+      assertThat(rs.getString(2)).isEqualTo("alice");
+      return rs.getString(1);
+    }
+  }
+
+  @Test
+  void aCancelReachesAnUpstreamThatUsesTls() throws Exception {
+    try (PostgresProxy proxy = proxyInFrontOf(upstream("tls_user", SECRET, TlsMode.REQUIRE, null));
+        Connection c = connectThrough(proxy);
+        Statement s = c.createStatement()) {
+      var canceller =
+          java.util.concurrent.Executors.newSingleThreadScheduledExecutor()
+              .schedule(
+                  () -> {
+                    s.cancel();
+                    return null;
+                  },
+                  500,
+                  java.util.concurrent.TimeUnit.MILLISECONDS);
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> s.execute("SELECT pg_sleep(30)"))
+          .isInstanceOfSatisfying(
+              SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("57014"));
+      canceller.get();
+      assertThat(System.nanoTime() - start).isLessThan(java.time.Duration.ofSeconds(10).toNanos());
     }
   }
 
