@@ -25,6 +25,7 @@ import dev.warden.protocol.postgres.SSLRequest;
 import dev.warden.protocol.postgres.StartupMessage;
 import dev.warden.protocol.postgres.StartupPackets;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -366,6 +367,31 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         session.clientAddress(),
         parameters.database(),
         environment.name());
+    UpstreamPool.Key poolKey =
+        new UpstreamPool.Key(
+            environment.upstream(),
+            environment.upstream().databaseFor(parameters.database()),
+            parameters.upstreamSettings(),
+            identity.name());
+    UpstreamPool.Login parked =
+        context.settings().reuseUpstreamConnections()
+            ? context.upstreamPool().take(ctx.channel().eventLoop(), poolKey)
+            : null;
+    if (parked != null) {
+      upstream = parked.channel();
+      startSession(
+          ctx,
+          session,
+          poolKey,
+          parked,
+          new UpstreamHandshake.Ready(
+              Unpooled.wrappedBuffer(parked.greeting()),
+              parked.processId(),
+              parked.secretKey(),
+              (byte) 'I'),
+          Unpooled.EMPTY_BUFFER);
+      return;
+    }
     upstream =
         UpstreamHandshake.connect(
             context,
@@ -378,7 +404,13 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
               @Override
               public void ready(
                   Channel upstreamChannel, UpstreamHandshake.Ready ready, ByteBuf leftover) {
-                startSession(ctx, session, upstreamChannel, ready, leftover);
+                ByteBuf greeting = ready.forClient();
+                byte[] greetingBytes = new byte[greeting.readableBytes()];
+                greeting.getBytes(greeting.readerIndex(), greetingBytes);
+                UpstreamPool.Login login =
+                    new UpstreamPool.Login(
+                        upstreamChannel, greetingBytes, ready.processId(), ready.secretKey());
+                startSession(ctx, session, poolKey, login, ready, leftover);
               }
 
               @Override
@@ -391,9 +423,11 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
   private void startSession(
       ChannelHandlerContext ctx,
       SessionContext sessionContext,
-      Channel upstreamChannel,
+      UpstreamPool.Key poolKey,
+      UpstreamPool.Login login,
       UpstreamHandshake.Ready ready,
       ByteBuf leftover) {
+    Channel upstreamChannel = login.channel();
     if (!ctx.channel().isActive() || state != State.CONNECTING_UPSTREAM) {
       ready.forClient().release();
       leftover.release();
@@ -417,13 +451,20 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     context.random().nextBytes(markerEntropy);
     ProxySession session =
         new ProxySession(sessionContext, ctx.channel(), upstreamChannel, cancelKey, markerEntropy);
+    session.poolKey = poolKey;
+    session.login = login;
     ctx.write(ready.forClient());
     write(ctx, new BackendKeyData(ready.processId(), clientKey));
     write(ctx, new ReadyForQuery(ready.transactionStatus()));
     ctx.flush();
 
     BackendRelay backend = new BackendRelay(session, context.limits());
-    FrontendRelay frontend = new FrontendRelay(session, context.gatekeeper(), context.limits());
+    FrontendRelay frontend =
+        new FrontendRelay(
+            session,
+            context.gatekeeper(),
+            context.limits(),
+            context.settings().reuseUpstreamConnections() ? context.upstreamPool() : null);
     session.backend = backend;
     upstreamChannel.pipeline().addLast("relay", backend);
     ByteBuf pipelined = buffer;

@@ -40,12 +40,18 @@ final class FrontendRelay extends RelayHandler {
   private static final Logger log = LoggerFactory.getLogger(FrontendRelay.class);
 
   private final ProxySession session;
-  private final Gatekeeper gatekeeper;
 
-  FrontendRelay(ProxySession session, Gatekeeper gatekeeper, Limits limits) {
+  private static final byte[] TERMINATE = {'X', 0, 0, 0, 4};
+
+  private final Gatekeeper gatekeeper;
+  private final UpstreamPool upstreamPool;
+
+  FrontendRelay(
+      ProxySession session, Gatekeeper gatekeeper, Limits limits, UpstreamPool upstreamPool) {
     super(limits.maxMessageBytes());
     this.session = session;
     this.gatekeeper = gatekeeper;
+    this.upstreamPool = upstreamPool;
   }
 
   @Override
@@ -56,11 +62,16 @@ final class FrontendRelay extends RelayHandler {
   @Override
   Route route(byte type, long length) {
     Frames.checkFrontend(type, length, STREAMED);
+    if (session.clientTerminated) {
+      return Route.DISCARD; // nothing after Terminate is read, as the server reads nothing
+    }
     return switch (type) {
       case Query.TYPE, Parse.TYPE, FunctionCall.TYPE -> Route.INSPECT;
       case Terminate.TYPE -> {
+        // Not forwarded: whether the upstream connection ends too is decided when the client
+        // leaves (it may be reset and reused).
         session.clientTerminated = true;
-        yield Route.STREAM;
+        yield Route.DISCARD;
       }
       default -> Route.STREAM;
     };
@@ -118,9 +129,40 @@ final class FrontendRelay extends RelayHandler {
   }
 
   @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    super.channelReadComplete(ctx);
+    if (session.clientTerminated) {
+      closeAfterFlush(ctx.channel()); // the server closes after Terminate; so does Warden
+    }
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    closeAfterFlush(session.upstream);
+    if (upstreamReusable()) {
+      session.upstream.pipeline().remove(session.backend);
+      session.release();
+      upstreamPool.resetAndPark(session.poolKey, session.login);
+    } else if (session.upstream.isActive()) {
+      session
+          .upstream
+          .writeAndFlush(session.upstream.alloc().buffer(5).writeBytes(TERMINATE))
+          .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+    }
     ctx.fireChannelInactive();
+  }
+
+  /**
+   * The upstream connection can be reset and kept when it is open and no message is half-way in
+   * either direction (the stream can be read from a message boundary).
+   */
+  private boolean upstreamReusable() {
+    return upstreamPool != null
+        && session.login != null
+        && session.upstream.isActive()
+        && !hasPartialMessage()
+        && session.backend != null
+        && !session.backend.hasPartialMessage()
+        && !session.hasPendingRefusals();
   }
 
   @Override

@@ -45,6 +45,7 @@ public final class PostgresProxy implements AutoCloseable {
   private EventLoopGroup acceptor;
   private EventLoopGroup workers;
   private Channel server;
+  private ProxyContext context;
 
   public PostgresProxy(
       ProxySettings settings,
@@ -66,7 +67,7 @@ public final class PostgresProxy implements AutoCloseable {
     }
     Transport transport = Transport.best();
     SecureRandom random = new SecureRandom();
-    ProxyContext context =
+    context =
         new ProxyContext(
             settings,
             new Limits(settings.maxMessageBytes(), Limits.defaults().maxStartupBytes()),
@@ -77,6 +78,7 @@ public final class PostgresProxy implements AutoCloseable {
             new CancelRegistry(random, Clock.systemUTC()),
             settings.tls().map(PostgresProxy::serverTls),
             new UpstreamTls(),
+            new UpstreamPool(),
             transport,
             random,
             Clock.systemUTC(),
@@ -124,6 +126,11 @@ public final class PostgresProxy implements AutoCloseable {
       throw new IllegalStateException("not started");
     }
     return (InetSocketAddress) server.localAddress();
+  }
+
+  /** Upstream connections parked for reuse now. */
+  public int parkedUpstreamConnections() {
+    return context == null ? 0 : context.upstreamPool().parkedCount();
   }
 
   /** Number of client connections open now. */

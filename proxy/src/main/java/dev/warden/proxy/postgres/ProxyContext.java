@@ -22,6 +22,7 @@ record ProxyContext(
     CancelRegistry cancels,
     Optional<SslContext> clientTls,
     UpstreamTls upstreamTls,
+    UpstreamPool upstreamPool,
     Transport transport,
     SecureRandom random,
     Clock clock,

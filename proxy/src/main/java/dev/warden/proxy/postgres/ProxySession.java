@@ -34,8 +34,13 @@ final class ProxySession {
   /** The upstream-to-client relay, once installed; tells whether a message is half-sent. */
   RelayHandler backend;
 
-  /** True once the client sent Terminate: the upstream closing next is expected. */
+  /** True once the client sent Terminate. */
   boolean clientTerminated;
+
+  /** The pool key and login of the upstream connection, so it can be parked for reuse. */
+  UpstreamPool.Key poolKey;
+
+  UpstreamPool.Login login;
 
   ProxySession(
       SessionContext context,

@@ -17,6 +17,9 @@ import java.util.Optional;
  * @param maxMessageBytes the largest message Warden gathers to inspect (Query, Parse,
  *     FunctionCall); messages it streams are bounded by the protocol only
  * @param ioThreads event-loop threads; each session's two legs share one
+ * @param reuseUpstreamConnections when true, a session that ends cleanly leaves its upstream
+ *     connection, reset with DISCARD ALL, for the next session of the same identity, database and
+ *     settings (see UpstreamPool)
  */
 public record ProxySettings(
     InetSocketAddress listen,
@@ -24,7 +27,8 @@ public record ProxySettings(
     Duration authTimeout,
     int maxClients,
     int maxMessageBytes,
-    int ioThreads) {
+    int ioThreads,
+    boolean reuseUpstreamConnections) {
   public ProxySettings {
     Objects.requireNonNull(listen, "listen");
     Objects.requireNonNull(tls, "tls");
@@ -43,14 +47,17 @@ public record ProxySettings(
     }
   }
 
-  /** Settings with the default number of event-loop threads ({@link #defaultIoThreads()}). */
+  /**
+   * Settings with the default number of event-loop threads ({@link #defaultIoThreads()}) and
+   * upstream connection reuse on.
+   */
   public ProxySettings(
       InetSocketAddress listen,
       Optional<ListenerTls> tls,
       Duration authTimeout,
       int maxClients,
       int maxMessageBytes) {
-    this(listen, tls, authTimeout, maxClients, maxMessageBytes, defaultIoThreads());
+    this(listen, tls, authTimeout, maxClients, maxMessageBytes, defaultIoThreads(), true);
   }
 
   /**
@@ -70,10 +77,22 @@ public record ProxySettings(
 
   public ProxySettings withTls(ListenerTls tls) {
     return new ProxySettings(
-        listen, Optional.of(tls), authTimeout, maxClients, maxMessageBytes, ioThreads);
+        listen,
+        Optional.of(tls),
+        authTimeout,
+        maxClients,
+        maxMessageBytes,
+        ioThreads,
+        reuseUpstreamConnections);
   }
 
   public ProxySettings withIoThreads(int ioThreads) {
-    return new ProxySettings(listen, tls, authTimeout, maxClients, maxMessageBytes, ioThreads);
+    return new ProxySettings(
+        listen, tls, authTimeout, maxClients, maxMessageBytes, ioThreads, reuseUpstreamConnections);
+  }
+
+  public ProxySettings withUpstreamReuse(boolean reuse) {
+    return new ProxySettings(
+        listen, tls, authTimeout, maxClients, maxMessageBytes, ioThreads, reuse);
   }
 }

@@ -70,6 +70,11 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
   @Override
   public abstract void exceptionCaught(ChannelHandlerContext ctx, Throwable cause);
 
+  /** True if part of a message has been read but not all of it, forwarded or not. */
+  final boolean hasPartialMessage() {
+    return streamRemaining > 0 || (pending != null && pending.isReadable());
+  }
+
   /** True while a message to the peer has been partly forwarded. */
   final boolean midMessage() {
     return streamRemaining > 0;

@@ -53,7 +53,8 @@ class AuthenticationThreatTest {
 
   @BeforeAll
   static void start() throws Exception {
-    fixture = new ProxyFixture();
+    // Counts upstream sessions to prove nothing reached the upstream: no parked connections.
+    fixture = new ProxyFixture(Gatekeeper.allowAll(), s -> s.withUpstreamReuse(false));
     fixture.users.add("bob", "bob-secret");
     sessions =
         new PostgresSessions(ProxyFixture.PG_HOST, ProxyFixture.PG_PORT, ProxyFixture.PG_USER);

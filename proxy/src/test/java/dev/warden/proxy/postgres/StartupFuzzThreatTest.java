@@ -159,6 +159,7 @@ class StartupFuzzThreatTest {
         new CancelRegistry(random, Clock.systemUTC()),
         Optional.empty(),
         new UpstreamTls(),
+        new UpstreamPool(),
         Transport.best(),
         random,
         Clock.systemUTC(),

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.warden.core.gate.Gatekeeper;
 import dev.warden.testkit.Packets;
 import dev.warden.testkit.PostgresSessions;
 import dev.warden.testkit.RawWire;
@@ -40,7 +41,8 @@ class StartupPacketThreatTest {
 
   @BeforeAll
   static void start() {
-    fixture = new ProxyFixture();
+    // Counts upstream sessions to prove nothing reached the upstream: no parked connections.
+    fixture = new ProxyFixture(Gatekeeper.allowAll(), s -> s.withUpstreamReuse(false));
     fixture.users.add("bob", "bob-secret");
     sessions =
         new PostgresSessions(ProxyFixture.PG_HOST, ProxyFixture.PG_PORT, ProxyFixture.PG_USER);

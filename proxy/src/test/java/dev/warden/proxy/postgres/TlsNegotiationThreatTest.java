@@ -37,15 +37,21 @@ class TlsNegotiationThreatTest {
   @BeforeAll
   static void start() {
     TestCertificates.Pem cert = TestCertificates.selfSigned(dir, "127.0.0.1", "localhost");
-    plain = new ProxyFixture();
+    // These tests count upstream sessions to prove nothing reached the upstream: no parked
+    // connections.
+    plain = new ProxyFixture(Gatekeeper.allowAll(), s -> s.withUpstreamReuse(false));
     tls =
         new ProxyFixture(
             Gatekeeper.allowAll(),
-            s -> s.withTls(new ListenerTls(cert.certificate(), cert.privateKey(), false)));
+            s ->
+                s.withUpstreamReuse(false)
+                    .withTls(new ListenerTls(cert.certificate(), cert.privateKey(), false)));
     tlsRequired =
         new ProxyFixture(
             Gatekeeper.allowAll(),
-            s -> s.withTls(new ListenerTls(cert.certificate(), cert.privateKey(), true)));
+            s ->
+                s.withUpstreamReuse(false)
+                    .withTls(new ListenerTls(cert.certificate(), cert.privateKey(), true)));
     sessions =
         new PostgresSessions(ProxyFixture.PG_HOST, ProxyFixture.PG_PORT, ProxyFixture.PG_USER);
   }
