@@ -214,13 +214,13 @@ find_java() {
 
 ensure_jar() {
   JAVA=$(find_java) || die "no Java 25 or later found (set JAVA=/path/to/java)"
-  if [[ ! -f "$WARDEN_JAR" ]]; then
-    [[ "$BUILD" == 1 ]] || die "$WARDEN_JAR is missing (build it: ./warden, or mvn -pl server -am package)"
-    command -v mvn >/dev/null || die "$WARDEN_JAR is missing and mvn is not installed"
-    log "building $WARDEN_JAR"
-    (cd "$ROOT" && JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$JAVA")")") \
-      mvn -B -q -pl server -am package -DskipTests) >&2 || die "build failed"
-    [[ -f "$WARDEN_JAR" ]] || die "the build made no $WARDEN_JAR"
+  if [[ "$WARDEN_JAR" == "$ROOT/server/target/warden.jar" && "$BUILD" == 1 ]]; then
+    # The launcher rebuilds the jar when it is missing or older than the sources, so a run never
+    # measures a stale build by mistake.
+    log "checking that $WARDEN_JAR matches the sources (./warden version)"
+    "$ROOT/warden" version >&2 || die "build failed"
+  elif [[ ! -f "$WARDEN_JAR" ]]; then
+    die "$WARDEN_JAR is missing (build it: ./warden version, or mvn -pl server -am package)"
   fi
 }
 
