@@ -12,7 +12,13 @@ import java.util.Set;
 final class StoreWriterMain {
   private StoreWriterMain() {}
 
-  public static void main(String[] args) {
+  /**
+   * A pause between writes, so that the parent's writes fall between them however fast this machine
+   * is: the test is about interleaved writers, and must not pass vacuously.
+   */
+  private static final long PAUSE_MILLIS = 10;
+
+  public static void main(String[] args) throws InterruptedException {
     Path dataDir = Path.of(args[0]);
     String prefix = args[1];
     int count = Integer.parseInt(args[2]);
@@ -27,6 +33,7 @@ final class StoreWriterMain {
                     Set.of("from-process"),
                     ScramCredentials.derive(Secret.of("pw"), random, 1),
                     Instant.now()));
+        Thread.sleep(PAUSE_MILLIS);
       }
     }
   }
