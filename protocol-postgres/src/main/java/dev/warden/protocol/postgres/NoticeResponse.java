@@ -8,7 +8,7 @@ import java.util.List;
  *
  * @param fields the fields in wire order, no code repeated; any of them may be missing
  */
-public record NoticeResponse(List<ErrorField> fields) implements BackendMessage {
+public record NoticeResponse(List<ErrorField> fields) implements ErrorOrNotice {
   /** The message type byte. */
   public static final byte TYPE = 'N';
 
@@ -23,30 +23,6 @@ public record NoticeResponse(List<ErrorField> fields) implements BackendMessage 
    */
   public static NoticeResponse of(String severity, String sqlState, String message, String hint) {
     return new NoticeResponse(ErrorFields.standard(severity, sqlState, message, hint));
-  }
-
-  /** The SQLSTATE (field {@code C}), or the empty string when the server omitted it. */
-  public String sqlState() {
-    return ErrorFields.find(fields, ErrorFields.SQLSTATE);
-  }
-
-  /** The primary message (field {@code M}), or the empty string when it is missing. */
-  public String message() {
-    return ErrorFields.find(fields, ErrorFields.MESSAGE);
-  }
-
-  /**
-   * The non-localized severity (field {@code V}, e.g. {@code ERROR}, {@code FATAL}), falling back
-   * to the localized {@code S}; the empty string when both are missing.
-   */
-  public String severity() {
-    String severity = ErrorFields.find(fields, ErrorFields.SEVERITY_NONLOCALIZED);
-    return severity.isEmpty() ? ErrorFields.find(fields, ErrorFields.SEVERITY) : severity;
-  }
-
-  /** The value of the field with {@code code}, or the empty string when it is missing. */
-  public String field(byte code) {
-    return ErrorFields.find(fields, code);
   }
 
   @Override
