@@ -160,8 +160,4 @@ final class CancelRegistry {
       }
     }
   }
-
-  int size() {
-    return byProcessId.values().stream().mapToInt(List::size).sum();
-  }
 }

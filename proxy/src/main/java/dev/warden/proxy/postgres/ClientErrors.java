@@ -32,9 +32,6 @@ final class ClientErrors {
   /** SQLSTATE 42501: insufficient_privilege. */
   static final String INSUFFICIENT_PRIVILEGE = "42501";
 
-  /** SQLSTATE 0A000: feature_not_supported. */
-  static final String NOT_SUPPORTED = "0A000";
-
   private ClientErrors() {}
 
   /** An error that ends the connection. */

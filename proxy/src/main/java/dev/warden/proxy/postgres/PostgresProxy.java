@@ -81,7 +81,6 @@ public final class PostgresProxy implements AutoCloseable {
             new UpstreamPool(),
             transport,
             random,
-            Clock.systemUTC(),
             clients);
     acceptor = transport.newGroup(1, "warden-accept");
     workers = transport.newGroup(settings.ioThreads(), "warden-io");

@@ -7,7 +7,6 @@ import dev.warden.core.identity.ScramServer;
 import dev.warden.protocol.postgres.Limits;
 import io.netty.handler.ssl.SslContext;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -25,5 +24,4 @@ record ProxyContext(
     UpstreamPool upstreamPool,
     Transport transport,
     SecureRandom random,
-    Clock clock,
     AtomicInteger clients) {}

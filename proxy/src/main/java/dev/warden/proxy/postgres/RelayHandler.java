@@ -225,8 +225,4 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
       channel.close();
     }
   }
-
-  static boolean isProtocolError(Throwable t) {
-    return t instanceof ProtocolException;
-  }
 }

@@ -162,7 +162,6 @@ class StartupFuzzThreatTest {
         new UpstreamPool(),
         Transport.best(),
         random,
-        Clock.systemUTC(),
         new AtomicInteger());
   }
 }
