@@ -1,20 +1,46 @@
 package dev.warden.core.gate;
 
+import dev.warden.core.statement.Analysis;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.function.Function;
+
 /**
  * The one decision point every statement passes through, whatever the protocol: the proxy engines
- * ask it before a statement's bytes go upstream, and obey the verdict.
+ * ask it before a statement's bytes go upstream, and obey the decision.
  *
  * <p>Implementations are called on an event loop and must not block.
  */
-@FunctionalInterface
 public interface Gatekeeper {
-  Verdict decide(StatementRequest request);
+  /** Analyses and judges a statement arriving as text (or as a function call). */
+  Decision decide(StatementRequest request);
 
   /**
-   * The decision point with no policy behind it: every statement is allowed. Statement analysis and
-   * policy replace it; the proxy does not know which it has.
+   * Judges a prepared statement again when it is executed. {@code earlier} is the decision made
+   * when it was prepared; an implementation returns it unchanged when it still holds (see {@link
+   * Decision#reusable()}), so a repeated execution costs nothing.
+   */
+  default Decision recheck(SessionContext session, Decision earlier) {
+    return earlier;
+  }
+
+  /**
+   * A decision point that judges by {@code verdicts} alone, without analysing the statement: for
+   * tests and embedders with a policy of their own.
+   */
+  static Gatekeeper judging(Function<StatementRequest, Verdict> verdicts) {
+    Analysis none = new Analysis(List.of(), "");
+    return request ->
+        new Decision(verdicts.apply(request), none, "", false, OptionalLong.empty(), null, 0, true);
+  }
+
+  /**
+   * The decision point with no policy behind it: every statement is allowed, unanalysed. Statement
+   * analysis and policy replace it; the proxy does not know which it has.
    */
   static Gatekeeper allowAll() {
-    return request -> Verdict.ALLOW;
+    Analysis none = new Analysis(List.of(), "");
+    Decision allow = Decision.allow(none);
+    return request -> allow;
   }
 }

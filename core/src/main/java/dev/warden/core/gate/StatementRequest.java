@@ -1,5 +1,7 @@
 package dev.warden.core.gate;
 
+import dev.warden.core.statement.LexicalSettings;
+import dev.warden.core.statement.PreparedStatements;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -14,19 +16,26 @@ import java.util.OptionalLong;
  * @param path the protocol path that carried it
  * @param functionOid for {@link StatementPath#FUNCTION_CALL}, the object id of the function called
  *     (there is no SQL text then)
+ * @param lexical the session settings the database will lex the text with
+ * @param prepared the session's SQL-level prepared statements: {@code EXECUTE name} is judged as
+ *     what {@code name} runs, and an allowed {@code PREPARE} is recorded here
  */
 public record StatementRequest(
     SessionContext session,
     String sql,
     Optional<String> preparedName,
     StatementPath path,
-    OptionalLong functionOid) {
+    OptionalLong functionOid,
+    LexicalSettings lexical,
+    PreparedStatements prepared) {
   public StatementRequest {
     Objects.requireNonNull(session, "session");
     Objects.requireNonNull(sql, "sql");
     Objects.requireNonNull(preparedName, "preparedName");
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(functionOid, "functionOid");
+    Objects.requireNonNull(lexical, "lexical");
+    Objects.requireNonNull(prepared, "prepared");
     if ((path == StatementPath.FUNCTION_CALL) != functionOid.isPresent()) {
       throw new IllegalArgumentException(
           "a function OID goes with, and only with, a function call");
@@ -34,14 +43,27 @@ public record StatementRequest(
   }
 
   /** A statement carried as SQL text. */
-  public StatementRequest(
-      SessionContext session, String sql, Optional<String> preparedName, StatementPath path) {
-    this(session, sql, preparedName, path, OptionalLong.empty());
+  public static StatementRequest sql(
+      SessionContext session,
+      String sql,
+      Optional<String> preparedName,
+      StatementPath path,
+      LexicalSettings lexical,
+      PreparedStatements prepared) {
+    return new StatementRequest(
+        session, sql, preparedName, path, OptionalLong.empty(), lexical, prepared);
   }
 
   /** A FunctionCall message: a function called by object id, with no SQL text. */
-  public static StatementRequest functionCall(SessionContext session, long functionOid) {
+  public static StatementRequest functionCall(
+      SessionContext session, long functionOid, PreparedStatements prepared) {
     return new StatementRequest(
-        session, "", Optional.empty(), StatementPath.FUNCTION_CALL, OptionalLong.of(functionOid));
+        session,
+        "",
+        Optional.empty(),
+        StatementPath.FUNCTION_CALL,
+        OptionalLong.of(functionOid),
+        LexicalSettings.DEFAULT,
+        prepared);
   }
 }

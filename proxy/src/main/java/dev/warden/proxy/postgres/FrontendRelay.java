@@ -83,25 +83,32 @@ final class FrontendRelay extends RelayHandler {
       case Query.TYPE -> {
         Query query = (Query) FrontendMessages.decode(type, body);
         StatementRequest request =
-            new StatementRequest(
-                session.context, query.sql(), Optional.empty(), StatementPath.SIMPLE);
+            StatementRequest.sql(
+                session.context,
+                query.sql(),
+                Optional.empty(),
+                StatementPath.SIMPLE,
+                session.lexical,
+                session.sqlPrepared);
         yield decide(ctx, request, Query::new);
       }
       case Parse.TYPE -> {
         Parse parse = (Parse) FrontendMessages.decode(type, body);
         StatementRequest request =
-            new StatementRequest(
+            StatementRequest.sql(
                 session.context,
                 parse.sql(),
                 Optional.of(parse.statementName()),
-                StatementPath.PREPARED);
+                StatementPath.PREPARED,
+                session.lexical,
+                session.sqlPrepared);
         yield decide(ctx, request, marker -> new Parse(parse.statementName(), marker, List.of()));
       }
       case FunctionCall.TYPE -> {
         FunctionCall call = (FunctionCall) FrontendMessages.decode(type, body);
         StatementRequest request =
             StatementRequest.functionCall(
-                session.context, Integer.toUnsignedLong(call.functionOid()));
+                session.context, Integer.toUnsignedLong(call.functionOid()), session.sqlPrepared);
         yield decide(ctx, request, Query::new);
       }
       default -> throw new ProtocolException("unexpected message type " + (char) type);
@@ -112,7 +119,7 @@ final class FrontendRelay extends RelayHandler {
       ChannelHandlerContext ctx,
       StatementRequest request,
       Function<String, FrontendMessage> substitute) {
-    switch (gatekeeper.decide(request)) {
+    switch (gatekeeper.decide(request).verdict()) {
       case Verdict.Allow allow -> {
         return Outcome.FORWARD;
       }

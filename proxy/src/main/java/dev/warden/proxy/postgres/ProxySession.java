@@ -1,6 +1,8 @@
 package dev.warden.proxy.postgres;
 
 import dev.warden.core.gate.SessionContext;
+import dev.warden.core.statement.LexicalSettings;
+import dev.warden.core.statement.PreparedStatements;
 import dev.warden.protocol.postgres.ProtocolException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -33,6 +35,12 @@ final class ProxySession {
 
   /** The upstream-to-client relay, once installed; tells whether a message is half-sent. */
   RelayHandler backend;
+
+  /** The settings the server lexes this session's SQL with, as it last reported them. */
+  LexicalSettings lexical = LexicalSettings.DEFAULT;
+
+  /** The session's SQL-level prepared statements. */
+  final PreparedStatements sqlPrepared = new PreparedStatements();
 
   /** True once the client sent Terminate. */
   boolean clientTerminated;

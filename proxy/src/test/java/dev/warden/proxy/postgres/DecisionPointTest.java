@@ -34,12 +34,13 @@ class DecisionPointTest {
   @BeforeAll
   static void start() {
     Gatekeeper gatekeeper =
-        request -> {
-          seen.add(request);
-          return request.sql().contains(MARKER)
-              ? new Verdict.Deny("42501", "statement refused by test policy", "ask the test")
-              : Verdict.ALLOW;
-        };
+        Gatekeeper.judging(
+            request -> {
+              seen.add(request);
+              return request.sql().contains(MARKER)
+                  ? new Verdict.Deny("42501", "statement refused by test policy", "ask the test")
+                  : Verdict.ALLOW;
+            });
     fixture = new ProxyFixture(gatekeeper, s -> s);
     fixture.sql("CREATE TABLE log (n int)");
   }

@@ -36,10 +36,11 @@ class ProtocolStateThreatTest {
   @BeforeAll
   static void start() throws Exception {
     Gatekeeper denyMarked =
-        request ->
-            request.sql().contains(DENIED)
-                ? new Verdict.Deny("42501", "refused by the test policy", "ask the test")
-                : Verdict.ALLOW;
+        Gatekeeper.judging(
+            request ->
+                request.sql().contains(DENIED)
+                    ? new Verdict.Deny("42501", "refused by the test policy", "ask the test")
+                    : Verdict.ALLOW);
     fixture = new ProxyFixture(denyMarked, s -> s);
     try (RawWire wire = proxy()) {
       wire.login(alice(), ProxyFixture.PASSWORD); // warm up

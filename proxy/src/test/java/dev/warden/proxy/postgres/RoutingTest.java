@@ -47,10 +47,11 @@ class RoutingTest {
     Environment staging =
         new Environment("staging", Set.of(), List.of(), upstream(Optional.of(DB_B)));
     Gatekeeper recording =
-        (StatementRequest r) -> {
-          environmentsSeen.add(r.session().environment().name());
-          return Verdict.ALLOW;
-        };
+        Gatekeeper.judging(
+            (StatementRequest r) -> {
+              environmentsSeen.add(r.session().environment().name());
+              return Verdict.ALLOW;
+            });
     proxy =
         new PostgresProxy(
             ProxySettings.defaults(new InetSocketAddress("127.0.0.1", 0)),

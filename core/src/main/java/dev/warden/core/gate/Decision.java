@@ -1,0 +1,44 @@
+package dev.warden.core.gate;
+
+import dev.warden.core.statement.Analysis;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * The decision point's answer for one statement, with what it was based on.
+ *
+ * @param verdict whether it may run
+ * @param analysis what the statement does (for a function call, a one-statement analysis of it)
+ * @param rule the name of the policy rule that decided, or {@code ""} for the default
+ * @param observed true when the statement would have been refused but runs because its environment
+ *     is in observe-only mode; the audit trail records it as such
+ * @param rowLimit the most rows an UPDATE, DELETE or MERGE in it may change; beyond that the proxy
+ *     rolls the statement back and refuses it with {@link #rowLimitDenial}
+ * @param rowLimitDenial the refusal a statement over {@link #rowLimit} gets
+ * @param reusable whether this decision holds for later executions of the same prepared statement
+ *     in the same session: false when it depends on the time or when the policy changes
+ */
+public record Decision(
+    Verdict verdict,
+    Analysis analysis,
+    String rule,
+    boolean observed,
+    OptionalLong rowLimit,
+    Verdict.Deny rowLimitDenial,
+    long policyVersion,
+    boolean reusable) {
+  public Decision {
+    Objects.requireNonNull(verdict, "verdict");
+    Objects.requireNonNull(analysis, "analysis");
+    Objects.requireNonNull(rule, "rule");
+    Objects.requireNonNull(rowLimit, "rowLimit");
+    if (rowLimit.isPresent()) {
+      Objects.requireNonNull(rowLimitDenial, "rowLimitDenial");
+    }
+  }
+
+  /** An allow with nothing behind it: no policy, no limits. */
+  public static Decision allow(Analysis analysis) {
+    return new Decision(Verdict.ALLOW, analysis, "", false, OptionalLong.empty(), null, 0, true);
+  }
+}

@@ -1,0 +1,31 @@
+package dev.warden.core.statement;
+
+/** Properties of a statement that policy may care about beyond its kind. */
+public enum StatementFlag {
+  /** Runs SQL that is not visible in the text (DO, EXECUTE of a string, CALL, dblink_exec). */
+  DYNAMIC_SQL,
+  /** Has effects outside the rows it touches (signals backends, reads or writes server files). */
+  SIDE_EFFECTS,
+  /** Changes the role the session acts as (SET ROLE, SET SESSION AUTHORIZATION, set_config). */
+  ROLE_SWITCH,
+  /** COPY to or from a program run on the database server. */
+  COPY_PROGRAM,
+  /** COPY to or from a file on the database server. */
+  COPY_SERVER_FILE,
+  /** ALTER SYSTEM: changes the server's configuration file. */
+  ALTER_SYSTEM,
+  /** EXPLAIN ANALYZE: the explained statement is executed. */
+  EXPLAIN_ANALYZE,
+  /** Takes explicit locks (SELECT FOR UPDATE/SHARE, LOCK TABLE, advisory locks). */
+  LOCKS,
+  /**
+   * Changes a setting that changes how later statements are lexed (standard_conforming_strings).
+   */
+  CHANGES_LEXING,
+  /** UPDATE or DELETE without a WHERE clause, or with one that is true for every row. */
+  UNBOUNDED,
+  /** Drops or empties an object (DROP, TRUNCATE). */
+  DESTRUCTIVE,
+  /** Makes the session read-write where it was read-only. */
+  READ_WRITE_ESCAPE
+}
