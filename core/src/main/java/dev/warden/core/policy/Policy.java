@@ -1,0 +1,251 @@
+package dev.warden.core.policy;
+
+import dev.cel.runtime.CelEvaluationException;
+import dev.cel.runtime.CelRuntime;
+import dev.warden.core.statement.Statement;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A compiled, immutable policy: ordered rules whose conditions are compiled once, when the policy
+ * loads, so that a condition that does not compile never reaches a statement. Judging is
+ * thread-safe and, when no rule reads the time, cached per statement and context, so a repeated
+ * statement costs a hash lookup.
+ */
+public final class Policy {
+  /** Judgements kept per policy; past it the cache starts over (cheap, and never wrong). */
+  static final int CACHE_LIMIT = 65_536;
+
+  private final String name;
+  private final List<Rule> rules;
+  private final List<CompiledRule> compiled;
+  private final PolicyAction defaultAction;
+  private final long version;
+  private final boolean readsTime;
+  private final Map<CacheKey, Judgement> cache = new ConcurrentHashMap<>();
+  private final LongAdder evaluations = new LongAdder();
+
+  private record CompiledRule(Rule rule, CelRuntime.Program program) {}
+
+  private Policy(
+      String name,
+      List<Rule> rules,
+      List<CompiledRule> compiled,
+      PolicyAction defaultAction,
+      boolean readsTime) {
+    this.name = name;
+    this.rules = List.copyOf(rules);
+    this.compiled = List.copyOf(compiled);
+    this.defaultAction = defaultAction;
+    this.readsTime = readsTime;
+    this.version = fingerprint(rules, defaultAction);
+  }
+
+  /**
+   * Compiles {@code rules}, reporting every problem at once (each with its rule's origin).
+   *
+   * @param name where the policy came from, for messages (a file name, or "the built-in default
+   *     policy")
+   * @param defaultAction what happens to a statement no rule matches
+   */
+  public static Policy compile(String name, List<Rule> rules, PolicyAction defaultAction)
+      throws PolicyException {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(defaultAction, "defaultAction");
+    Conditions conditions = Conditions.shared();
+    List<PolicyException.Problem> problems = new ArrayList<>();
+    List<CompiledRule> compiled = new ArrayList<>();
+    Map<String, Rule> names = new HashMap<>();
+    boolean readsTime = false;
+    for (Rule rule : rules) {
+      Rule first = names.putIfAbsent(rule.name(), rule);
+      if (first != null) {
+        problems.add(
+            new PolicyException.Problem(
+                rule.origin(),
+                "duplicate rule name '"
+                    + rule.name()
+                    + "'"
+                    + (first.origin().isEmpty() ? "" : " (first at " + first.origin() + ")")));
+      }
+      switch (conditions.compile(rule.condition())) {
+        case Conditions.Compiled.Ok ok -> {
+          compiled.add(new CompiledRule(rule, ok.program()));
+          readsTime |= ok.readsTime();
+        }
+        case Conditions.Compiled.Error error ->
+            problems.add(
+                new PolicyException.Problem(
+                    rule.origin(), "rule '" + rule.name() + "': " + error.reason()));
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new PolicyException(problems);
+    }
+    return new Policy(name, rules, compiled, defaultAction, readsTime);
+  }
+
+  /** Where the policy came from. */
+  public String name() {
+    return name;
+  }
+
+  public List<Rule> rules() {
+    return rules;
+  }
+
+  public PolicyAction defaultAction() {
+    return defaultAction;
+  }
+
+  /**
+   * A fingerprint of the rules and default: equal for equal policies, so a reload of an unchanged
+   * file keeps earlier decisions valid. Never 0 (the version of "no policy").
+   */
+  public long version() {
+    return version;
+  }
+
+  /** True if a rule reads {@code request.time}: decisions then hold only for the moment. */
+  public boolean readsTime() {
+    return readsTime;
+  }
+
+  /**
+   * Judges one statement: the first rule whose condition holds decides; if none does, the default
+   * action. A condition that fails to evaluate refuses the statement (fail closed).
+   *
+   * @param multiStatement whether the statement is one of several in the same text
+   */
+  public Judgement judge(Statement statement, boolean multiStatement, PolicyInput input) {
+    if (readsTime) {
+      return evaluate(statement, multiStatement, input);
+    }
+    CacheKey key = new CacheKey(statement, multiStatement, input.key());
+    Judgement cached = cache.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    Judgement judgement = evaluate(statement, multiStatement, input);
+    if (cache.size() >= CACHE_LIMIT) {
+      cache.clear();
+    }
+    cache.put(key, judgement);
+    return judgement;
+  }
+
+  /** How many conditions this policy has evaluated: shows what the cache saves. */
+  long evaluations() {
+    return evaluations.sum();
+  }
+
+  private Judgement evaluate(Statement statement, boolean multiStatement, PolicyInput input) {
+    Variables variables = new Variables(statement, multiStatement, input);
+    for (CompiledRule r : compiled) {
+      evaluations.increment();
+      Object result;
+      try {
+        result = r.program().eval(variables);
+      } catch (CelEvaluationException e) {
+        return failed(statement, r.rule(), e.getMessage());
+      } catch (RuntimeException e) {
+        // A fault inside the CEL runtime must refuse this statement, not escape to the caller.
+        return failed(statement, r.rule(), e.toString());
+      }
+      if (result instanceof Boolean matched) {
+        if (matched) {
+          return new Judgement(statement, Optional.of(r.rule()), r.rule().action(), "");
+        }
+      } else {
+        return failed(statement, r.rule(), "the condition gave " + result + ", not true or false");
+      }
+    }
+    return new Judgement(statement, Optional.empty(), defaultAction, "");
+  }
+
+  private static Judgement failed(Statement statement, Rule rule, String reason) {
+    String why = reason == null || reason.isBlank() ? "unknown error" : reason;
+    return new Judgement(statement, Optional.of(rule), PolicyAction.DENY, why);
+  }
+
+  private static long fingerprint(List<Rule> rules, PolicyAction defaultAction) {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK always has SHA-256", e);
+    }
+    StringBuilder text = new StringBuilder(defaultAction.name()).append('\0');
+    for (Rule r : rules) {
+      // Lengths first, so that no two different policies give the same text.
+      for (String field :
+          List.of(
+              r.name(),
+              r.condition(),
+              r.action().name(),
+              r.sqlState(),
+              r.message(),
+              r.hint(),
+              r.maxRows().isPresent() ? Long.toString(r.maxRows().getAsLong()) : "")) {
+        text.append(field.length()).append(':').append(field);
+      }
+      text.append('\0');
+    }
+    byte[] digest = sha.digest(text.toString().getBytes(StandardCharsets.UTF_8));
+    long v = 0;
+    for (int i = 0; i < 8; i++) {
+      v = (v << 8) | (digest[i] & 0xff);
+    }
+    return v == 0 ? 1 : v;
+  }
+
+  @Override
+  public String toString() {
+    return "Policy["
+        + name
+        + ", "
+        + rules.size()
+        + " rules, version "
+        + Long.toHexString(version)
+        + "]";
+  }
+
+  /** A statement instance (the analyser shares them between repeats), its context and position. */
+  private static final class CacheKey {
+    private final Statement statement;
+    private final boolean multiStatement;
+    private final PolicyInput.ContextKey context;
+    private final int hash;
+
+    CacheKey(Statement statement, boolean multiStatement, PolicyInput.ContextKey context) {
+      this.statement = statement;
+      this.multiStatement = multiStatement;
+      this.context = context;
+      this.hash =
+          (System.identityHashCode(statement) * 31 + context.hashCode()) * 2
+              + (multiStatement ? 1 : 0);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof CacheKey k
+          && k.statement == statement
+          && k.multiStatement == multiStatement
+          && k.context.equals(context);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
+}

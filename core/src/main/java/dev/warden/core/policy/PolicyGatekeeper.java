@@ -1,0 +1,279 @@
+package dev.warden.core.policy;
+
+import dev.warden.core.gate.Decision;
+import dev.warden.core.gate.Gatekeeper;
+import dev.warden.core.gate.SessionContext;
+import dev.warden.core.gate.StatementPath;
+import dev.warden.core.gate.StatementRequest;
+import dev.warden.core.gate.Verdict;
+import dev.warden.core.statement.Analysis;
+import dev.warden.core.statement.PreparedStatements;
+import dev.warden.core.statement.SqlAnalyzer;
+import dev.warden.core.statement.Statement;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The decision point with a policy behind it: analyses each statement, judges every statement the
+ * text holds (a string of several is refused if any one is), and turns the judgements into one
+ * {@link Decision}.
+ *
+ * <p>The policy comes from a supplier read once per decision, so a reload that swaps it applies to
+ * the next statement as a whole, never to half of one. Environments named in {@code
+ * observedEnvironments} are in observe-only mode: what would be refused runs, marked observed.
+ *
+ * <p>Nothing thrown by the analyser or the policy escapes: it refuses the statement (fail closed).
+ */
+public final class PolicyGatekeeper implements Gatekeeper {
+  private final SqlAnalyzer analyzer;
+  private final Supplier<Policy> policy;
+  private final Set<String> observedEnvironments;
+  private final InstantSource clock;
+
+  public PolicyGatekeeper(
+      SqlAnalyzer analyzer,
+      Supplier<Policy> policy,
+      Set<String> observedEnvironments,
+      InstantSource clock) {
+    this.analyzer = Objects.requireNonNull(analyzer, "analyzer");
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.observedEnvironments = Set.copyOf(observedEnvironments);
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /** Every environment enforcing, on the system clock. */
+  public PolicyGatekeeper(SqlAnalyzer analyzer, Supplier<Policy> policy) {
+    this(analyzer, policy, Set.of(), InstantSource.system());
+  }
+
+  @Override
+  public Decision decide(StatementRequest request) {
+    Policy current;
+    try {
+      current = Objects.requireNonNull(policy.get(), "no policy");
+    } catch (RuntimeException e) {
+      return refused(Analysis.unknown("no policy"), "no policy is available (" + e + ")", 0);
+    }
+    Analysis analysis;
+    try {
+      analysis =
+          request.path() == StatementPath.FUNCTION_CALL
+              ? functionCall(request.functionOid().orElseThrow())
+              : Objects.requireNonNull(
+                  analyzer.analyze(request.sql(), request.lexical()), "no analysis");
+    } catch (RuntimeException e) {
+      return refused(
+          Analysis.unknown("the analyser failed: " + e),
+          "it could not be analysed (" + e + ")",
+          current.version());
+    }
+    try {
+      PolicyInput input = new PolicyInput(request.session(), request.path(), clock.instant());
+      Decision decision = judge(current, analysis, input, request.prepared());
+      if (decision.verdict() instanceof Verdict.Allow) {
+        remember(analysis, request.prepared());
+      }
+      return decision;
+    } catch (RuntimeException e) {
+      return refused(analysis, "it could not be judged (" + e + ")", current.version());
+    }
+  }
+
+  /**
+   * Returns {@code earlier} while the policy is unchanged and the decision does not depend on the
+   * time; otherwise judges its analysis again. A re-judged {@code EXECUTE name} finds no prepared
+   * statement (the session's table is not at hand here) and is judged as unknown.
+   */
+  @Override
+  public Decision recheck(SessionContext session, Decision earlier) {
+    Policy current;
+    try {
+      current = Objects.requireNonNull(policy.get(), "no policy");
+    } catch (RuntimeException e) {
+      return refused(earlier.analysis(), "no policy is available (" + e + ")", 0);
+    }
+    if (earlier.reusable() && earlier.policyVersion() == current.version()) {
+      return earlier;
+    }
+    try {
+      PolicyInput input = new PolicyInput(session, StatementPath.PREPARED, clock.instant());
+      return judge(current, earlier.analysis(), input, new PreparedStatements());
+    } catch (RuntimeException e) {
+      return refused(earlier.analysis(), "it could not be judged (" + e + ")", current.version());
+    }
+  }
+
+  /**
+   * Judges every statement of {@code analysis}: each statement, the statement a {@code PREPARE}
+   * defines, and every statement an {@code EXECUTE} may run.
+   */
+  Decision judge(
+      Policy current, Analysis analysis, PolicyInput input, PreparedStatements prepared) {
+    boolean multi = analysis.multiStatement();
+    Judgement first = null;
+    Judgement refusal = null;
+    Judgement observe = null;
+    Judgement limiting = null;
+    for (Statement statement : analysis.statements()) {
+      for (Statement unit : units(statement, prepared)) {
+        Judgement j = current.judge(unit, multi, input);
+        if (first == null) {
+          first = j;
+        }
+        if (j.refuses()) {
+          if (refusal == null) {
+            refusal = j;
+          }
+        } else {
+          if (j.action() == PolicyAction.OBSERVE && observe == null) {
+            observe = j;
+          }
+          if (unit.changesRows()
+              && j.rule().isPresent()
+              && j.rule().get().maxRows().isPresent()
+              && (limiting == null || maxRows(j) < maxRows(limiting))) {
+            limiting = j;
+          }
+        }
+      }
+    }
+    boolean reusable = !current.readsTime();
+    long version = current.version();
+    boolean observeOnly = observedEnvironments.contains(input.session().environment().name());
+    if (refusal != null) {
+      if (!observeOnly) {
+        return new Decision(
+            refusal.denial(),
+            analysis,
+            refusal.ruleName(),
+            false,
+            OptionalLong.empty(),
+            null,
+            version,
+            reusable);
+      }
+      // Observe-only: it runs, and the audit trail records the rule that would have refused it.
+      return new Decision(
+          Verdict.ALLOW,
+          analysis,
+          refusal.ruleName(),
+          true,
+          OptionalLong.empty(),
+          null,
+          version,
+          reusable);
+    }
+    Judgement deciding = observe != null ? observe : first;
+    String rule = deciding == null ? "" : deciding.ruleName();
+    if (limiting == null || observeOnly) {
+      // Observe-only sets no row limit: going over it would refuse the statement.
+      return new Decision(
+          Verdict.ALLOW,
+          analysis,
+          rule,
+          observe != null,
+          OptionalLong.empty(),
+          null,
+          version,
+          reusable);
+    }
+    long limit = maxRows(limiting);
+    Rule limitRule = limiting.rule().orElseThrow();
+    Verdict.Deny overLimit =
+        new Verdict.Deny(
+            limitRule.sqlState(),
+            "Warden refused this statement: it changed more than "
+                + limit
+                + (limit == 1 ? " row" : " rows")
+                + "; Warden rolled it back (rule \""
+                + limitRule.name()
+                + "\")",
+            limitRule.hint().isEmpty()
+                ? "Change at most "
+                    + limit
+                    + (limit == 1 ? " row" : " rows")
+                    + " at a time (narrow the WHERE clause), or ask for approval."
+                : limitRule.hint());
+    return new Decision(
+        Verdict.ALLOW,
+        analysis,
+        rule,
+        observe != null,
+        OptionalLong.of(limit),
+        overLimit,
+        version,
+        reusable);
+  }
+
+  private static long maxRows(Judgement j) {
+    return j.rule().orElseThrow().maxRows().orElseThrow();
+  }
+
+  /** The statements judged for {@code statement}: an EXECUTE stands for what it may run. */
+  private static List<Statement> units(Statement statement, PreparedStatements prepared) {
+    if (isExecute(statement)) {
+      List<Statement> candidates = prepared.lookup(statement.preparedName());
+      if (candidates.isEmpty()) {
+        return List.of(
+            Statement.unknown(
+                "EXECUTE",
+                "EXECUTE "
+                    + statement.preparedName()
+                    + ": Warden did not see this prepared statement being prepared"));
+      }
+      return candidates;
+    }
+    if (statement.inner().isPresent() && isPrepare(statement)) {
+      return List.of(statement, statement.inner().get());
+    }
+    return List.of(statement);
+  }
+
+  private static void remember(Analysis analysis, PreparedStatements prepared) {
+    for (Statement s : analysis.statements()) {
+      if (isPrepare(s) && s.inner().isPresent()) {
+        prepared.prepared(s.preparedName(), s.inner().get());
+      }
+    }
+  }
+
+  private static boolean isExecute(Statement s) {
+    return s.command().equals("EXECUTE") && !s.preparedName().isEmpty();
+  }
+
+  private static boolean isPrepare(Statement s) {
+    return s.command().equals("PREPARE") && !s.preparedName().isEmpty();
+  }
+
+  /** A FunctionCall message: no SQL to analyse, only a function's object id. */
+  static Analysis functionCall(long oid) {
+    return new Analysis(
+        List.of(
+            Statement.unknown(
+                "FUNCTION CALL",
+                "a FunctionCall message calls the function with OID "
+                    + oid
+                    + " directly, with no SQL to analyse")),
+        "");
+  }
+
+  private static Decision refused(Analysis analysis, String why, long version) {
+    return new Decision(
+        new Verdict.Deny(
+            Rule.DEFAULT_SQLSTATE,
+            "Warden refused this statement: " + why,
+            "This is a fault in Warden, not in the statement: report it to a Warden"
+                + " administrator."),
+        analysis,
+        "",
+        false,
+        OptionalLong.empty(),
+        null,
+        version,
+        false);
+  }
+}
