@@ -1,0 +1,154 @@
+package dev.warden.sql.postgres;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.warden.core.statement.Analysis;
+import dev.warden.core.statement.LexicalSettings;
+import dev.warden.core.statement.SqlAnalyzer;
+import dev.warden.core.statement.Statement;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * PostgreSQL's statement analyser: PostgreSQL 15's own lexer and parser (libpg_query, through
+ * {@link PgQuery}) split and parse the text, and the parse tree is walked into facts. Nothing is
+ * guessed from the text's look: what the parser does not accept, or what Warden cannot lex as the
+ * server will ({@link LexicalRules}), is UNKNOWN with the reason.
+ *
+ * <p>A repeated statement costs a hash lookup. The first cache maps the exact text to its analysis.
+ * The second maps a literal-free key ({@link LiteralFreeKey}, from the lexer alone) to the analysis
+ * of plain DML (SELECT, INSERT, UPDATE, DELETE, MERGE), so texts differing only in constants skip
+ * the parse; an analysis is put there only if no fact was taken from a constant's value (a
+ * trivially true WHERE, a set_config argument, a sequence name, ...). Texts longer than {@link
+ * #MAX_CACHED_CHARS} are not cached.
+ *
+ * <p>Thread-safe: libpg_query works per thread and the caches are concurrent. Never throws: an
+ * internal failure is an UNKNOWN analysis naming it.
+ */
+public final class PostgresAnalyzer implements SqlAnalyzer {
+  /** Longest text (in chars) whose analysis is cached. */
+  public static final int MAX_CACHED_CHARS = 8192;
+
+  private static final Set<String> SHAREABLE_TYPES =
+      Set.of("SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt");
+
+  private final PgQuery pgQuery;
+  private final ObjectMapper json = new ObjectMapper();
+  private final Cache<String, Analysis> byText;
+  private final Cache<String, Analysis> byKey;
+
+  /**
+   * Loads libpg_query and sizes both caches.
+   *
+   * @throws PgQueryUnavailableException if libpg_query is not installed
+   */
+  public PostgresAnalyzer(int cacheEntries) {
+    if (cacheEntries < 0) {
+      throw new IllegalArgumentException("cacheEntries must not be negative: " + cacheEntries);
+    }
+    this.pgQuery = PgQuery.load();
+    this.byText = Caffeine.newBuilder().maximumSize(cacheEntries).build();
+    this.byKey = Caffeine.newBuilder().maximumSize(cacheEntries).build();
+  }
+
+  /** With 10 000 entries per cache. */
+  public PostgresAnalyzer() {
+    this(10_000);
+  }
+
+  @Override
+  public Analysis analyze(String sql, LexicalSettings settings) {
+    if (sql == null || settings == null) {
+      return Analysis.unknown("no text to analyse");
+    }
+    Optional<String> refusal = LexicalRules.refusal(sql, settings);
+    if (refusal.isPresent()) {
+      return Analysis.unknown(refusal.get());
+    }
+    boolean cacheable = sql.length() <= MAX_CACHED_CHARS;
+    if (cacheable) {
+      Analysis cached = byText.getIfPresent(sql);
+      if (cached != null) {
+        return cached;
+      }
+    }
+    Analysis analysis;
+    try {
+      analysis = analyzeUncached(sql, cacheable);
+    } catch (RuntimeException | StackOverflowError e) {
+      return Analysis.unknown("the analyser failed on this text: " + e);
+    }
+    if (cacheable) {
+      byText.put(sql, analysis);
+    }
+    return analysis;
+  }
+
+  private Analysis analyzeUncached(String sql, boolean cacheable) {
+    if (sql.indexOf('\0') >= 0) {
+      return Analysis.unknown(
+          "the text holds a NUL character: the server would read only the part before it");
+    }
+    if (!validUnicode(sql)) {
+      return Analysis.unknown("the text is not valid Unicode (an unpaired surrogate)");
+    }
+    byte[] utf8 = sql.getBytes(StandardCharsets.UTF_8);
+    PgQuery.ScanResult scan = pgQuery.scan(sql);
+    if (scan.error().isPresent()) {
+      return Analysis.unknown("syntax error: " + scan.error().get().describe());
+    }
+    LiteralFreeKey.Key key = LiteralFreeKey.of(utf8, scan.tokens());
+    String fingerprint = LiteralFreeKey.fingerprint(key.text());
+    if (cacheable && key.shareable()) {
+      Analysis shared = byKey.getIfPresent(key.text());
+      if (shared != null) {
+        return shared;
+      }
+    }
+    PgQuery.ParseResult parsed = pgQuery.parse(sql);
+    if (parsed.error().isPresent()) {
+      return Analysis.unknown("syntax error: " + parsed.error().get().describe());
+    }
+    JsonNode tree;
+    try {
+      tree = json.readTree(parsed.json().orElseThrow());
+    } catch (JacksonException e) {
+      return Analysis.unknown("the statement is nested too deeply to analyse");
+    }
+    Constants constants = new Constants(utf8);
+    Classifier classifier = new Classifier(constants);
+    List<Statement> statements = new ArrayList<>();
+    boolean shareable = key.shareable();
+    for (JsonNode raw : tree.path("stmts")) {
+      JsonNode stmt = raw.path("stmt");
+      shareable &= stmt.size() == 1 && SHAREABLE_TYPES.contains(stmt.fieldNames().next());
+      statements.add(classifier.classify(stmt));
+    }
+    Analysis analysis = new Analysis(statements, fingerprint);
+    if (cacheable && shareable && !constants.anyRead()) {
+      byKey.put(key.text(), analysis);
+    }
+    return analysis;
+  }
+
+  private static boolean validUnicode(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+          return false;
+        }
+        i++;
+      } else if (Character.isLowSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,523 @@
+package dev.warden.sql.postgres;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.warden.core.statement.ColumnRef;
+import dev.warden.core.statement.StatementFlag;
+import dev.warden.core.statement.TableRef;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Walks a (part of a) parse tree and records into {@link Facts} what it reads, writes and calls:
+ * relations with their aliases and CTE names resolved, columns, functions and the flags they imply,
+ * and the WHERE clauses of UPDATE and DELETE wherever they occur (also inside CTEs).
+ *
+ * <p>Relations met outside a query (the target of CREATE, ALTER, GRANT, ...) count as written.
+ */
+final class QueryWalker {
+  private static final TableRef AMBIGUOUS = new TableRef("", "");
+
+  /** A relation in a FROM list: a table, or something derived (subquery, CTE, function). */
+  private record Rel(String name, Optional<TableRef> table) {}
+
+  /** The relations one query level can see. */
+  private static final class Scope {
+    final List<Rel> rels = new ArrayList<>();
+    final Map<String, Rel> byName = new HashMap<>();
+
+    void add(Rel rel) {
+      rels.add(rel);
+      byName.put(rel.name(), rel);
+    }
+  }
+
+  private final Facts facts;
+  private final Constants constants;
+  private final WhereEvaluator where;
+  private final Deque<Scope> scopes = new ArrayDeque<>();
+  private final Deque<Set<String>> ctes = new ArrayDeque<>();
+
+  QueryWalker(Facts facts, Constants constants) {
+    this.facts = facts;
+    this.constants = constants;
+    this.where = new WhereEvaluator(constants);
+  }
+
+  /** Any node: a wrapped node ({@code {"Type": {...}}}), a list, a plain struct or a scalar. */
+  void node(JsonNode node) {
+    if (node == null) {
+      return;
+    }
+    if (node.isArray()) {
+      for (JsonNode child : node) {
+        node(child);
+      }
+      return;
+    }
+    if (!node.isObject()) {
+      return;
+    }
+    if (node.has("relname") && node.has("relpersistence")) {
+      facts.tablesWritten.add(table(node)); // a relation named outside a query: its target
+      return;
+    }
+    if (node.size() == 1) {
+      var entry = node.properties().iterator().next();
+      String key = entry.getKey();
+      if (!key.isEmpty() && Character.isUpperCase(key.charAt(0)) && entry.getValue().isObject()) {
+        typed(key, entry.getValue());
+        return;
+      }
+    }
+    for (JsonNode child : node) {
+      node(child);
+    }
+  }
+
+  private void typed(String type, JsonNode body) {
+    switch (type) {
+      case "SelectStmt" -> select(body);
+      case "InsertStmt" -> insert(body);
+      case "UpdateStmt" -> update(body);
+      case "DeleteStmt" -> delete(body);
+      case "MergeStmt" -> merge(body);
+      case "FuncCall" -> function(body);
+      case "ColumnRef" -> column(body);
+      case "RangeVar" -> facts.tablesWritten.add(table(body));
+      case "VariableSetStmt" -> setting(body);
+      case "A_Const" -> {
+        // a value: read only where a fact depends on it
+      }
+      default -> {
+        for (JsonNode child : body) {
+          node(child);
+        }
+      }
+    }
+  }
+
+  // ---- queries
+
+  void select(JsonNode s) {
+    boolean pushedCtes = with(s.get("withClause"));
+    if (!s.path("op").asText("SETOP_NONE").equals("SETOP_NONE")) {
+      select(s.path("larg"));
+      select(s.path("rarg"));
+      scopes.push(new Scope());
+      node(s.get("sortClause"));
+      node(s.get("limitOffset"));
+      node(s.get("limitCount"));
+      scopes.pop();
+      popCtes(pushedCtes);
+      return;
+    }
+    Scope scope = new Scope();
+    scopes.push(scope);
+    for (JsonNode item : s.path("fromClause")) {
+      from(item, scope);
+    }
+    node(s.get("distinctClause"));
+    node(s.get("targetList"));
+    node(s.get("whereClause"));
+    node(s.get("groupClause"));
+    node(s.get("havingClause"));
+    node(s.get("windowClause"));
+    node(s.get("valuesLists"));
+    node(s.get("sortClause"));
+    node(s.get("limitOffset"));
+    node(s.get("limitCount"));
+    if (s.has("lockingClause")) {
+      facts.flags.add(StatementFlag.LOCKS);
+    }
+    JsonNode into = s.get("intoClause");
+    if (into != null && into.has("rel")) {
+      facts.tablesWritten.add(table(into.get("rel")));
+      facts.writes = true;
+    }
+    scopes.pop();
+    popCtes(pushedCtes);
+  }
+
+  /** Walks a SelectStmt given wrapped or not. */
+  private void query(JsonNode wrapped) {
+    node(wrapped);
+  }
+
+  private boolean with(JsonNode with) {
+    if (with == null) {
+      return false;
+    }
+    Set<String> names = new HashSet<>();
+    ctes.push(names);
+    boolean recursive = with.path("recursive").asBoolean(false);
+    if (recursive) {
+      for (JsonNode cte : with.path("ctes")) {
+        names.add(cte.path("CommonTableExpr").path("ctename").asText());
+      }
+    }
+    for (JsonNode cte : with.path("ctes")) {
+      JsonNode body = cte.path("CommonTableExpr");
+      query(body.get("ctequery"));
+      // a non-recursive CTE's own name inside its body still means the table of that name
+      names.add(body.path("ctename").asText());
+    }
+    return true;
+  }
+
+  private void popCtes(boolean pushed) {
+    if (pushed) {
+      ctes.pop();
+    }
+  }
+
+  private boolean isCte(JsonNode rangeVar) {
+    if (rangeVar.has("schemaname")) {
+      return false;
+    }
+    String name = rangeVar.path("relname").asText();
+    for (Set<String> frame : ctes) {
+      if (frame.contains(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void from(JsonNode item, Scope scope) {
+    if (item == null || !item.isObject() || item.size() != 1) {
+      node(item);
+      return;
+    }
+    var entry = item.properties().iterator().next();
+    JsonNode body = entry.getValue();
+    String alias = body.path("alias").path("aliasname").asText("");
+    switch (entry.getKey()) {
+      case "RangeVar" -> {
+        String name = alias.isEmpty() ? body.path("relname").asText() : alias;
+        if (isCte(body)) {
+          scope.add(new Rel(name, Optional.empty()));
+        } else {
+          TableRef t = table(body);
+          facts.tablesRead.add(t);
+          scope.add(new Rel(name, Optional.of(t)));
+        }
+      }
+      case "RangeSubselect" -> {
+        query(body.get("subquery"));
+        scope.add(new Rel(alias, Optional.empty()));
+      }
+      case "RangeFunction" -> {
+        node(body.get("functions"));
+        scope.add(new Rel(alias, Optional.empty()));
+      }
+      case "JoinExpr" -> {
+        from(body.get("larg"), scope);
+        from(body.get("rarg"), scope);
+        for (JsonNode using : body.path("usingClause")) {
+          bare(using.path("String").path("sval").asText());
+        }
+        node(body.get("quals"));
+        if (!alias.isEmpty()) {
+          scope.add(new Rel(alias, Optional.empty()));
+        }
+      }
+      case "RangeTableSample" -> {
+        from(body.get("relation"), scope);
+        node(body.get("args"));
+        node(body.get("repeatable"));
+      }
+      default -> {
+        node(body);
+        if (!alias.isEmpty()) {
+          scope.add(new Rel(alias, Optional.empty()));
+        }
+      }
+    }
+  }
+
+  // ---- data-modifying statements
+
+  private Scope target(JsonNode relation) {
+    Scope scope = new Scope();
+    TableRef t = table(relation);
+    facts.tablesWritten.add(t);
+    facts.writes = true;
+    String alias = relation.path("alias").path("aliasname").asText("");
+    scope.add(new Rel(alias.isEmpty() ? t.name() : alias, Optional.of(t)));
+    return scope;
+  }
+
+  private void insert(JsonNode s) {
+    boolean pushedCtes = with(s.get("withClause"));
+    JsonNode relation = s.path("relation");
+    Scope scope = target(relation);
+    TableRef t = table(relation);
+    if (s.has("cols")) {
+      for (JsonNode col : s.path("cols")) {
+        facts.columnsWritten.add(new ColumnRef(t, col.path("ResTarget").path("name").asText()));
+        node(col.path("ResTarget").get("indirection"));
+      }
+    } else {
+      facts.columnsWritten.add(new ColumnRef(t, "*"));
+    }
+    query(s.get("selectStmt"));
+    JsonNode conflict = s.get("onConflictClause");
+    scopes.push(scope);
+    if (conflict != null) {
+      scope.add(new Rel("excluded", Optional.of(t)));
+      node(conflict.get("infer"));
+      assignments(t, conflict.path("targetList"));
+      node(conflict.get("whereClause"));
+    }
+    node(s.get("returningList"));
+    scopes.pop();
+    popCtes(pushedCtes);
+  }
+
+  private void update(JsonNode s) {
+    boolean pushedCtes = with(s.get("withClause"));
+    Scope scope = target(s.path("relation"));
+    scopes.push(scope);
+    for (JsonNode item : s.path("fromClause")) {
+      from(item, scope);
+    }
+    assignments(table(s.path("relation")), s.path("targetList"));
+    condition(s.get("whereClause"));
+    node(s.get("returningList"));
+    scopes.pop();
+    popCtes(pushedCtes);
+  }
+
+  private void delete(JsonNode s) {
+    boolean pushedCtes = with(s.get("withClause"));
+    Scope scope = target(s.path("relation"));
+    scopes.push(scope);
+    for (JsonNode item : s.path("usingClause")) {
+      from(item, scope);
+    }
+    condition(s.get("whereClause"));
+    node(s.get("returningList"));
+    scopes.pop();
+    popCtes(pushedCtes);
+  }
+
+  private void merge(JsonNode s) {
+    boolean pushedCtes = with(s.get("withClause"));
+    Scope scope = target(s.path("relation"));
+    TableRef t = table(s.path("relation"));
+    scopes.push(scope);
+    from(s.get("sourceRelation"), scope);
+    JsonNode on = s.get("joinCondition");
+    node(on);
+    boolean changesMatched = false;
+    for (JsonNode when : s.path("mergeWhenClauses")) {
+      JsonNode w = when.path("MergeWhenClause");
+      node(w.get("condition"));
+      String command = w.path("commandType").asText();
+      if (command.equals("CMD_INSERT")) {
+        if (w.has("targetList")) {
+          for (JsonNode col : w.path("targetList")) {
+            facts.columnsWritten.add(new ColumnRef(t, col.path("ResTarget").path("name").asText()));
+          }
+        } else {
+          facts.columnsWritten.add(new ColumnRef(t, "*"));
+        }
+        node(w.get("values"));
+      } else {
+        changesMatched |= w.path("matched").asBoolean(false);
+        assignments(t, w.path("targetList"));
+      }
+    }
+    if (changesMatched && on != null && where.triviallyTrue(on)) {
+      facts.whereTriviallyTrue = true;
+    }
+    scopes.pop();
+    popCtes(pushedCtes);
+  }
+
+  private void assignments(TableRef t, JsonNode targetList) {
+    for (JsonNode target : targetList) {
+      JsonNode r = target.path("ResTarget");
+      facts.columnsWritten.add(new ColumnRef(t, r.path("name").asText()));
+      node(r.get("indirection"));
+      node(r.get("val"));
+    }
+  }
+
+  /** The WHERE clause of an UPDATE or DELETE. */
+  private void condition(JsonNode clause) {
+    if (clause == null) {
+      facts.hasWhere = false;
+      return;
+    }
+    if (where.triviallyTrue(clause)) {
+      facts.whereTriviallyTrue = true;
+    }
+    node(clause);
+  }
+
+  // ---- names
+
+  /** A RangeVar body as the server resolves its name (identifiers arrive already case-folded). */
+  static TableRef table(JsonNode rangeVar) {
+    return new TableRef(
+        rangeVar.path("schemaname").asText(""), rangeVar.path("relname").asText(""));
+  }
+
+  private void column(JsonNode body) {
+    List<String> parts = new ArrayList<>();
+    for (JsonNode field : body.path("fields")) {
+      parts.add(field.has("A_Star") ? "*" : field.path("String").path("sval").asText());
+    }
+    switch (parts.size()) {
+      case 0 -> {}
+      case 1 -> {
+        if (parts.get(0).equals("*")) {
+          Scope scope = scopes.peek();
+          if (scope != null) {
+            for (Rel rel : scope.rels) {
+              rel.table().ifPresent(t -> read(t, "*"));
+            }
+          }
+        } else {
+          bare(parts.get(0));
+        }
+      }
+      case 2 -> qualified(parts.get(0), parts.get(1));
+      default -> {
+        int n = parts.size();
+        read(new TableRef(parts.get(n - 3), parts.get(n - 2)), parts.get(n - 1));
+      }
+    }
+  }
+
+  private void qualified(String relation, String column) {
+    for (Scope scope : scopes) {
+      Rel rel = scope.byName.get(relation);
+      if (rel != null) {
+        rel.table().ifPresent(t -> read(t, column));
+        return;
+      }
+    }
+    read(TableRef.unqualified(relation), column);
+  }
+
+  /** A column named without its relation: that relation if only one is in scope. */
+  private void bare(String column) {
+    List<Rel> candidates = new ArrayList<>();
+    for (Scope scope : scopes) {
+      candidates.addAll(scope.rels);
+      Rel whole = scope.byName.get(column);
+      if (whole != null) {
+        // a relation's name as a column is the whole row (SELECT u FROM users u)
+        whole.table().ifPresent(t -> read(t, "*"));
+      }
+    }
+    if (candidates.size() == 1) {
+      candidates.get(0).table().ifPresent(t -> read(t, column));
+    } else if (candidates.stream().anyMatch(r -> r.table().isPresent()) || candidates.isEmpty()) {
+      facts.columnsRead.add(new ColumnRef(AMBIGUOUS, column));
+    }
+  }
+
+  private void read(TableRef table, String column) {
+    facts.columnsRead.add(new ColumnRef(table, column));
+  }
+
+  // ---- functions and settings
+
+  private void function(JsonNode body) {
+    List<String> names = new ArrayList<>();
+    for (JsonNode part : body.path("funcname")) {
+      names.add(part.path("String").path("sval").asText());
+    }
+    if (names.isEmpty()) {
+      return;
+    }
+    String name = names.get(names.size() - 1);
+    boolean sqlSyntax = body.path("funcformat").asText().equals("COERCE_SQL_SYNTAX");
+    facts.functions.add(sqlSyntax ? name : String.join(".", names));
+    FunctionCatalog.Effects effects = FunctionCatalog.effects(name);
+    facts.flags.addAll(effects.flags());
+    facts.writes |= effects.writes();
+    JsonNode args = body.path("args");
+    if ((name.equals("nextval") || name.equals("setval")) && !args.isEmpty()) {
+      sequence(args.get(0)).ifPresent(facts.tablesWritten::add);
+    }
+    if (name.equals("set_config")) {
+      JsonNode setting = args.get(0);
+      Optional<String> settingName = setting == null ? Optional.empty() : constants.string(setting);
+      if (settingName.isPresent()) {
+        settingChange(settingName.get().toLowerCase(Locale.ROOT), Optional.ofNullable(args.get(1)));
+      } else {
+        facts.flags.add(StatementFlag.ROLE_SWITCH);
+        facts.flags.add(StatementFlag.CHANGES_LEXING);
+        facts.flags.add(StatementFlag.READ_WRITE_ESCAPE);
+      }
+    }
+    node(body.get("args"));
+    node(body.get("agg_order"));
+    node(body.get("agg_filter"));
+    node(body.get("over"));
+  }
+
+  /** The sequence a nextval/setval argument names: {@code 's'}, {@code 'sch."Seq"'::regclass}. */
+  private Optional<TableRef> sequence(JsonNode arg) {
+    JsonNode constant = arg.has("TypeCast") ? arg.path("TypeCast").get("arg") : arg;
+    if (!Constants.isConstant(constant)) {
+      return Optional.empty();
+    }
+    return constants.string(constant).flatMap(Names::relation);
+  }
+
+  private void setting(JsonNode body) {
+    String kind = body.path("kind").asText();
+    String name = body.path("name").asText("").toLowerCase(Locale.ROOT);
+    switch (kind) {
+      case "VAR_RESET_ALL" -> facts.flags.add(StatementFlag.CHANGES_LEXING);
+      case "VAR_SET_MULTI" -> {
+        for (JsonNode option : body.path("args")) {
+          JsonNode def = option.path("DefElem");
+          if (def.path("defname").asText().equals("transaction_read_only")) {
+            readOnly(Optional.ofNullable(def.get("arg")));
+          }
+        }
+      }
+      case "VAR_SET_VALUE" -> settingChange(name, Optional.ofNullable(body.path("args").get(0)));
+      default -> settingChange(name, Optional.empty()); // RESET, SET ... TO DEFAULT, FROM CURRENT
+    }
+  }
+
+  /**
+   * A setting given a value (or reset when {@code value} is empty). Resetting a read-only default
+   * returns to what the administrator configured, so only setting it false is an escape.
+   */
+  private void settingChange(String name, Optional<JsonNode> value) {
+    switch (name) {
+      case "role", "session_authorization" -> facts.flags.add(StatementFlag.ROLE_SWITCH);
+      case "standard_conforming_strings", "client_encoding", "backslash_quote" ->
+          facts.flags.add(StatementFlag.CHANGES_LEXING);
+      case "default_transaction_read_only", "transaction_read_only" -> {
+        if (value.isPresent()) {
+          readOnly(value);
+        }
+      }
+      default -> {}
+    }
+  }
+
+  private void readOnly(Optional<JsonNode> value) {
+    Optional<Boolean> on = value.filter(Constants::isConstant).flatMap(constants::bool);
+    if (on.isEmpty() || !on.get()) {
+      facts.flags.add(StatementFlag.READ_WRITE_ESCAPE);
+    }
+  }
+}
