@@ -11,6 +11,7 @@ import dev.warden.core.statement.PreparedStatements;
 import dev.warden.core.statement.SqlAnalyzer;
 import dev.warden.core.statement.Statement;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -118,8 +119,13 @@ public final class PolicyGatekeeper implements Gatekeeper {
     Judgement refusal = null;
     Judgement observe = null;
     Judgement limiting = null;
+    // A PREPARE earlier in the same text defines what a later EXECUTE in it may run.
+    PreparedStatements sameText = new PreparedStatements();
     for (Statement statement : analysis.statements()) {
-      for (Statement unit : units(statement, prepared)) {
+      if (isPrepare(statement) && statement.inner().isPresent()) {
+        sameText.prepared(statement.preparedName(), statement.inner().get());
+      }
+      for (Statement unit : units(statement, prepared, sameText)) {
         Judgement j = current.judge(unit, multi, input);
         if (first == null) {
           first = j;
@@ -214,9 +220,15 @@ public final class PolicyGatekeeper implements Gatekeeper {
   }
 
   /** The statements judged for {@code statement}: an EXECUTE stands for what it may run. */
-  private static List<Statement> units(Statement statement, PreparedStatements prepared) {
+  private static List<Statement> units(
+      Statement statement, PreparedStatements prepared, PreparedStatements sameText) {
     if (isExecute(statement)) {
-      List<Statement> candidates = prepared.lookup(statement.preparedName());
+      List<Statement> candidates = new ArrayList<>(prepared.lookup(statement.preparedName()));
+      for (Statement s : sameText.lookup(statement.preparedName())) {
+        if (!candidates.contains(s)) {
+          candidates.add(s);
+        }
+      }
       if (candidates.isEmpty()) {
         return List.of(
             Statement.unknown(

@@ -45,6 +45,10 @@ class PolicyGatekeeperTest {
           .with("PREPARE p SELECT", prepare("p", select("orders")))
           .with("PREPARE p DELETE ALL", prepare("p", delete("orders", false)))
           .with("EXECUTE p", execute("p"))
+          .with(
+              "PREPARE p DELETE ALL; EXECUTE p",
+              prepare("p", delete("orders", false)),
+              execute("p"))
           .with("EXECUTE q", execute("q"));
 
   private final AtomicReference<Policy> current = new AtomicReference<>(productionPolicy());
@@ -198,6 +202,16 @@ class PolicyGatekeeperTest {
     Decision exec = decide(PROD, "EXECUTE p", prepared);
     assertThat(exec.verdict()).isInstanceOf(Verdict.Deny.class);
     assertThat(exec.rule()).isEqualTo("unbounded");
+  }
+
+  @Test
+  void anExecuteSeesAPrepareEarlierInTheSameText() {
+    PreparedStatements prepared = new PreparedStatements();
+    Decision d = decide(STAGING, "PREPARE p DELETE ALL; EXECUTE p", prepared);
+    assertThat(d.verdict()).isEqualTo(Verdict.ALLOW);
+    assertThat(d.observed()).as("EXECUTE p is known, not unknown").isFalse();
+    assertThat(d.rowLimit()).as("the DELETE it runs is limited").hasValue(100);
+    assertThat(prepared.lookup("p")).hasSize(1);
   }
 
   @Test
