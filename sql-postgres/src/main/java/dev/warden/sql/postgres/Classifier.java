@@ -178,7 +178,7 @@ final class Classifier {
               StatementKind.SESSION, s.has("portalname") ? "CLOSE CURSOR" : "CLOSE CURSOR ALL");
       case "DoStmt" -> doBlock(s);
       case "CallStmt" -> {
-        Facts f = walked(StatementKind.UTILITY, "CALL", s.get("funccall"));
+        Facts f = walked(StatementKind.UTILITY, "CALL", wrap("FuncCall", s.path("funccall")));
         f.flags.add(StatementFlag.DYNAMIC_SQL);
         f.reason("the body of the called procedure is not analysed");
         yield f;

@@ -69,6 +69,10 @@ final class QueryWalker {
       facts.tablesWritten.add(table(node)); // a relation named outside a query: its target
       return;
     }
+    if (node.path("kind").asText().startsWith("VAR_")) {
+      setting(node); // a VariableSetStmt held by ALTER ROLE/DATABASE/SYSTEM ... SET
+      return;
+    }
     if (node.size() == 1) {
       var entry = node.properties().iterator().next();
       String key = entry.getKey();

@@ -238,7 +238,9 @@ final class WhereEvaluator {
     return Optional.empty();
   }
 
-  private Truth in(String op, JsonNode left, JsonNode right) {
+  private Truth in(String op, JsonNode left, JsonNode list) {
+    JsonNode right =
+        list == null ? null : list.has("List") ? list.path("List").path("items") : list;
     if (!Constants.isConstant(left) || right == null || !right.isArray()) {
       return Truth.VARIES;
     }
