@@ -1,10 +1,23 @@
 package dev.warden.proxy.postgres;
 
 import dev.warden.protocol.postgres.BackendMessages;
+import dev.warden.protocol.postgres.BindComplete;
+import dev.warden.protocol.postgres.Close;
+import dev.warden.protocol.postgres.CloseComplete;
+import dev.warden.protocol.postgres.CommandComplete;
+import dev.warden.protocol.postgres.EmptyQueryResponse;
 import dev.warden.protocol.postgres.ErrorResponse;
 import dev.warden.protocol.postgres.Frames;
 import dev.warden.protocol.postgres.Limits;
+import dev.warden.protocol.postgres.NoData;
+import dev.warden.protocol.postgres.NotificationResponse;
+import dev.warden.protocol.postgres.ParameterStatus;
+import dev.warden.protocol.postgres.ParseComplete;
+import dev.warden.protocol.postgres.PortalSuspended;
 import dev.warden.protocol.postgres.ProtocolException;
+import dev.warden.protocol.postgres.Query;
+import dev.warden.protocol.postgres.ReadyForQuery;
+import dev.warden.protocol.postgres.RowDescription;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -24,6 +37,18 @@ final class BackendRelay extends RelayHandler {
   private byte lastType;
   private boolean clientTold;
 
+  /** The transaction status the server last reported. */
+  private byte transactionStatus = 'I';
+
+  /** True from a row guard's refusal until the ReadyForQuery that ends the guarded statement. */
+  private boolean suppressing;
+
+  /** True when Warden's BEGIN for a row guard failed. */
+  private boolean beginFailed;
+
+  /** Payload of an entry whose CommandComplete tags may drop prepared statements. */
+  static final Object WATCH_DEALLOCATE = new Object();
+
   BackendRelay(ProxySession session, Limits limits) {
     super(limits.maxMessageBytes());
     this.session = session;
@@ -35,24 +60,204 @@ final class BackendRelay extends RelayHandler {
   }
 
   @Override
+  boolean peerPaused() {
+    return session.frontend != null && session.frontend.paused();
+  }
+
+  @Override
   Route route(byte type, long length) {
     Frames.checkBackend(type, length, STREAMED);
     lastType = type;
-    return type == ErrorResponse.TYPE && session.hasPendingRefusals()
-        ? Route.INSPECT
-        : Route.STREAM;
+    Exchanges due = session.exchanges;
+    switch (type) {
+      case ReadyForQuery.TYPE, ParameterStatus.TYPE -> {
+        return Route.INSPECT;
+      }
+      case NotificationResponse.TYPE -> {
+        return Route.STREAM; // belongs to the session, whatever command is running
+      }
+      case ErrorResponse.TYPE -> {
+        byte owner = due.headOwner();
+        boolean drop =
+            suppressing
+                || (owner != Exchanges.CLIENT && owner != Exchanges.WARDEN_READY_AND_ERRORS);
+        if (due.headPayload() instanceof RowGuard.Mark m && m.step() == RowGuard.Step.BEGIN) {
+          beginFailed = true;
+        }
+        if (!due.isEmpty() && !due.headEndsWithReady()) {
+          due.skipToSync(); // the server skips the rest of the batch
+        }
+        if (drop) {
+          return Route.DISCARD;
+        }
+        return session.hasPendingRefusals() ? Route.INSPECT : Route.STREAM;
+      }
+      case CommandComplete.TYPE -> {
+        Object payload = due.headPayload();
+        if (payload instanceof RowGuard.Mark m
+            && m.step() == RowGuard.Step.BEGIN
+            && due.headKind() == Exchanges.EXECUTE) {
+          // The SAVEPOINT of a guard inside a batch completed: the guard is armed.
+          m.guard().began(transactionStatus, false);
+          due.pop();
+          return Route.DISCARD;
+        }
+        if (payload instanceof RowGuard.Mark m && m.step() == RowGuard.Step.STATEMENT
+            || payload == WATCH_DEALLOCATE) {
+          return Route.INSPECT;
+        }
+        Route route = dropping() ? Route.DISCARD : Route.STREAM;
+        if (due.headKind() == Exchanges.EXECUTE) {
+          due.pop();
+        }
+        return route;
+      }
+      case ParseComplete.TYPE, BindComplete.TYPE -> {
+        return answered(due);
+      }
+      case CloseComplete.TYPE -> {
+        if (due.headPayload() instanceof Close close) {
+          session.names.closed(close.kind(), close.name());
+        }
+        return answered(due);
+      }
+      case NoData.TYPE, RowDescription.TYPE -> {
+        Route route = dropping() ? Route.DISCARD : Route.STREAM;
+        if (due.headKind() == Exchanges.DESCRIBE) {
+          due.pop();
+        }
+        return route;
+      }
+      case PortalSuspended.TYPE, EmptyQueryResponse.TYPE -> {
+        Route route = dropping() ? Route.DISCARD : Route.STREAM;
+        if (due.headKind() == Exchanges.EXECUTE) {
+          due.pop();
+        }
+        return route;
+      }
+      default -> {
+        return dropping() ? Route.DISCARD : Route.STREAM;
+      }
+    }
+  }
+
+  /** A one-message answer (ParseComplete, BindComplete, CloseComplete) to the oldest message. */
+  private Route answered(Exchanges due) {
+    Route route = dropping() ? Route.DISCARD : Route.STREAM;
+    due.pop();
+    return route;
+  }
+
+  /** True while what the server sends now must not reach the client. */
+  private boolean dropping() {
+    return suppressing || session.exchanges.headOwner() != Exchanges.CLIENT;
   }
 
   @Override
   Outcome onMessage(ChannelHandlerContext ctx, byte type, ByteBuf body) {
-    ErrorResponse error = (ErrorResponse) BackendMessages.decode(type, body);
-    ByteBuf refusal = session.refusalFor(error.message());
-    if (refusal == null) {
-      return Outcome.FORWARD;
+    return switch (type) {
+      case ReadyForQuery.TYPE -> onReady(ctx, (ReadyForQuery) BackendMessages.decode(type, body));
+      case ParameterStatus.TYPE -> {
+        ParameterStatus status = (ParameterStatus) BackendMessages.decode(type, body);
+        session.lexical = ProxySession.withStatus(session.lexical, status);
+        yield Outcome.FORWARD;
+      }
+      case CommandComplete.TYPE ->
+          onCommandComplete((CommandComplete) BackendMessages.decode(type, body));
+      case ErrorResponse.TYPE -> {
+        ErrorResponse error = (ErrorResponse) BackendMessages.decode(type, body);
+        ByteBuf refusal = session.refusalFor(error.message());
+        if (refusal == null) {
+          yield Outcome.FORWARD;
+        }
+        forwardUpTo(currentMessageStart());
+        peer().write(refusal, peer().voidPromise());
+        yield Outcome.DROP;
+      }
+      default -> Outcome.FORWARD;
+    };
+  }
+
+  private Outcome onCommandComplete(CommandComplete complete) {
+    Exchanges due = session.exchanges;
+    Object payload = due.headPayload();
+    boolean execute = due.headKind() == Exchanges.EXECUTE;
+    Outcome outcome = dropping() ? Outcome.DROP : Outcome.FORWARD;
+    if (payload == WATCH_DEALLOCATE) {
+      String tag = complete.tag();
+      if (tag.equals("DEALLOCATE ALL") || tag.equals("DISCARD ALL")) {
+        session.names.deallocatedAll();
+        session.sqlPrepared.clear();
+      }
+    } else if (payload instanceof RowGuard.Mark m && !suppressing) {
+      if (m.guard().check(complete.tag())) {
+        // Over the limit: the client sees the refusal where it would have seen the count, then
+        // nothing until ReadyForQuery, as after any failed statement.
+        forwardUpTo(currentMessageStart());
+        peer().write(ClientErrors.denial(peer().alloc(), m.guard().denial), peer().voidPromise());
+        suppressing = true;
+        outcome = Outcome.DROP;
+      }
     }
-    forwardUpTo(currentMessageStart());
-    peer().write(refusal, peer().voidPromise());
-    return Outcome.DROP;
+    if (execute) {
+      due.pop();
+    }
+    return outcome;
+  }
+
+  private Outcome onReady(ChannelHandlerContext ctx, ReadyForQuery ready) {
+    Exchanges due = session.exchanges;
+    byte before = transactionStatus;
+    transactionStatus = ready.transactionStatus();
+    byte owner = due.headOwner();
+    Object payload = due.headPayload();
+    // Pop up to and including the message this ReadyForQuery answers.
+    while (!due.isEmpty() && !due.headEndsWithReady()) {
+      due.pop();
+    }
+    due.pop();
+    if (due.isEmpty() && !session.lexical.settled()) {
+      session.lexical = session.lexical.withSettled(true);
+    }
+    if (payload instanceof RowGuard.Mark m) {
+      RowGuard guard = m.guard();
+      switch (m.step()) {
+        case BEGIN -> {
+          guard.began(before, beginFailed);
+          beginFailed = false;
+          return Outcome.DROP;
+        }
+        case STATEMENT, SYNC -> {
+          suppressing = false;
+          String finish = guard.finish(transactionStatus);
+          if (finish == null) {
+            session.frontend.resumeReading();
+            return Outcome.FORWARD;
+          }
+          forwardUpTo(currentMessageStart());
+          ByteBuf out = ctx.alloc().buffer(64);
+          new Query(finish).encode(out);
+          ctx.writeAndFlush(out, ctx.voidPromise());
+          due.add(Exchanges.QUERY, guard.finishOwner(finish), guard.finish);
+          return Outcome.DROP;
+        }
+        case FINISH -> {
+          // This ReadyForQuery is the one the client is owed; then the client may go on.
+          forwardUpTo(currentMessageStart());
+          peer().write(encodeReady(transactionStatus), peer().voidPromise());
+          peer().flush();
+          session.frontend.resumeReading();
+          return Outcome.DROP;
+        }
+      }
+    }
+    return owner == Exchanges.WARDEN_SILENT ? Outcome.DROP : Outcome.FORWARD;
+  }
+
+  private ByteBuf encodeReady(byte status) {
+    ByteBuf out = peer().alloc().buffer(6);
+    new ReadyForQuery(status).encode(out);
+    return out;
   }
 
   @Override

@@ -453,6 +453,7 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         new ProxySession(sessionContext, ctx.channel(), upstreamChannel, cancelKey, markerEntropy);
     session.poolKey = poolKey;
     session.login = login;
+    session.lexical = ProxySession.lexicalFrom(ready.forClient(), session.lexical);
     ctx.write(ready.forClient());
     write(ctx, new BackendKeyData(ready.processId(), clientKey));
     write(ctx, new ReadyForQuery(ready.transactionStatus()));
@@ -466,6 +467,7 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             context.limits(),
             context.settings().reuseUpstreamConnections() ? context.upstreamPool() : null);
     session.backend = backend;
+    session.frontend = frontend;
     upstreamChannel.pipeline().addLast("relay", backend);
     ByteBuf pipelined = buffer;
     buffer = null;

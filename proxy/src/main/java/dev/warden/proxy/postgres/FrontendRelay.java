@@ -1,9 +1,16 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.gate.Decision;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.gate.StatementPath;
 import dev.warden.core.gate.StatementRequest;
 import dev.warden.core.gate.Verdict;
+import dev.warden.core.statement.StatementFlag;
+import dev.warden.core.statement.StatementKind;
+import dev.warden.protocol.postgres.Bind;
+import dev.warden.protocol.postgres.Close;
+import dev.warden.protocol.postgres.Describe;
+import dev.warden.protocol.postgres.Execute;
 import dev.warden.protocol.postgres.Frames;
 import dev.warden.protocol.postgres.FrontendMessage;
 import dev.warden.protocol.postgres.FrontendMessages;
@@ -12,10 +19,15 @@ import dev.warden.protocol.postgres.Limits;
 import dev.warden.protocol.postgres.Parse;
 import dev.warden.protocol.postgres.ProtocolException;
 import dev.warden.protocol.postgres.Query;
+import dev.warden.protocol.postgres.Sync;
 import dev.warden.protocol.postgres.Terminate;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
@@ -45,6 +57,16 @@ final class FrontendRelay extends RelayHandler {
 
   private final Gatekeeper gatekeeper;
   private final UpstreamPool upstreamPool;
+  private ChannelHandlerContext ctx;
+
+  /** True between the first extended-protocol message of a batch and its Sync. */
+  private boolean inBatch;
+
+  /** True when the current batch ran transaction control: no row guard can join it. */
+  private boolean batchHasTransactionControl;
+
+  /** The row guard of the current extended-protocol batch, if a guarded Execute is in it. */
+  private RowGuard batchGuard;
 
   FrontendRelay(
       ProxySession session, Gatekeeper gatekeeper, Limits limits, UpstreamPool upstreamPool) {
@@ -60,13 +82,43 @@ final class FrontendRelay extends RelayHandler {
   }
 
   @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  /** Reads from the client again after a pause (a row-count guard has finished). */
+  void resumeReading() {
+    if (ctx != null) {
+      resume(ctx);
+    }
+  }
+
+  @Override
   Route route(byte type, long length) {
     Frames.checkFrontend(type, length, STREAMED);
     if (session.clientTerminated) {
       return Route.DISCARD; // nothing after Terminate is read, as the server reads nothing
     }
     return switch (type) {
-      case Query.TYPE, Parse.TYPE, FunctionCall.TYPE -> Route.INSPECT;
+      case Query.TYPE, Parse.TYPE, FunctionCall.TYPE, Execute.TYPE, Close.TYPE -> Route.INSPECT;
+      case Bind.TYPE -> Route.PEEK;
+      case Describe.TYPE -> {
+        session.exchanges.add(Exchanges.DESCRIBE);
+        inBatch = true;
+        yield Route.STREAM;
+      }
+      case Sync.TYPE -> {
+        if (batchGuard != null) {
+          session.exchanges.add(Exchanges.SYNC, Exchanges.CLIENT, batchGuard.sync);
+          batchGuard = null;
+          pauseAfterThisMessage(); // the guard's COMMIT or ROLLBACK must come before anything else
+        } else {
+          session.exchanges.add(Exchanges.SYNC);
+        }
+        inBatch = false;
+        batchHasTransactionControl = false;
+        yield Route.STREAM;
+      }
       case Terminate.TYPE -> {
         // Not forwarded: whether the upstream connection ends too is decided when the client
         // leaves (it may be reset and reused).
@@ -78,22 +130,48 @@ final class FrontendRelay extends RelayHandler {
   }
 
   @Override
+  void onPeek(ChannelHandlerContext ctx, byte type, ByteBuf head, long length) {
+    // Bind: the portal and statement names lead the message; the parameters are streamed unread.
+    boolean whole = head.readableBytes() == length - 4;
+    String portal = cString(head, whole, "portal name");
+    String statement = cString(head, whole, "statement name");
+    session.names.bound(portal, statement);
+    session.exchanges.add(Exchanges.BIND);
+    inBatch = true;
+  }
+
+  private static String cString(ByteBuf head, boolean whole, String what) {
+    int nul = head.bytesBefore((byte) 0);
+    if (nul < 0) {
+      throw new ProtocolException(
+          whole
+              ? "Bind message: " + what + " is not NUL-terminated"
+              : "Bind message: the portal and statement names exceed "
+                  + PEEK_BYTES
+                  + " bytes, Warden's limit");
+    }
+    byte[] bytes = new byte[nul];
+    head.readBytes(bytes);
+    head.skipBytes(1);
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new ProtocolException("22021", "invalid UTF-8 in " + what + " of Bind message");
+    }
+  }
+
+  @Override
   Outcome onMessage(ChannelHandlerContext ctx, byte type, ByteBuf body) {
     return switch (type) {
-      case Query.TYPE -> {
-        Query query = (Query) FrontendMessages.decode(type, body);
-        StatementRequest request =
-            StatementRequest.sql(
-                session.context,
-                query.sql(),
-                Optional.empty(),
-                StatementPath.SIMPLE,
-                session.lexical,
-                session.sqlPrepared);
-        yield decide(ctx, request, Query::new);
-      }
+      case Query.TYPE -> onQuery(ctx, (Query) FrontendMessages.decode(type, body));
       case Parse.TYPE -> {
         Parse parse = (Parse) FrontendMessages.decode(type, body);
+        inBatch = true;
         StatementRequest request =
             StatementRequest.sql(
                 session.context,
@@ -102,37 +180,205 @@ final class FrontendRelay extends RelayHandler {
                 StatementPath.PREPARED,
                 session.lexical,
                 session.sqlPrepared);
-        yield decide(ctx, request, marker -> new Parse(parse.statementName(), marker, List.of()));
+        Decision decision = gatekeeper.decide(request);
+        session.exchanges.add(Exchanges.PARSE);
+        if (decision.verdict() instanceof Verdict.Deny deny) {
+          yield refuse(ctx, deny, marker -> new Parse(parse.statementName(), marker, List.of()));
+        }
+        session.names.parsed(parse.statementName(), decision);
+        noteEffects(decision);
+        yield Outcome.FORWARD;
       }
       case FunctionCall.TYPE -> {
         FunctionCall call = (FunctionCall) FrontendMessages.decode(type, body);
         StatementRequest request =
             StatementRequest.functionCall(
                 session.context, Integer.toUnsignedLong(call.functionOid()), session.sqlPrepared);
-        yield decide(ctx, request, Query::new);
+        Decision decision = gatekeeper.decide(request);
+        if (decision.verdict() instanceof Verdict.Deny deny) {
+          session.exchanges.add(Exchanges.QUERY); // the marker goes as a Query
+          yield refuse(ctx, deny, Query::new);
+        }
+        session.exchanges.add(Exchanges.FUNCTION_CALL);
+        yield Outcome.FORWARD;
+      }
+      case Execute.TYPE -> onExecute(ctx, (Execute) FrontendMessages.decode(type, body));
+      case Close.TYPE -> {
+        Close close = (Close) FrontendMessages.decode(type, body);
+        inBatch = true;
+        session.exchanges.add(Exchanges.CLOSE, Exchanges.CLIENT, close);
+        yield Outcome.FORWARD;
       }
       default -> throw new ProtocolException("unexpected message type " + (char) type);
     };
   }
 
-  private Outcome decide(
-      ChannelHandlerContext ctx,
-      StatementRequest request,
-      Function<String, FrontendMessage> substitute) {
-    switch (gatekeeper.decide(request).verdict()) {
-      case Verdict.Allow allow -> {
-        return Outcome.FORWARD;
+  private Outcome onQuery(ChannelHandlerContext ctx, Query query) {
+    StatementRequest request =
+        StatementRequest.sql(
+            session.context,
+            query.sql(),
+            Optional.empty(),
+            StatementPath.SIMPLE,
+            session.lexical,
+            session.sqlPrepared);
+    Decision decision = gatekeeper.decide(request);
+    if (decision.verdict() instanceof Verdict.Deny deny) {
+      session.exchanges.add(Exchanges.QUERY);
+      return refuse(ctx, deny, Query::new);
+    }
+    boolean transactionControl = decision.analysis().kinds().contains(StatementKind.TRANSACTION);
+    if (decision.rowLimit().isPresent()) {
+      if (transactionControl || inBatch) {
+        session.exchanges.add(Exchanges.QUERY);
+        return refuse(ctx, unguardable(transactionControl), Query::new);
       }
-      case Verdict.Deny deny -> {
-        log.debug("session {} statement refused: {}", session.context.id(), deny.message());
-        String marker = session.refuse(ClientErrors.denial(ctx.alloc(), deny));
-        forwardUpTo(currentMessageStart());
-        ByteBuf out = peer().alloc().buffer(64);
-        substitute.apply(marker).encode(out);
-        peer().write(out, peer().voidPromise());
-        return Outcome.DROP;
+      RowGuard guard = new RowGuard(decision.rowLimit().getAsLong(), decision.rowLimitDenial());
+      beginGuard(guard, false);
+      session.exchanges.add(Exchanges.QUERY, Exchanges.CLIENT, guard.statement);
+      noteEffects(decision);
+      return Outcome.FORWARD_THEN_PAUSE; // the guard's COMMIT or ROLLBACK comes next upstream
+    }
+    if (inBatch && transactionControl) {
+      batchHasTransactionControl = true;
+      if (batchGuard != null) {
+        session.exchanges.add(Exchanges.QUERY);
+        return refuse(ctx, unguardable(true), Query::new);
       }
     }
+    session.exchanges.add(Exchanges.QUERY, Exchanges.CLIENT, watch(decision));
+    noteEffects(decision);
+    return Outcome.FORWARD;
+  }
+
+  private Outcome onExecute(ChannelHandlerContext ctx, Execute execute) {
+    inBatch = true;
+    List<Decision> candidates = session.names.portal(execute.portalName());
+    if (candidates == null) {
+      // Not a portal Warden saw bound: a cursor opened by DECLARE (judged then), or none at all
+      // (the server says so).
+      session.exchanges.add(Exchanges.EXECUTE);
+      return Outcome.FORWARD;
+    }
+    long limit = Long.MAX_VALUE;
+    Verdict.Deny limitDenial = null;
+    boolean transactionControl = false;
+    Object watch = null;
+    for (Decision earlier : candidates) {
+      Decision now = gatekeeper.recheck(session.context, earlier);
+      if (now.verdict() instanceof Verdict.Deny deny) {
+        session.exchanges.add(Exchanges.EXECUTE);
+        return refuse(ctx, deny, marker -> new Execute(marker, 0));
+      }
+      if (now.rowLimit().isPresent() && now.rowLimit().getAsLong() < limit) {
+        limit = now.rowLimit().getAsLong();
+        limitDenial = now.rowLimitDenial();
+      }
+      transactionControl |= now.analysis().kinds().contains(StatementKind.TRANSACTION);
+      if (watch == null) {
+        watch = watch(now);
+      }
+    }
+    if (transactionControl) {
+      if (batchGuard != null) {
+        session.exchanges.add(Exchanges.EXECUTE);
+        return refuse(ctx, unguardable(true), marker -> new Execute(marker, 0));
+      }
+      batchHasTransactionControl = true;
+    }
+    if (limitDenial != null) {
+      if (batchHasTransactionControl) {
+        session.exchanges.add(Exchanges.EXECUTE);
+        return refuse(ctx, unguardable(true), marker -> new Execute(marker, 0));
+      }
+      if (batchGuard == null) {
+        batchGuard = new RowGuard(limit, limitDenial);
+        beginGuard(batchGuard, true);
+      } else {
+        batchGuard.tighten(limit, limitDenial);
+      }
+      session.exchanges.add(Exchanges.EXECUTE, Exchanges.CLIENT, batchGuard.statement);
+      return Outcome.FORWARD;
+    }
+    session.exchanges.add(Exchanges.EXECUTE, Exchanges.CLIENT, watch);
+    return Outcome.FORWARD;
+  }
+
+  /**
+   * Sends the guard's BEGIN and SAVEPOINT upstream, ahead of the message being inspected: as one
+   * Query before a simple query, as extended-protocol messages on a statement and portal of
+   * Warden's own inside a batch (a Query there would drop the client's unnamed portal).
+   */
+  private void beginGuard(RowGuard guard, boolean extended) {
+    forwardUpTo(currentMessageStart());
+    ByteBuf out = peer().alloc().buffer(256);
+    if (!extended) {
+      new Query(RowGuard.BEGIN).encode(out);
+      session.exchanges.add(Exchanges.QUERY, Exchanges.WARDEN_SILENT, guard.begin);
+    } else {
+      String name = session.guardName;
+      for (String sql : new String[] {"BEGIN", "SAVEPOINT " + RowGuard.SAVEPOINT}) {
+        new Parse(name, sql, List.of()).encode(out);
+        new Bind(name, name, List.of(), List.of(), List.of()).encode(out);
+        new Execute(name, 0).encode(out);
+        new Close((byte) 'P', name).encode(out);
+        new Close((byte) 'S', name).encode(out);
+        Exchanges due = session.exchanges;
+        due.add(Exchanges.PARSE, Exchanges.WARDEN_SILENT, null);
+        due.add(Exchanges.BIND, Exchanges.WARDEN_SILENT, null);
+        due.add(
+            Exchanges.EXECUTE, Exchanges.WARDEN_SILENT, sql.equals("BEGIN") ? null : guard.begin);
+        due.add(Exchanges.CLOSE, Exchanges.WARDEN_SILENT, null);
+        due.add(Exchanges.CLOSE, Exchanges.WARDEN_SILENT, null);
+      }
+    }
+    peer().write(out, peer().voidPromise());
+  }
+
+  private static Verdict.Deny unguardable(boolean transactionControl) {
+    return transactionControl
+        ? new Verdict.Deny(
+            "0A000",
+            "Warden refused this statement: a statement with a row limit cannot share a query"
+                + " string or pipeline with transaction control (BEGIN, COMMIT, ROLLBACK, ...)",
+            "Send the row-limited statement on its own, and the transaction control separately.")
+        : new Verdict.Deny(
+            "0A000",
+            "Warden refused this statement: a statement with a row limit cannot be sent as a"
+                + " simple query in the middle of an extended-protocol batch",
+            "Send Sync before it, or send it through the extended protocol.");
+  }
+
+  /** An entry payload asking the backend relay to read CommandComplete tags that drop names. */
+  private static Object watch(Decision decision) {
+    for (dev.warden.core.statement.Statement s : decision.analysis().statements()) {
+      if (s.command().startsWith("DISCARD") || s.command().startsWith("DEALLOCATE")) {
+        return BackendRelay.WATCH_DEALLOCATE;
+      }
+    }
+    return null;
+  }
+
+  /** Notes what an allowed statement changes in Warden's view of the session. */
+  private void noteEffects(Decision decision) {
+    for (dev.warden.core.statement.Statement s : decision.analysis().statements()) {
+      if (s.has(StatementFlag.CHANGES_LEXING) || s.kind() == StatementKind.UNKNOWN) {
+        // Until the server has answered, the settings it will lex the next statement with are
+        // not known for sure.
+        session.lexical = session.lexical.withSettled(false);
+      }
+    }
+  }
+
+  private Outcome refuse(
+      ChannelHandlerContext ctx, Verdict.Deny deny, Function<String, FrontendMessage> substitute) {
+    log.debug("session {} statement refused: {}", session.context.id(), deny.message());
+    String marker = session.refuse(ClientErrors.denial(ctx.alloc(), deny));
+    forwardUpTo(currentMessageStart());
+    ByteBuf out = peer().alloc().buffer(64);
+    substitute.apply(marker).encode(out);
+    peer().write(out, peer().voidPromise());
+    return Outcome.DROP;
   }
 
   @Override
@@ -169,7 +415,9 @@ final class FrontendRelay extends RelayHandler {
         && !hasPartialMessage()
         && session.backend != null
         && !session.backend.hasPartialMessage()
-        && !session.hasPendingRefusals();
+        && !session.hasPendingRefusals()
+        && session.exchanges.isEmpty()
+        && !paused();
   }
 
   @Override

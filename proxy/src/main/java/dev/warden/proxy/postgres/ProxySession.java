@@ -3,6 +3,8 @@ package dev.warden.proxy.postgres;
 import dev.warden.core.gate.SessionContext;
 import dev.warden.core.statement.LexicalSettings;
 import dev.warden.core.statement.PreparedStatements;
+import dev.warden.protocol.postgres.BackendMessages;
+import dev.warden.protocol.postgres.ParameterStatus;
 import dev.warden.protocol.postgres.ProtocolException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -30,6 +32,10 @@ final class ProxySession {
   final Channel upstream;
   private final CancelRegistry.Entry cancelKey;
   private final String markerPrefix;
+
+  /** The name of the statement and portal a row guard uses inside an extended-protocol batch. */
+  final String guardName;
+
   private final ArrayDeque<Refusal> refusals = new ArrayDeque<>();
   private long refusalCount;
 
@@ -38,6 +44,15 @@ final class ProxySession {
 
   /** The settings the server lexes this session's SQL with, as it last reported them. */
   LexicalSettings lexical = LexicalSettings.DEFAULT;
+
+  /** What the server still owes, message by message. */
+  final Exchanges exchanges = new Exchanges();
+
+  /** Protocol-level prepared statements and portals, with their decisions. */
+  final StatementNames names = new StatementNames();
+
+  /** The client-to-upstream relay, once installed; paused while a row guard finishes. */
+  FrontendRelay frontend;
 
   /** The session's SQL-level prepared statements. */
   final PreparedStatements sqlPrepared = new PreparedStatements();
@@ -61,6 +76,7 @@ final class ProxySession {
     this.upstream = upstream;
     this.cancelKey = cancelKey;
     this.markerPrefix = "warden_refused_" + HexFormat.of().formatHex(markerEntropy) + "_";
+    this.guardName = "warden_guard_" + HexFormat.of().formatHex(markerEntropy);
   }
 
   /** A refusal on its way back: the marker the server will name, and what the client gets. */
@@ -124,5 +140,40 @@ final class ProxySession {
     while ((r = refusals.pollFirst()) != null) {
       r.error().release();
     }
+  }
+
+  /**
+   * The lexical settings announced in the server's greeting (ParameterStatus messages among the
+   * messages in {@code greeting}, which is left as it was).
+   */
+  static LexicalSettings lexicalFrom(ByteBuf greeting, LexicalSettings start) {
+    LexicalSettings settings = start;
+    int at = greeting.readerIndex();
+    int end = greeting.writerIndex();
+    while (end - at >= 5) {
+      byte type = greeting.getByte(at);
+      long length = greeting.getUnsignedInt(at + 1);
+      if (length < 4 || at + 1 + length > end) {
+        break;
+      }
+      if (type == ParameterStatus.TYPE) {
+        ParameterStatus status =
+            (ParameterStatus)
+                BackendMessages.decode(type, greeting.slice(at + 5, (int) length - 4));
+        settings = withStatus(settings, status);
+      }
+      at += 1 + (int) length;
+    }
+    return settings;
+  }
+
+  /** {@code settings} updated by a ParameterStatus the server sent. */
+  static LexicalSettings withStatus(LexicalSettings settings, ParameterStatus status) {
+    return switch (status.name()) {
+      case "standard_conforming_strings" ->
+          settings.withStandardConformingStrings(status.value().equals("on"));
+      case "client_encoding" -> settings.withClientEncoding(status.value());
+      default -> settings;
+    };
   }
 }

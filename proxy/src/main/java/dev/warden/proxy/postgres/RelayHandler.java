@@ -28,14 +28,32 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
     /** Drop it as it arrives, unread. */
     DISCARD,
     /** Gather it and call {@link #onMessage}. */
-    INSPECT
+    INSPECT,
+    /**
+     * Gather its first {@link #PEEK_BYTES} bytes (or all of it, if shorter), call {@link #onPeek},
+     * then forward it as it arrives: for a large message of which only a short head matters.
+     */
+    PEEK
   }
 
   /** What {@link #onMessage} decided. */
   enum Outcome {
     FORWARD,
-    DROP
+    DROP,
+    /** Forward it, then read nothing more from this leg until {@link #resume}. */
+    FORWARD_THEN_PAUSE
   }
+
+  /**
+   * PostgreSQL's own bound on the messages that may be large (Bind, CopyData, ...): it drops a
+   * connection that announces more ({@code PQ_LARGE_MESSAGE_LIMIT}). A peeked message is held to
+   * it, so that a lying length ends the session at once rather than after a wait for bytes that
+   * never come.
+   */
+  static final long LARGE_MESSAGE_LIMIT = 0x3FFF_FFFFL;
+
+  /** How much of a {@link Route#PEEK} message is gathered before {@link #onPeek}. */
+  static final int PEEK_BYTES = 1024;
 
   /**
    * The protocol's own bound for a message that is streamed: its length field is a signed Int32.
@@ -50,6 +68,8 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
   private boolean streamDiscard;
   private int forwardFrom;
   private ByteBuf current;
+  private boolean paused;
+  private boolean pauseAfterMessage;
 
   RelayHandler(int maxInspectedBytes) {
     this.maxInspectedBytes = maxInspectedBytes;
@@ -67,6 +87,50 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
   /** Handles an inspected message; {@code body} is valid only during the call. */
   abstract Outcome onMessage(ChannelHandlerContext ctx, byte type, ByteBuf body);
 
+  /**
+   * Handles the head of a peeked message: {@code head} holds the first bytes of its body (all of it
+   * when {@code head.readableBytes() == length - 4}); valid only during the call.
+   */
+  void onPeek(ChannelHandlerContext ctx, byte type, ByteBuf head, long length) {
+    throw new IllegalStateException("no peek handler for message type " + (char) type);
+  }
+
+  /**
+   * Stops reading from this leg once the message being streamed has been forwarded, until {@link
+   * #resume}. Called from {@link #route} for a message whose bytes must reach the peer but after
+   * which nothing may follow for now.
+   */
+  final void pauseAfterThisMessage() {
+    pauseAfterMessage = true;
+  }
+
+  /** True while the relay reading from {@link #peer} is paused and must stay so. */
+  boolean peerPaused() {
+    return false;
+  }
+
+  final boolean paused() {
+    return paused;
+  }
+
+  /** Reads again after a pause, starting with the bytes that arrived meanwhile. */
+  final void resume(ChannelHandlerContext ctx) {
+    if (!paused) {
+      return;
+    }
+    paused = false;
+    if (pending != null && pending.isReadable()) {
+      ByteBuf rest = pending;
+      pending = null;
+      channelRead(ctx, rest);
+      peer().flush();
+    }
+    if (!paused && peer().isWritable()) {
+      ctx.channel().config().setAutoRead(true);
+      ctx.read();
+    }
+  }
+
   @Override
   public abstract void exceptionCaught(ChannelHandlerContext ctx, Throwable cause);
 
@@ -83,6 +147,15 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     ByteBuf data = (ByteBuf) msg;
+    if (paused) {
+      // Bytes read before the pause took effect: keep them for resume().
+      if (pending == null) {
+        pending = ctx.alloc().buffer(Math.max(data.readableBytes(), 256));
+      }
+      pending.writeBytes(data);
+      data.release();
+      return;
+    }
     ByteBuf in;
     if (pending == null) {
       in = data;
@@ -100,13 +173,20 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
       current = null;
       keepRemainder(ctx, in);
     }
-    if (!peer().isWritable()) {
+    if (paused || !peer().isWritable()) {
       ctx.channel().config().setAutoRead(false);
     }
   }
 
   private void relay(ChannelHandlerContext ctx, ByteBuf in) {
     while (in.isReadable()) {
+      if (streamRemaining == 0 && pauseAfterMessage) {
+        pauseAfterMessage = false;
+        paused = true;
+      }
+      if (paused) {
+        return;
+      }
       if (streamRemaining > 0) {
         int n = (int) Math.min(streamRemaining, in.readableBytes());
         if (streamDiscard) {
@@ -117,6 +197,10 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
           in.skipBytes(n);
         }
         streamRemaining -= n;
+        if (streamRemaining == 0 && pauseAfterMessage) {
+          pauseAfterMessage = false;
+          paused = true;
+        }
         continue;
       }
       if (in.readableBytes() < 5) {
@@ -149,12 +233,33 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
           ByteBuf body = in.slice(at + 5, (int) length - 4);
           switch (onMessage(ctx, type, body)) {
             case FORWARD -> in.skipBytes((int) length + 1);
+            case FORWARD_THEN_PAUSE -> {
+              in.skipBytes((int) length + 1);
+              paused = true;
+            }
             case DROP -> {
               forwardUpTo(at);
               in.skipBytes((int) length + 1);
               forwardFrom = in.readerIndex();
             }
           }
+        }
+        case PEEK -> {
+          if (length > LARGE_MESSAGE_LIMIT) {
+            throw new ProtocolException(
+                "message of type "
+                    + (char) type
+                    + " is longer than PostgreSQL accepts ("
+                    + LARGE_MESSAGE_LIMIT
+                    + " bytes)");
+          }
+          int headBytes = (int) Math.min(length - 4, PEEK_BYTES);
+          if (in.readableBytes() < 5 + headBytes) {
+            return;
+          }
+          onPeek(ctx, type, in.slice(at + 5, headBytes), length);
+          streamDiscard = false;
+          streamRemaining = length + 1;
         }
       }
     }
@@ -201,7 +306,7 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     // This leg drained: let the peer, which writes to it, read again.
-    if (ctx.channel().isWritable()) {
+    if (ctx.channel().isWritable() && !peerPaused()) {
       peer().config().setAutoRead(true);
     }
     ctx.fireChannelWritabilityChanged();

@@ -35,7 +35,7 @@ class FramingThreatTest {
   private static final long[] HOSTILE_LENGTHS = {0, 3, 0x7FFF_FFFFL, 0x8000_0000L, 0xFFFF_FFFFL};
 
   /** The messages Warden gathers whole to inspect, and so holds to maxMessageBytes. */
-  private static final char[] INSPECTED_TYPES = {'Q', 'P', 'F'};
+  private static final char[] INSPECTED_TYPES = {'Q', 'P', 'F', 'E', 'C'};
 
   /** Every type a client may send after login (Frontend/Backend Protocol, "Message Formats"). */
   private static final char[] FRONTEND_TYPES = {
@@ -145,14 +145,15 @@ class FramingThreatTest {
   }
 
   /**
-   * 08P01 when Warden refuses the header. A streamed message of length 2<sup>31</sup>−1 is
-   * PostgreSQL's to refuse: it drops the connection without a word for Bind, Describe, Execute,
-   * Close, CopyData and CopyFail ({@code pq_getmessage} reports "invalid message length" only to
+   * 08P01 when Warden refuses the header (it inspects Execute and Close whole, and holds Bind,
+   * whose names it reads, to PostgreSQL's own large-message bound). A streamed message of length
+   * 2<sup>31</sup>−1 is PostgreSQL's to refuse: it drops the connection without a word for
+   * Describe, CopyData and CopyFail ({@code pq_getmessage} reports "invalid message length" only to
    * its log), and Warden then tells the client the upstream connection was lost (08006); for a
    * PasswordMessage outside authentication it sends FATAL 08P01 itself, which is relayed.
    */
   private static String expectedState(char type, long length) {
-    boolean streamed = "BDECdf".indexOf(type) >= 0;
+    boolean streamed = "Ddf".indexOf(type) >= 0;
     return streamed && length == 0x7FFF_FFFFL ? "08006" : "08P01";
   }
 

@@ -1,0 +1,141 @@
+package dev.warden.proxy.postgres;
+
+import dev.warden.protocol.postgres.ProtocolException;
+import java.util.Arrays;
+
+/**
+ * What the server still owes the session: one entry per forwarded message that the server answers,
+ * in the order it will answer them, so that each response can be told apart (the client's, or a
+ * message Warden added) and tied to what asked for it.
+ *
+ * <p>The server answers every message of the extended protocol with one final response
+ * (ParseComplete, BindComplete, CloseComplete, RowDescription or NoData after a Describe,
+ * CommandComplete, EmptyQueryResponse or PortalSuspended after an Execute), and Sync, Query and
+ * FunctionCall with ReadyForQuery. After an error in the extended protocol it skips every message
+ * up to Sync, and so does this queue. Kept as parallel arrays in a ring: a message costs no
+ * allocation. Confined to the session's event loop.
+ */
+final class Exchanges {
+  static final byte PARSE = 1;
+  static final byte BIND = 2;
+  static final byte DESCRIBE = 3;
+  static final byte EXECUTE = 4;
+  static final byte CLOSE = 5;
+  static final byte SYNC = 6;
+  static final byte QUERY = 7;
+  static final byte FUNCTION_CALL = 8;
+
+  /** The client's message: its responses go to the client. */
+  static final byte CLIENT = 0;
+
+  /** Warden's own message: every response to it is dropped. */
+  static final byte WARDEN_SILENT = 1;
+
+  /** Warden's own Query whose ReadyForQuery stands in for one the client is owed. */
+  static final byte WARDEN_READY = 2;
+
+  /** As {@link #WARDEN_READY}, and errors reach the client too (a COMMIT that fails). */
+  static final byte WARDEN_READY_AND_ERRORS = 3;
+
+  /** Messages a session may have unanswered at once; a client that floods past it is cut off. */
+  static final int MAX_OUTSTANDING = 1 << 20;
+
+  private byte[] kinds = new byte[64];
+  private byte[] owners = new byte[64];
+  private Object[] payloads = new Object[64];
+  private int head;
+  private int size;
+
+  void add(byte kind, byte owner, Object payload) {
+    if (size == kinds.length) {
+      grow();
+    }
+    int at = (head + size) & (kinds.length - 1);
+    kinds[at] = kind;
+    owners[at] = owner;
+    payloads[at] = payload;
+    size++;
+  }
+
+  void add(byte kind) {
+    add(kind, CLIENT, null);
+  }
+
+  boolean isEmpty() {
+    return size == 0;
+  }
+
+  int size() {
+    return size;
+  }
+
+  /** The kind of the oldest unanswered message, or 0 when none is. */
+  byte headKind() {
+    return size == 0 ? 0 : kinds[head];
+  }
+
+  byte headOwner() {
+    return size == 0 ? CLIENT : owners[head];
+  }
+
+  Object headPayload() {
+    return size == 0 ? null : payloads[head];
+  }
+
+  /** The oldest unanswered message has been answered. */
+  void pop() {
+    if (size == 0) {
+      return;
+    }
+    payloads[head] = null;
+    head = (head + 1) & (kinds.length - 1);
+    size--;
+  }
+
+  /**
+   * An error answered the oldest message of an extended-protocol batch: the server skips every
+   * message up to the next Sync, which it still answers.
+   */
+  void skipToSync() {
+    pop();
+    while (size > 0 && kinds[head] != SYNC) {
+      pop();
+    }
+  }
+
+  /** True if the oldest unanswered message ends with ReadyForQuery. */
+  boolean headEndsWithReady() {
+    byte k = headKind();
+    return k == SYNC || k == QUERY || k == FUNCTION_CALL;
+  }
+
+  private void grow() {
+    if (kinds.length >= MAX_OUTSTANDING) {
+      throw new ProtocolException(
+          "more than " + MAX_OUTSTANDING + " messages sent without waiting for an answer");
+    }
+    int n = kinds.length * 2;
+    byte[] k = new byte[n];
+    byte[] o = new byte[n];
+    Object[] p = new Object[n];
+    for (int i = 0; i < size; i++) {
+      int from = (head + i) & (kinds.length - 1);
+      k[i] = kinds[from];
+      o[i] = owners[from];
+      p[i] = payloads[from];
+    }
+    kinds = k;
+    owners = o;
+    payloads = p;
+    head = 0;
+  }
+
+  @Override
+  public String toString() {
+    byte[] k = new byte[size];
+    for (int i = 0; i < size; i++) {
+      k[i] = kinds[(head + i) & (kinds.length - 1)];
+    }
+    return "Exchanges" + Arrays.toString(k);
+  }
+}

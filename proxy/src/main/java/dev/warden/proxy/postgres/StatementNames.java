@@ -1,0 +1,80 @@
+package dev.warden.proxy.postgres;
+
+import dev.warden.core.gate.Decision;
+import dev.warden.protocol.postgres.ProtocolException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The protocol-level prepared statements and portals of a session, by name, each with the decisions
+ * made when its text was parsed, so an Execute is judged as what it really runs (THREATS G11).
+ *
+ * <p>Warden learns of a Parse or Bind when it forwards it, before the server has accepted it. The
+ * unnamed statement and portal are replaced by each Parse and Bind (the server drops the old one
+ * first, even when the new one fails). A named one cannot be redefined without Close, and a Parse
+ * or Bind the server refuses leaves the old one in place; so a name keeps every statement it may
+ * stand for until the server confirms the Close (CloseComplete), and an Execute is judged against
+ * all of them. Confined to the session's event loop.
+ */
+final class StatementNames {
+  /** Named statements plus portals a session may hold; past it the session is cut off. */
+  static final int MAX_NAMES = 10_000;
+
+  /** Statements one name may stand for at once (each redefinition the server may have refused). */
+  static final int MAX_CANDIDATES = 64;
+
+  private final Map<String, List<Decision>> statements = new HashMap<>();
+  private final Map<String, List<Decision>> portals = new HashMap<>();
+
+  void parsed(String name, Decision decision) {
+    define(statements, name, List.of(decision));
+  }
+
+  void bound(String portal, String statement) {
+    define(portals, portal, statements.getOrDefault(statement, List.of()));
+  }
+
+  /** What an Execute of {@code portal} may run; null when Warden knows of no such portal. */
+  List<Decision> portal(String portal) {
+    return portals.get(portal);
+  }
+
+  /** The server confirmed closing a statement ({@code 'S'}) or portal ({@code 'P'}). */
+  void closed(byte kind, String name) {
+    (kind == 'S' ? statements : portals).remove(name);
+  }
+
+  /** The server confirmed DEALLOCATE ALL or DISCARD ALL: every prepared statement is gone. */
+  void deallocatedAll() {
+    statements.clear();
+  }
+
+  private void define(Map<String, List<Decision>> map, String name, List<Decision> decisions) {
+    if (name.isEmpty()) {
+      map.put(name, decisions);
+      return;
+    }
+    List<Decision> known = map.get(name);
+    if (known == null) {
+      if (statements.size() + portals.size() >= MAX_NAMES) {
+        throw new ProtocolException(
+            "more than " + MAX_NAMES + " prepared statements and portals in one session");
+      }
+      map.put(name, decisions);
+      return;
+    }
+    List<Decision> merged = new ArrayList<>(known);
+    for (Decision d : decisions) {
+      if (!merged.contains(d)) {
+        merged.add(d);
+      }
+    }
+    if (merged.size() > MAX_CANDIDATES) {
+      throw new ProtocolException(
+          "the name " + name + " was redefined more than " + MAX_CANDIDATES + " times unclosed");
+    }
+    map.put(name, merged);
+  }
+}
