@@ -22,6 +22,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The CEL environment policy conditions are compiled in: the variables a condition may read, the
@@ -142,8 +144,28 @@ final class Conditions {
    */
   private static String compileMessage(CelValidationException e) {
     String text = e.getMessage() == null ? "invalid condition" : e.getMessage();
-    return text.replace("ERROR: <input>:", "condition ").strip();
+    text = text.replace("ERROR: <input>:", "condition ").replace(" (in container '')", "");
+    // A misspelt variable (statement.knd) reads to CEL as an unknown name "statement".
+    Matcher m = UNDECLARED.matcher(text);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String prefix = m.group(1) + ".";
+      List<String> known = VARIABLES.keySet().stream().filter(v -> v.startsWith(prefix)).toList();
+      m.appendReplacement(
+          out,
+          Matcher.quoteReplacement(
+              known.isEmpty()
+                  ? m.group()
+                  : "no such variable; the "
+                      + prefix
+                      + "* variables are "
+                      + String.join(", ", known)));
+    }
+    m.appendTail(out);
+    return out.toString().strip();
   }
+
+  private static final Pattern UNDECLARED = Pattern.compile("undeclared reference to '([a-z]+)'");
 
   private static Map<String, CelType> variables() {
     Map<String, CelType> v = new LinkedHashMap<>();

@@ -163,7 +163,8 @@ class PolicyTest {
             e -> {
               assertThat(e.problems()).hasSize(6);
               assertThat(e.problems().get(0).toString())
-                  .startsWith("p.yaml:3:5: rule 'typo': condition 1:1: undeclared reference");
+                  .startsWith(
+                      "p.yaml:3:5: rule 'typo': condition 1:1: no such variable; the statement.* variables are statement.kind,");
               assertThat(e.problems().get(1).toString()).startsWith("p.yaml:6:5: rule 'syntax':");
               assertThat(e.problems().get(2).toString())
                   .contains("rule 'not-bool'")

@@ -176,7 +176,8 @@ class PolicyFileTest {
             """);
     assertThat(found).hasSize(3);
     assertThat(found.get(0))
-        .startsWith("p.yaml:3:5: rule 'typo': condition 1:1: undeclared reference");
+        .startsWith(
+            "p.yaml:3:5: rule 'typo': condition 1:1: no such variable; the statement.* variables are statement.kind,");
     assertThat(found.get(1)).startsWith("p.yaml:8:13: action 'nope' is not an action");
     assertThat(found.get(2)).startsWith("p.yaml:9:5: rule 'not-bool':").contains("bool");
   }
