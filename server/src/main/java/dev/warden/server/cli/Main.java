@@ -66,6 +66,10 @@ public final class Main implements Callable<Integer> {
             .addSubcommand(new UsersCommand.Add(terminal))
             .addSubcommand(new UsersCommand.ListUsers(terminal))
             .addSubcommand(new UsersCommand.Remove(terminal)));
+    line.addSubcommand(
+        new CommandLine(new PolicyCommand())
+            .addSubcommand(new PolicyCommand.Check(terminal))
+            .addSubcommand(new PolicyCommand.Test(terminal, PolicyCommand::postgres)));
     line.addSubcommand(new DemoCommand(terminal));
     line.addSubcommand(new VersionCommand(terminal));
     line.registerConverter(HostPort.class, converter(HostPort::parse));

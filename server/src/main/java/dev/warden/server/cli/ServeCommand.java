@@ -1,5 +1,6 @@
 package dev.warden.server.cli;
 
+import dev.warden.core.environment.Environment;
 import dev.warden.core.environment.Upstream;
 import dev.warden.server.StartupException;
 import dev.warden.server.WardenServer;
@@ -10,8 +11,11 @@ import dev.warden.server.config.WardenConfig;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -47,6 +51,22 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "DIR",
       description = "Warden's data directory (default ./warden-data).")
   Optional<Path> dataDir = Optional.empty();
+
+  @Option(
+      names = "--tag",
+      paramLabel = "TAG",
+      description =
+          "Tag the environment (repeatable), e.g. --tag production to turn on the default"
+              + " policy's production guardrails. Only for a setup with one environment.")
+  List<String> tags = new ArrayList<>();
+
+  @Option(
+      names = "--policy",
+      paramLabel = "FILE",
+      description =
+          "A policy file (YAML, see docs/policy.md), reloaded when it changes; default: the"
+              + " built-in default policy.")
+  Optional<Path> policy = Optional.empty();
 
   @Option(
       names = "--config",
@@ -111,6 +131,32 @@ final class ServeCommand implements Callable<Integer> {
       configuration =
           configuration.withEnvironments(List.of(WardenConfig.defaultEnvironment(upstream.get())));
     }
+    if (!tags.isEmpty()) {
+      configuration = tagged(configuration, tags);
+    }
+    if (policy.isPresent()) {
+      configuration = configuration.withPolicy(terminal.resolve(policy.get()));
+    }
     return configuration;
+  }
+
+  /** The one environment of {@code configuration} with {@code tags} added to its own. */
+  static WardenConfig tagged(WardenConfig configuration, List<String> tags) {
+    if (configuration.environments().size() != 1) {
+      throw new UsageException(
+          "--tag applies to a setup with one environment; this configuration has "
+              + configuration.environments().size()
+              + ": give each its tags in the configuration file");
+    }
+    for (String tag : tags) {
+      if (tag.isBlank()) {
+        throw new UsageException("--tag needs a non-empty tag, e.g. --tag production");
+      }
+    }
+    Environment only = configuration.environments().getFirst();
+    Set<String> all = new LinkedHashSet<>(only.tags());
+    all.addAll(tags);
+    return configuration.withEnvironments(
+        List.of(new Environment(only.name(), all, only.databases(), only.upstream())));
   }
 }

@@ -30,10 +30,11 @@ import org.yaml.snakeyaml.nodes.Tag;
 
 /** Turns one YAML node tree into a {@link WardenConfig}, checking every key and value. */
 final class ConfigParser {
-  private static final List<String> TOP_KEYS = List.of("listen", "data-dir", "tls", "environments");
+  private static final List<String> TOP_KEYS =
+      List.of("listen", "data-dir", "tls", "environments", "policy");
   private static final List<String> TLS_KEYS = List.of("certificate", "private-key", "required");
   private static final List<String> ENVIRONMENT_KEYS =
-      List.of("name", "tags", "databases", "upstream");
+      List.of("name", "tags", "databases", "upstream", "mode");
   private static final List<String> UPSTREAM_KEYS =
       List.of("host", "port", "database", "user", "password", "tls", "ca-file");
   private static final List<String> SECRET_KEYS = List.of("env", "file");
@@ -43,6 +44,7 @@ final class ConfigParser {
   private final String file;
   private final Path baseDir;
   private final Map<String, String> environmentVariables;
+  private final Set<String> observed = new LinkedHashSet<>();
 
   ConfigParser(String file, Path baseDir, Map<String, String> environmentVariables) {
     this.file = file;
@@ -72,7 +74,11 @@ final class ConfigParser {
     if (top.containsKey("environments")) {
       environments = environments(top.get("environments"));
     }
-    return new WardenConfig(listen, dataDir, tls, environments);
+    Optional<Path> policy = Optional.empty();
+    if (top.containsKey("policy")) {
+      policy = Optional.of(readableFile(top.get("policy"), "policy"));
+    }
+    return new WardenConfig(listen, dataDir, tls, environments, policy, observed);
   }
 
   private HostPort hostPort(NodeTuple entry) throws ConfigException {
@@ -185,6 +191,18 @@ final class ConfigParser {
                       + ")");
         }
         claimNodes.putIfAbsent(database, claimedNodes.get(i));
+      }
+      if (keys.containsKey("mode")) {
+        Node modeNode = keys.get("mode").getValueNode();
+        switch (string(modeNode, "mode")) {
+          case "enforce" -> {}
+          case "observe" -> observed.add(name);
+          default ->
+              throw error(
+                  modeNode,
+                  "mode must be enforce (policy refuses what it denies) or observe (what policy"
+                      + " would refuse runs, and is marked for the audit trail)");
+        }
       }
       Upstream upstream = upstream(required(keys, "upstream", item, where), where);
       environments.add(new Environment(name, Set.copyOf(tags), databases, upstream));

@@ -18,9 +18,17 @@ import java.util.Set;
  * @param dataDir the directory of the embedded store, generated keys and certificates
  * @param tls TLS towards clients
  * @param environments the environments clients are routed to, at least one
+ * @param policy the policy file, or empty for the built-in default policy
+ * @param observedEnvironments the names of environments in observe-only mode ({@code mode:
+ *     observe}): what policy would refuse there runs, and is marked for the audit trail
  */
 public record WardenConfig(
-    HostPort listen, Path dataDir, TlsConfig tls, List<Environment> environments) {
+    HostPort listen,
+    Path dataDir,
+    TlsConfig tls,
+    List<Environment> environments,
+    Optional<Path> policy,
+    Set<String> observedEnvironments) {
   /** The listen address when none is configured. */
   public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 6432);
 
@@ -38,6 +46,14 @@ public record WardenConfig(
     if (environments.isEmpty()) {
       throw new IllegalArgumentException("at least one environment is needed");
     }
+    Objects.requireNonNull(policy, "policy");
+    observedEnvironments = Set.copyOf(observedEnvironments);
+  }
+
+  /** A configuration with the built-in default policy and every environment enforcing it. */
+  public WardenConfig(
+      HostPort listen, Path dataDir, TlsConfig tls, List<Environment> environments) {
+    this(listen, dataDir, tls, environments, Optional.empty(), Set.of());
   }
 
   /**
@@ -68,14 +84,24 @@ public record WardenConfig(
   }
 
   public WardenConfig withListen(HostPort listen) {
-    return new WardenConfig(listen, dataDir, tls, environments);
+    return new WardenConfig(listen, dataDir, tls, environments, policy, observedEnvironments);
   }
 
   public WardenConfig withDataDir(Path dataDir) {
-    return new WardenConfig(listen, dataDir, tls, environments);
+    return new WardenConfig(listen, dataDir, tls, environments, policy, observedEnvironments);
   }
 
+  /** Replaces the environments; observe-only mode is kept for those that keep their names. */
   public WardenConfig withEnvironments(List<Environment> environments) {
-    return new WardenConfig(listen, dataDir, tls, environments);
+    return new WardenConfig(listen, dataDir, tls, environments, policy, observedEnvironments);
+  }
+
+  public WardenConfig withPolicy(Path policy) {
+    return new WardenConfig(
+        listen, dataDir, tls, environments, Optional.of(policy), observedEnvironments);
+  }
+
+  public WardenConfig withObservedEnvironments(Set<String> observedEnvironments) {
+    return new WardenConfig(listen, dataDir, tls, environments, policy, observedEnvironments);
   }
 }
