@@ -6,14 +6,22 @@ import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.ScramServer;
 import dev.warden.core.identity.Secret;
 import dev.warden.core.identity.UserDirectory;
+import dev.warden.core.policy.Policy;
+import dev.warden.core.policy.PolicyException;
+import dev.warden.core.policy.PolicyGatekeeper;
+import dev.warden.core.statement.SqlAnalyzer;
 import dev.warden.proxy.postgres.ListenerTls;
 import dev.warden.proxy.postgres.PostgresProxy;
 import dev.warden.proxy.postgres.ProxySettings;
 import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
+import dev.warden.server.policy.PolicyFile;
+import dev.warden.server.policy.PolicyReloader;
 import dev.warden.server.secrets.MockKeyFile;
 import dev.warden.server.tls.CertificateFiles;
 import dev.warden.server.tls.SelfSignedCertificates;
+import dev.warden.sql.postgres.PgQueryUnavailableException;
+import dev.warden.sql.postgres.PostgresAnalyzer;
 import dev.warden.store.embedded.EmbeddedStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,6 +32,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The composition root: the one place that builds Warden's parts with {@code new} and wires them
@@ -40,16 +49,22 @@ public final class WardenServer implements AutoCloseable {
   private final EmbeddedStore store;
   private final PostgresProxy proxy;
   private final Optional<CertificateFiles> certificate;
+  private final Supplier<Policy> policy;
+  private final Optional<PolicyReloader> reloader;
 
   private WardenServer(
       WardenConfig config,
       EmbeddedStore store,
       PostgresProxy proxy,
-      Optional<CertificateFiles> certificate) {
+      Optional<CertificateFiles> certificate,
+      Supplier<Policy> policy,
+      Optional<PolicyReloader> reloader) {
     this.config = config;
     this.store = store;
     this.proxy = proxy;
     this.certificate = certificate;
+    this.policy = policy;
+    this.reloader = reloader;
   }
 
   /**
@@ -62,11 +77,37 @@ public final class WardenServer implements AutoCloseable {
       throws StartupException {
     Objects.requireNonNull(config, "config");
     Path dataDir = config.dataDir();
+    // Policy and analyser before anything is opened: a bad policy file or a missing parser
+    // library stops Warden with nothing to clean up.
+    Optional<PolicyReloader> reloader = Optional.empty();
+    Supplier<Policy> policy;
+    if (config.policy().isPresent()) {
+      try {
+        PolicyReloader watched =
+            PolicyReloader.watch(config.policy().get(), PolicyReloader.DEFAULT_INTERVAL);
+        reloader = Optional.of(watched);
+        policy = watched;
+      } catch (PolicyException e) {
+        throw new StartupException("invalid policy:\n" + e.getMessage(), e);
+      }
+    } else {
+      policy = PolicyReloader.fixed(PolicyFile.defaultPolicy());
+    }
+    SqlAnalyzer analyzer;
+    try {
+      analyzer = new PostgresAnalyzer();
+    } catch (PgQueryUnavailableException e) {
+      reloader.ifPresent(PolicyReloader::close);
+      throw new StartupException(e.getMessage(), e);
+    }
+    Gatekeeper gatekeeper =
+        new PolicyGatekeeper(analyzer, policy, config.observedEnvironments(), clock);
     // The store first: it creates the data directory private before anything is written into it.
     EmbeddedStore store;
     try {
       store = EmbeddedStore.open(dataDir);
     } catch (RuntimeException e) {
+      reloader.ifPresent(PolicyReloader::close);
       throw new StartupException("cannot open the store in " + dataDir + ": " + e.getMessage(), e);
     }
     PostgresProxy proxy = null;
@@ -98,18 +139,20 @@ public final class WardenServer implements AutoCloseable {
               new Environments(config.environments()),
               new ScramServer(store.users(), mockKey, random),
               new AuthThrottle(clock),
-              Gatekeeper.allowAll());
+              gatekeeper);
       try {
         proxy.start();
       } catch (UncheckedIOException e) {
         throw new StartupException(
             "cannot listen on " + config.listen() + ": " + e.getMessage(), e);
       }
-      return new WardenServer(config, store, proxy, generated);
+      return new WardenServer(config, store, proxy, generated, policy, reloader);
     } catch (StartupException e) {
+      reloader.ifPresent(PolicyReloader::close);
       closeQuietly(proxy, store);
       throw e;
     } catch (RuntimeException e) {
+      reloader.ifPresent(PolicyReloader::close);
       closeQuietly(proxy, store);
       throw new StartupException("cannot start the proxy: " + e.getMessage(), e);
     }
@@ -169,9 +212,15 @@ public final class WardenServer implements AutoCloseable {
     return store.users();
   }
 
-  /** Stops listening, then closes the store. */
+  /** The policy in force now (it changes when a watched policy file is edited). */
+  public Policy policy() {
+    return policy.get();
+  }
+
+  /** Stops watching the policy file and listening, then closes the store. */
   @Override
   public void close() {
+    reloader.ifPresent(PolicyReloader::close);
     closeQuietly(proxy, store);
   }
 }
