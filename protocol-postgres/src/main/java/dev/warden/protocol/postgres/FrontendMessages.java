@@ -1,6 +1,8 @@
 package dev.warden.protocol.postgres;
 
 import io.netty.buffer.ByteBuf;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Decodes typed frontend messages, given the type byte and the body that follows the length field.
@@ -12,6 +14,25 @@ import io.netty.buffer.ByteBuf;
  */
 public final class FrontendMessages {
   private FrontendMessages() {}
+
+  /**
+   * Decodes a Query or Parse whose strings are in the session's client encoding {@code text} (other
+   * types as {@link #decode(byte, ByteBuf)}).
+   */
+  public static FrontendMessage decode(byte type, ByteBuf body, Charset text) {
+    if (text.equals(StandardCharsets.UTF_8)) {
+      return decode(type, body);
+    }
+    try {
+      return switch (type) {
+        case Query.TYPE -> Query.decode(new MessageReader(body, "Query", text));
+        case Parse.TYPE -> Parse.decode(new MessageReader(body, "Parse", text));
+        default -> decode(type, body);
+      };
+    } catch (IllegalArgumentException e) {
+      throw new ProtocolException("invalid frontend message: " + e.getMessage());
+    }
+  }
 
   /**
    * Decodes a typed frontend message whose body is exactly the readable bytes of {@code body}.

@@ -3,6 +3,7 @@ package dev.warden.protocol.postgres;
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
@@ -19,9 +20,21 @@ final class MessageReader {
   private final String messageName;
 
   MessageReader(ByteBuf in, String messageName) {
+    this(in, messageName, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * A reader whose strings are in {@code text}, the session's client encoding. UTF-8 is decoded
+   * strictly; another encoding is decoded as far as it is valid and byte for byte (ISO-8859-1)
+   * otherwise, since the server will refuse such text itself.
+   */
+  MessageReader(ByteBuf in, String messageName, Charset text) {
     this.in = in;
     this.messageName = messageName;
+    this.text = text;
   }
+
+  private final Charset text;
 
   int remaining() {
     return in.readableBytes();
@@ -101,7 +114,19 @@ final class MessageReader {
 
   /** A NUL-terminated string, decoded as strict UTF-8. */
   String readCString(String what) {
-    return decodeUtf8(readCStringBytes(what), messageName, what);
+    byte[] bytes = readCStringBytes(what);
+    if (text.equals(StandardCharsets.UTF_8)) {
+      return decodeUtf8(bytes, messageName, what);
+    }
+    try {
+      return text.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      return new String(bytes, StandardCharsets.ISO_8859_1);
+    }
   }
 
   /** Fails if bytes remain after a complete body: trailing bytes could hide a second message. */

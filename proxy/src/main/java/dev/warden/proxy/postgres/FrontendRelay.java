@@ -26,6 +26,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -58,6 +59,8 @@ final class FrontendRelay extends RelayHandler {
   private final Gatekeeper gatekeeper;
   private final UpstreamPool upstreamPool;
   private ChannelHandlerContext ctx;
+  private String textEncoding = "UTF8";
+  private Charset textCharset = StandardCharsets.UTF_8;
 
   /** True between the first extended-protocol message of a batch and its Sync. */
   private boolean inBatch;
@@ -133,14 +136,24 @@ final class FrontendRelay extends RelayHandler {
   void onPeek(ChannelHandlerContext ctx, byte type, ByteBuf head, long length) {
     // Bind: the portal and statement names lead the message; the parameters are streamed unread.
     boolean whole = head.readableBytes() == length - 4;
-    String portal = cString(head, whole, "portal name");
-    String statement = cString(head, whole, "statement name");
+    String portal = cString(head, whole, "portal name", text());
+    String statement = cString(head, whole, "statement name", text());
     session.names.bound(portal, statement);
     session.exchanges.add(Exchanges.BIND);
     inBatch = true;
   }
 
-  private static String cString(ByteBuf head, boolean whole, String what) {
+  /** The charset of the session's client encoding, in which statement text and names arrive. */
+  private Charset text() {
+    String encoding = session.lexical.clientEncoding();
+    if (!encoding.equals(textEncoding)) {
+      textEncoding = encoding;
+      textCharset = ClientEncodings.charset(encoding);
+    }
+    return textCharset;
+  }
+
+  private static String cString(ByteBuf head, boolean whole, String what, Charset text) {
     int nul = head.bytesBefore((byte) 0);
     if (nul < 0) {
       throw new ProtocolException(
@@ -153,6 +166,17 @@ final class FrontendRelay extends RelayHandler {
     byte[] bytes = new byte[nul];
     head.readBytes(bytes);
     head.skipBytes(1);
+    if (!text.equals(StandardCharsets.UTF_8)) {
+      try {
+        return text.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)
+            .decode(ByteBuffer.wrap(bytes))
+            .toString();
+      } catch (CharacterCodingException e) {
+        return new String(bytes, StandardCharsets.ISO_8859_1); // as MessageReader reads it
+      }
+    }
     try {
       return StandardCharsets.UTF_8
           .newDecoder()
@@ -168,9 +192,9 @@ final class FrontendRelay extends RelayHandler {
   @Override
   Outcome onMessage(ChannelHandlerContext ctx, byte type, ByteBuf body) {
     return switch (type) {
-      case Query.TYPE -> onQuery(ctx, (Query) FrontendMessages.decode(type, body));
+      case Query.TYPE -> onQuery(ctx, (Query) FrontendMessages.decode(type, body, text()));
       case Parse.TYPE -> {
-        Parse parse = (Parse) FrontendMessages.decode(type, body);
+        Parse parse = (Parse) FrontendMessages.decode(type, body, text());
         inBatch = true;
         StatementRequest request =
             StatementRequest.sql(

@@ -171,4 +171,35 @@ class DecisionPointTest {
     }
     assertThat(rows()).isZero();
   }
+
+  @Test
+  void textInAnotherClientEncodingIsDecodedAsTheServerDecodesIt() throws Exception {
+    try (dev.warden.testkit.RawWire wire =
+        dev.warden.testkit.RawWire.connect(
+            new java.net.InetSocketAddress("127.0.0.1", fixture.port()))) {
+      wire.login(
+          java.util.Map.of(
+              "user", ProxyFixture.USER,
+              "database", fixture.database,
+              "client_encoding", "LATIN1"),
+          ProxyFixture.PASSWORD);
+      byte[] sql = "SELECT 'caf\u00e9'".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+      wire.write(dev.warden.testkit.Packets.typed('Q', nul(sql)));
+      var replies = wire.readThrough('Z', java.time.Duration.ofSeconds(10));
+      var row =
+          replies.stream().filter(m -> m.is('D')).findFirst().orElseThrow(AssertionError::new);
+      assertThat(
+              new String(row.body(), 6, row.int32(2), java.nio.charset.StandardCharsets.ISO_8859_1))
+          .isEqualTo("caf\u00e9");
+    }
+    StatementRequest latin1 =
+        seen.stream().filter(r -> r.sql().startsWith("SELECT 'caf")).findFirst().orElseThrow();
+    assertThat(latin1.sql()).isEqualTo("SELECT 'caf\u00e9'");
+    assertThat(latin1.lexical().clientEncoding()).isEqualTo("LATIN1");
+  }
+
+  private static byte[] nul(byte[] text) {
+    byte[] out = java.util.Arrays.copyOf(text, text.length + 1);
+    return out;
+  }
 }
