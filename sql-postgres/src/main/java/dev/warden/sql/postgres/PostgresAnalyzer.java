@@ -36,15 +36,17 @@ public final class PostgresAnalyzer implements SqlAnalyzer {
   public static final int MAX_CACHED_CHARS = 8192;
 
   private static final Set<String> SHAREABLE_TYPES =
-      Set.of("SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt");
+      Set.of(
+          "SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "TransactionStmt");
 
   private final PgQuery pgQuery;
   private final ObjectMapper json = new ObjectMapper();
   private final Cache<String, Analysis> byText;
   private final Cache<String, Analysis> byKey;
+  private final boolean caching;
 
   /**
-   * Loads libpg_query and sizes both caches.
+   * Loads libpg_query and sizes both caches; 0 turns caching off (every text is parsed).
    *
    * @throws PgQueryUnavailableException if libpg_query is not installed
    */
@@ -53,6 +55,7 @@ public final class PostgresAnalyzer implements SqlAnalyzer {
       throw new IllegalArgumentException("cacheEntries must not be negative: " + cacheEntries);
     }
     this.pgQuery = PgQuery.load();
+    this.caching = cacheEntries > 0;
     this.byText = Caffeine.newBuilder().maximumSize(cacheEntries).build();
     this.byKey = Caffeine.newBuilder().maximumSize(cacheEntries).build();
   }
@@ -71,7 +74,7 @@ public final class PostgresAnalyzer implements SqlAnalyzer {
     if (refusal.isPresent()) {
       return Analysis.unknown(refusal.get());
     }
-    boolean cacheable = sql.length() <= MAX_CACHED_CHARS;
+    boolean cacheable = caching && sql.length() <= MAX_CACHED_CHARS;
     if (cacheable) {
       Analysis cached = byText.getIfPresent(sql);
       if (cached != null) {

@@ -109,4 +109,30 @@ class AnalysisCacheTest {
     assertThat(analyzer.analyze(sql, DEFAULT.withStandardConformingStrings(false)).hasUnknown())
         .isTrue();
   }
+
+  @Test
+  void aTransactionOfPlainStatementsIsSharedToo() {
+    PostgresAnalyzer analyzer = new PostgresAnalyzer();
+    Analysis first =
+        analyzer.analyze(
+            "BEGIN; UPDATE a SET v = v + 1 WHERE id = 1; SELECT v FROM a WHERE id = 1; END",
+            DEFAULT);
+    assertThat(
+            analyzer.analyze(
+                "BEGIN; UPDATE a SET v = v + 7 WHERE id = 3; SELECT v FROM a WHERE id = 3; END",
+                DEFAULT))
+        .isSameAs(first);
+    // the read-write escape depends on the option's value: never shared
+    Analysis readWrite = analyzer.analyze("BEGIN READ WRITE; SELECT 1", DEFAULT);
+    assertThat(readWrite.statements().get(0).flags()).contains(StatementFlag.READ_WRITE_ESCAPE);
+    assertThat(analyzer.analyze("BEGIN READ ONLY; SELECT 1", DEFAULT).statements().get(0).flags())
+        .doesNotContain(StatementFlag.READ_WRITE_ESCAPE);
+  }
+
+  @Test
+  void withoutCachingEveryCallParses() {
+    PostgresAnalyzer analyzer = new PostgresAnalyzer(0);
+    Analysis a = analyzer.analyze("SELECT 1", DEFAULT);
+    assertThat(analyzer.analyze("SELECT 1", DEFAULT)).isNotSameAs(a).isEqualTo(a);
+  }
 }
