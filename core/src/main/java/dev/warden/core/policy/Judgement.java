@@ -70,11 +70,16 @@ public record Judgement(
           "Warden refused this statement: no policy rule allows it" + named,
           "Ask a Warden administrator for a policy rule that allows it.");
     }
+    String advice = hint.isEmpty() ? "Ask a Warden administrator if you need to run it." : hint;
+    if (!statement.unknownReason().isEmpty()) {
+      // Often a plain syntax error: saying so spares the person a puzzle.
+      advice = "Warden's analysis: " + statement.unknownReason() + ". " + advice;
+    }
     return new Verdict.Deny(
         sqlState,
         "Warden refused this statement: "
             + (message.isEmpty() ? "the policy denies it" : message)
             + named,
-        hint.isEmpty() ? "Ask a Warden administrator if you need to run it." : hint);
+        advice);
   }
 }

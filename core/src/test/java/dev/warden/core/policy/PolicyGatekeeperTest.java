@@ -220,6 +220,8 @@ class PolicyGatekeeperTest {
     assertThat(d.verdict()).isInstanceOf(Verdict.Deny.class);
     assertThat(d.rule()).isEqualTo("unknown");
     assertThat(d.analysis().statements().getFirst().unknownReason()).contains("OID 2345");
+    assertThat(((Verdict.Deny) d.verdict()).hint())
+        .startsWith("Warden's analysis: a FunctionCall message calls the function with OID 2345");
     assertThat(facts.calls).isZero();
   }
 
