@@ -138,11 +138,12 @@ public final class Demo implements AutoCloseable {
           SELECT body FROM support_tickets LIMIT 3;
           SELECT provider, token FROM api_keys;
           SELECT department, round(avg(salary)) AS avg_salary FROM employees GROUP BY 1;
-          DELETE FROM order_items;   -- a delete without WHERE
+          DELETE FROM order_items;   -- refused: a delete without WHERE in production
+          DROP TABLE orders;         -- refused: DROP in production
 
-        This build authenticates every person as a Warden identity and relays their statements;
-        masking, guardrails and the audit trail are not enforced yet, so the statements above run
-        as written. Run 'warden demo --fresh' to restore the data.
+        The environment is tagged production, so the default policy refuses destructive and
+        unbounded statements before they reach the database (see docs/policy.md). Masking and
+        the audit trail are not enforced yet. Run 'warden demo --fresh' to restore the data.
         """
         .formatted(
             database.port(),

@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,6 +73,23 @@ class DemoTest {
     try (Connection connection = connect("admin", "admin", "shop")) {
       assertThat(count(connection, "SELECT count(*) FROM employees")).isEqualTo(ShopSeed.EMPLOYEES);
     }
+  }
+
+  @Test
+  void theGuardrailsTheInstructionsPromiseRefuseBeforeTheDatabaseSeesAnything()
+      throws SQLException {
+    try (Connection connection = connect("demo", "demo", "shop");
+        Statement statement = connection.createStatement()) {
+      for (String sql : List.of("DELETE FROM order_items", "DROP TABLE orders")) {
+        assertThatThrownBy(() -> statement.execute(sql))
+            .isInstanceOf(SQLException.class)
+            .hasMessageContaining("Warden refused this statement")
+            .extracting(e -> ((SQLException) e).getSQLState())
+            .isEqualTo("42501");
+      }
+      assertThat(count(connection, "SELECT count(*) FROM order_items")).isPositive();
+    }
+    assertThat(demo.instructions("127.0.0.1")).contains("DROP TABLE orders;");
   }
 
   @Test
