@@ -227,4 +227,19 @@ class PolicyFileTest {
             });
     assertThat(PolicyFile.defaultPolicyText()).contains("name: production-drop");
   }
+
+  @Test
+  void docsQuoteTheDefaultPolicyAndTheirExamplesLoad() throws Exception {
+    String doc = Files.readString(Path.of("..", "docs", "policy.md"));
+    assertThat(doc).contains(PolicyFile.defaultPolicyText());
+    java.util.regex.Matcher blocks =
+        java.util.regex.Pattern.compile("```yaml\n(default:.*?)```", java.util.regex.Pattern.DOTALL)
+            .matcher(doc);
+    int loaded = 0;
+    while (blocks.find()) {
+      PolicyFile.parse("docs/policy.md example " + (loaded + 1), blocks.group(1));
+      loaded++;
+    }
+    assertThat(loaded).isGreaterThanOrEqualTo(2);
+  }
 }
