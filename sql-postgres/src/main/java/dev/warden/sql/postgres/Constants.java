@@ -86,6 +86,11 @@ final class Constants {
         .map(String.class::cast);
   }
 
+  /** Records that constants' values decided a fact, without reading one here. */
+  void markRead() {
+    read = true;
+  }
+
   /** Marks that a plain string in the tree (a file name, an option) decided a fact. */
   String text(JsonNode node) {
     read = true;

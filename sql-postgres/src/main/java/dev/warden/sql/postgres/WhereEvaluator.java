@@ -369,7 +369,7 @@ final class WhereEvaluator {
       return false;
     }
     if (hasConstant(a) && hasConstant(b)) {
-      constants.text(null);
+      constants.markRead();
     }
     return withoutLocations(a).equals(withoutLocations(b));
   }
