@@ -67,6 +67,7 @@ public final class AuditedPostgres {
   private final Object logLock = new Object();
   private long logOffset;
   private final Map<String, List<AuditEntry>> entriesByApplication = new HashMap<>();
+  private final Map<String, List<AuditEntry>> entriesBySession = new HashMap<>();
 
   /**
    * One statement or sub-statement the server executed, as pgaudit logged it.
@@ -368,7 +369,19 @@ public final class AuditedPostgres {
     }
   }
 
-  /** Every audit entry so far, in log order (for diagnostics). */
+  /**
+   * The audit entries of one server session in log order, whatever its application name was at the
+   * time: statements such as {@code DISCARD ALL} or {@code RESET ALL} change the name back to the
+   * one the session started with.
+   */
+  public List<AuditEntry> entriesOfSession(String sessionId) {
+    synchronized (logLock) {
+      readNewLines();
+      return List.copyOf(entriesBySession.getOrDefault(sessionId, List.of()));
+    }
+  }
+
+  /** Every audit entry so far, grouped by application name (for diagnostics). */
   public List<AuditEntry> allEntries() {
     synchronized (logLock) {
       readNewLines();
@@ -444,6 +457,7 @@ public final class AuditedPostgres {
             fields.get(7),
             String.join(",", fields.subList(8, fields.size())));
     entriesByApplication.computeIfAbsent(application, a -> new ArrayList<>()).add(entry);
+    entriesBySession.computeIfAbsent(entry.sessionId(), a -> new ArrayList<>()).add(entry);
   }
 
   /** RFC 4180 fields as PostgreSQL's csvlog and pgaudit write them. */

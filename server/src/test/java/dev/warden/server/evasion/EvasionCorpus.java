@@ -161,7 +161,9 @@ final class EvasionCorpus {
         case QUALIFY -> sql = qualifyTables(sql, random);
         case STRING_FORM -> sql = stringForms(sql, random);
         case HIDE -> {
-          if (seed.expect() == Expect.DENY) {
+          if (seed.has("single")) {
+            // the statement must be alone in its message (e.g. DISCARD ALL outside a pipeline)
+          } else if (seed.expect() == Expect.DENY) {
             sql = HIDERS[random.nextInt(HIDERS.length)] + sql;
             deniedAt++;
           } else if (!endsWithLineComment(sql)) {

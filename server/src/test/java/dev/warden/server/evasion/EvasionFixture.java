@@ -43,7 +43,7 @@ final class EvasionFixture implements AutoCloseable {
   private static final String SNAPSHOT =
       """
       SELECT
-        (SELECT string_agg(n.nspname || '.' || c.relname || ':' || c.relkind, ',' ORDER BY 1)
+        (SELECT string_agg(n.nspname || '.' || c.relname || ':' || c.relkind::text, ',' ORDER BY 1)
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE n.nspname IN ('public', 'app')) AS objects,
         (SELECT string_agg(p.proname, ',' ORDER BY 1) FROM pg_proc p
@@ -112,6 +112,9 @@ final class EvasionFixture implements AutoCloseable {
         values.add(r.getMetaData().getColumnLabel(i) + "=" + r.getString(i));
       }
       return values;
+    } catch (SQLException e) {
+      // A fixture object is gone: that is a difference, not a harness failure.
+      return List.of("snapshot failed: " + e.getSQLState() + " " + e.getMessage());
     }
   }
 

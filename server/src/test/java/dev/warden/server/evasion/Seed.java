@@ -76,7 +76,7 @@ record Seed(int line, Expect expect, String threat, Set<String> flags, int denie
       for (String flag : flags) {
         if (flag.startsWith("at=")) {
           deniedAt = Integer.parseInt(flag.substring(3));
-        } else if (!Set.of("staging", "noprep", "nomut", "rejects").contains(flag)) {
+        } else if (!Set.of("staging", "noprep", "nomut", "rejects", "single").contains(flag)) {
           throw new IllegalArgumentException(RESOURCE + ":" + (i + 1) + ": unknown flag " + flag);
         }
       }
