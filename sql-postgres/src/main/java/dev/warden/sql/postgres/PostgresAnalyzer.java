@@ -33,7 +33,7 @@ import java.util.Set;
  */
 public final class PostgresAnalyzer implements SqlAnalyzer {
   /** Longest text (in chars) whose analysis is cached. */
-  public static final int MAX_CACHED_CHARS = 8192;
+  public static final int MAX_CACHED_CHARS = 4096;
 
   private static final Set<String> SHAREABLE_TYPES =
       Set.of(
@@ -46,7 +46,8 @@ public final class PostgresAnalyzer implements SqlAnalyzer {
   private final boolean caching;
 
   /**
-   * Loads libpg_query and sizes both caches; 0 turns caching off (every text is parsed).
+   * Loads libpg_query and sizes both caches: each holds up to {@code cacheEntries} texts under 1
+   * KiB (a longer text counts once per KiB); 0 turns caching off (every text is parsed).
    *
    * @throws PgQueryUnavailableException if libpg_query is not installed
    */
@@ -56,11 +57,20 @@ public final class PostgresAnalyzer implements SqlAnalyzer {
     }
     this.pgQuery = PgQuery.load();
     this.caching = cacheEntries > 0;
-    this.byText = Caffeine.newBuilder().maximumSize(cacheEntries).build();
-    this.byKey = Caffeine.newBuilder().maximumSize(cacheEntries).build();
+    // weighed in KiB of text, so that a cache of long texts holds fewer of them
+    this.byText =
+        Caffeine.newBuilder()
+            .maximumWeight(cacheEntries)
+            .<String, Analysis>weigher((text, analysis) -> 1 + text.length() / 1024)
+            .build();
+    this.byKey =
+        Caffeine.newBuilder()
+            .maximumWeight(cacheEntries)
+            .<String, Analysis>weigher((key, analysis) -> 1 + key.length() / 1024)
+            .build();
   }
 
-  /** With 10 000 entries per cache. */
+  /** With room for 10 000 short texts per cache (a text counts once per KiB). */
   public PostgresAnalyzer() {
     this(10_000);
   }
