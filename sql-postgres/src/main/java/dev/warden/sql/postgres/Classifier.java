@@ -31,7 +31,6 @@ final class Classifier {
           Map.entry("CreateStmt", "CREATE TABLE"),
           Map.entry("CreateForeignTableStmt", "CREATE FOREIGN TABLE"),
           Map.entry("ViewStmt", "CREATE VIEW"),
-          Map.entry("IndexStmt", "CREATE INDEX"),
           Map.entry("CreateSeqStmt", "CREATE SEQUENCE"),
           Map.entry("AlterSeqStmt", "ALTER SEQUENCE"),
           Map.entry("CreateSchemaStmt", "CREATE SCHEMA"),
@@ -253,6 +252,14 @@ final class Classifier {
       case "DefineStmt" ->
           walked(StatementKind.DDL, "CREATE " + objectType(s.path("kind").asText()), s);
       case "CreateFunctionStmt" -> createFunction(s);
+      case "IndexStmt" -> {
+        Facts f = new Facts(StatementKind.DDL, "CREATE INDEX");
+        TableRef table = QueryWalker.table(s.path("relation"));
+        f.tablesWritten.add(table);
+        new QueryWalker(f, constants).on(table, s.path("indexParams"));
+        new QueryWalker(f, constants).on(table, s.path("whereClause"));
+        yield f;
+      }
       case "RuleStmt" -> {
         Facts f = new Facts(StatementKind.DDL, "CREATE RULE");
         f.tablesWritten.add(QueryWalker.table(s.path("relation")));
@@ -478,7 +485,7 @@ final class Classifier {
       f.writes = true;
       columns(f.columnsWritten, table, s.path("attlist"));
       if (s.has("whereClause")) {
-        new QueryWalker(f, constants).node(s.get("whereClause"));
+        new QueryWalker(f, constants).on(table, s.get("whereClause"));
       }
     } else {
       f = new Facts(StatementKind.READ, "COPY");

@@ -2,6 +2,7 @@ package dev.warden.sql.postgres;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -69,13 +70,35 @@ final class Constants {
       if (ival != null) {
         return Optional.of(new Value(Optional.of(BigDecimal.valueOf(ival.asLong()))));
       }
-      int location = c.path("location").asInt(-1);
-      if (location >= 0 && location < utf8.length && utf8[location] == '0') {
-        return Optional.of(new Value(Optional.of(BigDecimal.ZERO)));
-      }
-      return Optional.empty();
+      return integerAt(c.path("location").asInt(-1)).map(v -> new Value(Optional.of(v)));
     }
     return Optional.empty(); // bit strings: never needed as values
+  }
+
+  /** The integer written at byte {@code location}: an optional minus, spaces, then digits. */
+  private Optional<BigDecimal> integerAt(int location) {
+    if (location < 0 || location >= utf8.length) {
+      return Optional.empty();
+    }
+    int i = location;
+    boolean negative = utf8[i] == '-';
+    if (negative) {
+      i++;
+      while (i < utf8.length
+          && (utf8[i] == ' ' || utf8[i] == '\t' || utf8[i] == '\n' || utf8[i] == '\r')) {
+        i++;
+      }
+    }
+    int start = i;
+    while (i < utf8.length && utf8[i] >= '0' && utf8[i] <= '9') {
+      i++;
+    }
+    if (i == start || i - start > 18) {
+      return Optional.empty();
+    }
+    BigDecimal value =
+        new BigDecimal(new String(utf8, start, i - start, StandardCharsets.US_ASCII));
+    return Optional.of(negative ? value.negate() : value);
   }
 
   /** A string constant's text, or empty for anything else. */

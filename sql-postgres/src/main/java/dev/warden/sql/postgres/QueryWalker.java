@@ -247,6 +247,18 @@ final class QueryWalker {
     }
   }
 
+  /**
+   * Walks {@code node} (a condition, a column list) with {@code table} as the one relation in
+   * scope.
+   */
+  void on(TableRef table, JsonNode node) {
+    Scope scope = new Scope();
+    scope.add(new Rel(table.name(), Optional.of(table)));
+    scopes.push(scope);
+    node(node);
+    scopes.pop();
+  }
+
   // ---- data-modifying statements
 
   private Scope target(JsonNode relation) {

@@ -34,8 +34,27 @@ final class WhereEvaluator {
     this.constants = constants;
   }
 
+  /**
+   * True if {@code condition} holds for every row. A condition that names no column and holds no
+   * subquery ({@code WHERE $1}, {@code WHERE current_user = 'x'}) cannot tell rows apart: it keeps
+   * all of them or none, so unless its constants make it false it counts as true.
+   */
   boolean triviallyTrue(JsonNode condition) {
-    return evaluate(condition) == Truth.TRUE;
+    Truth t = evaluate(condition);
+    return t == Truth.TRUE || (t == Truth.VARIES && !referencesRows(condition));
+  }
+
+  private static boolean referencesRows(JsonNode node) {
+    if (node.isObject()
+        && (node.has("ColumnRef") || node.has("SubLink") || node.has("CurrentOfExpr"))) {
+      return true;
+    }
+    for (JsonNode child : node) {
+      if (referencesRows(child)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   Truth evaluate(JsonNode node) {
