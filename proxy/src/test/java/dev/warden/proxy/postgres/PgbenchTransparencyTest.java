@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Warden gets an identity named {@code postgres} so that both runs use the same user name.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-final class PgbenchTransparencyTest {
+class PgbenchTransparencyTest {
   private static final Path PGBENCH = Path.of("/usr/bin/pgbench");
   private static final String WARDEN_PASSWORD = "postgres-at-warden";
   private static final Pattern PROCESSED =
@@ -45,10 +45,18 @@ final class PgbenchTransparencyTest {
 
   private ProxyFixture fixture;
 
+  /**
+   * The Warden under test. Here with no policy; the server module runs the same scenarios with the
+   * real analyser and the default policy, by overriding this.
+   */
+  ProxyFixture newFixture() {
+    return new ProxyFixture();
+  }
+
   @BeforeAll
   void start() {
     assumeTrue(Files.isExecutable(PGBENCH), "pgbench is not installed at " + PGBENCH);
-    fixture = new ProxyFixture();
+    fixture = newFixture();
     fixture.users.add(ProxyFixture.PG_USER, WARDEN_PASSWORD);
   }
 

@@ -82,14 +82,22 @@ import org.postgresql.util.ServerErrorMessage;
  * pass.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-final class PgjdbcTransparencyTest {
+class PgjdbcTransparencyTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
 
   private ProxyFixture fixture;
 
+  /**
+   * The Warden under test. Here with no policy; the server module runs the same scenarios with the
+   * real analyser and the default policy, by overriding this.
+   */
+  ProxyFixture newFixture() {
+    return new ProxyFixture();
+  }
+
   @BeforeAll
   void start() {
-    fixture = new ProxyFixture();
+    fixture = newFixture();
   }
 
   @AfterAll

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in under the same user name both ways and {@code \conninfo} needs no normalising.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-final class PsqlTransparencyTest {
+class PsqlTransparencyTest {
   private static final Path PSQL = Path.of("/usr/bin/psql");
   private static final Path TMUX = Path.of("/usr/bin/tmux");
   private static final String WARDEN_PASSWORD = "postgres-at-warden";
@@ -43,10 +43,18 @@ final class PsqlTransparencyTest {
 
   private ProxyFixture fixture;
 
+  /**
+   * The Warden under test. Here with no policy; the server module runs the same scenarios with the
+   * real analyser and the default policy, by overriding this.
+   */
+  ProxyFixture newFixture() {
+    return new ProxyFixture();
+  }
+
   @BeforeAll
   void start() {
     assumeTrue(Files.isExecutable(PSQL), "psql is not installed at " + PSQL);
-    fixture = new ProxyFixture();
+    fixture = newFixture();
     fixture.users.add(ProxyFixture.PG_USER, WARDEN_PASSWORD);
   }
 
