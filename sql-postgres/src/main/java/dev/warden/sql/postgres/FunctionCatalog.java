@@ -69,6 +69,7 @@ final class FunctionCatalog {
     // Sequences: the sequence named by the argument is written.
     flags(EnumSet.noneOf(StatementFlag.class), true, "nextval", "setval");
     // Run SQL given as text, here or on another server (dblink, tablefunc, xml and text search).
+    // dblink may connect back to this very database, so its statements count as writes.
     EnumSet<StatementFlag> dynamic = EnumSet.of(StatementFlag.DYNAMIC_SQL);
     EnumSet<StatementFlag> remote =
         EnumSet.of(StatementFlag.DYNAMIC_SQL, StatementFlag.SIDE_EFFECTS);

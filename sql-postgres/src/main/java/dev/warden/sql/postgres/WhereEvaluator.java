@@ -17,8 +17,9 @@ import java.util.Optional;
  * DISTINCT FROM x}), {@code column IS NOT NULL}, {@code column LIKE '%'}, {@code p OR NOT p}, an
  * {@code EXISTS} of a query without FROM or WHERE, and AND/OR/NOT/IS TRUE combinations of these.
  * The column forms are not strictly true for NULLs, but they filter nothing on a NOT NULL column,
- * which is how they are used to disguise an unbounded statement. Everything else, anything that
- * depends on the rows, is not trivially true.
+ * which is how they are used to disguise an unbounded statement. A condition that names no column
+ * and has no subquery keeps all rows or none, so it counts too unless its constants make it false.
+ * Everything else, anything that depends on the rows, is not trivially true.
  */
 final class WhereEvaluator {
   enum Truth {
