@@ -35,6 +35,13 @@ public final class PolicyGatekeeper implements Gatekeeper {
   private final Set<String> observedEnvironments;
   private final InstantSource clock;
 
+  /** Decisions already made, for statements and sessions seen before; past it, starts over. */
+  private static final int DECISION_CACHE_LIMIT = 50_000;
+
+  private final java.util.concurrent.ConcurrentHashMap<DecisionKey, Decision> decisions =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile long decisionsVersion;
+
   public PolicyGatekeeper(
       SqlAnalyzer analyzer,
       Supplier<Policy> policy,
@@ -73,10 +80,33 @@ public final class PolicyGatekeeper implements Gatekeeper {
           current.version());
     }
     try {
-      PolicyInput input = new PolicyInput(request.session(), request.path(), clock.instant());
+      boolean cacheable = !current.readsTime() && !definesOrRunsPrepared(analysis);
+      DecisionKey key = null;
+      if (cacheable) {
+        if (decisionsVersion != current.version()) {
+          decisions.clear();
+          decisionsVersion = current.version();
+        }
+        key = new DecisionKey(analysis, request.session(), request.path());
+        Decision known = decisions.get(key);
+        if (known != null) {
+          return known; // the same text again in the same session: a hash lookup
+        }
+      }
+      PolicyInput input =
+          new PolicyInput(
+              request.session(),
+              request.path(),
+              current.readsTime() ? clock.instant() : java.time.Instant.EPOCH);
       Decision decision = judge(current, analysis, input, request.prepared());
       if (decision.verdict() instanceof Verdict.Allow) {
         remember(analysis, request.prepared());
+      }
+      if (key != null) {
+        if (decisions.size() >= DECISION_CACHE_LIMIT) {
+          decisions.clear(); // cheap, and never wrong
+        }
+        decisions.put(key, decision);
       }
       return decision;
     } catch (RuntimeException e) {
@@ -250,6 +280,49 @@ public final class PolicyGatekeeper implements Gatekeeper {
       if (isPrepare(s) && s.inner().isPresent()) {
         prepared.prepared(s.preparedName(), s.inner().get());
       }
+    }
+  }
+
+  /** True if a statement of {@code analysis} defines or runs a SQL-level prepared statement. */
+  private static boolean definesOrRunsPrepared(Analysis analysis) {
+    for (Statement s : analysis.statements()) {
+      if (isExecute(s) || isPrepare(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A decision's cache key: the analysis and the session by identity (the analyser returns the same
+   * instance for a repeated text; a session's context is one object), and the path.
+   */
+  private static final class DecisionKey {
+    private final Analysis analysis;
+    private final SessionContext session;
+    private final StatementPath path;
+    private final int hash;
+
+    DecisionKey(Analysis analysis, SessionContext session, StatementPath path) {
+      this.analysis = analysis;
+      this.session = session;
+      this.path = path;
+      this.hash =
+          31 * (31 * System.identityHashCode(analysis) + System.identityHashCode(session))
+              + path.ordinal();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof DecisionKey k
+          && k.analysis == analysis
+          && k.session == session
+          && k.path == path;
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
     }
   }
 

@@ -135,6 +135,16 @@ class PolicyGatekeeperTest {
   }
 
   @Test
+  void aRepeatedStatementInTheSameSessionGetsTheSameDecisionWithoutBeingJudgedAgain() {
+    Decision first = decide(PROD, "DROP");
+    Decision again = decide(PROD, "DROP");
+    assertThat(again).isSameAs(first);
+    // Another session is judged for itself, and so is what defines or runs a prepared statement.
+    assertThat(decide(STAGING, "DROP")).isNotSameAs(first);
+    assertThat(decide(STAGING, "EXECUTE q")).isNotSameAs(decide(STAGING, "EXECUTE q"));
+  }
+
+  @Test
   void aMultiStatementStringIsRefusedIfAnyStatementIs() {
     Decision d = decide(PROD, "SELECT; DROP");
     assertThat(d.verdict()).isInstanceOf(Verdict.Deny.class);

@@ -61,11 +61,13 @@ public final class PostgresAnalyzer implements SqlAnalyzer {
     this.byText =
         Caffeine.newBuilder()
             .maximumWeight(cacheEntries)
+            .executor(Runnable::run) // evict on the caller: no wake-ups of a shared pool
             .<String, Analysis>weigher((text, analysis) -> 1 + text.length() / 1024)
             .build();
     this.byKey =
         Caffeine.newBuilder()
             .maximumWeight(cacheEntries)
+            .executor(Runnable::run)
             .<String, Analysis>weigher((key, analysis) -> 1 + key.length() / 1024)
             .build();
   }
@@ -91,48 +93,58 @@ public final class PostgresAnalyzer implements SqlAnalyzer {
         return cached;
       }
     }
-    Analysis analysis;
+    Found found;
     try {
-      analysis = analyzeUncached(sql, cacheable);
+      found = analyzeUncached(sql, cacheable);
     } catch (RuntimeException | StackOverflowError e) {
       return Analysis.unknown("the analyser failed on this text: " + e);
     }
-    if (cacheable) {
+    Analysis analysis = found.analysis();
+    if (cacheable && !found.byKey()) {
+      // A text served by its literal-free key is not kept as well: texts that differ only in
+      // constants (pgbench -M simple) would each take an entry and push out the ones that repeat.
       byText.put(sql, analysis);
     }
     return analysis;
   }
 
-  private Analysis analyzeUncached(String sql, boolean cacheable) {
+  /** An analysis, and whether it came from the literal-free cache. */
+  private record Found(Analysis analysis, boolean byKey) {}
+
+  private Found analyzeUncached(String sql, boolean cacheable) {
     if (sql.indexOf('\0') >= 0) {
-      return Analysis.unknown(
-          "the text holds a NUL character: the server would read only the part before it");
+      return new Found(
+          Analysis.unknown(
+              "the text holds a NUL character: the server would read only the part before it"),
+          false);
     }
     if (!validUnicode(sql)) {
-      return Analysis.unknown("the text is not valid Unicode (an unpaired surrogate)");
+      return new Found(
+          Analysis.unknown("the text is not valid Unicode (an unpaired surrogate)"), false);
     }
     byte[] utf8 = sql.getBytes(StandardCharsets.UTF_8);
     PgQuery.ScanResult scan = pgQuery.scan(sql);
     if (scan.error().isPresent()) {
-      return Analysis.unknown("syntax error: " + scan.error().get().describe());
+      return new Found(Analysis.unknown("syntax error: " + scan.error().get().describe()), false);
     }
     LiteralFreeKey.Key key = LiteralFreeKey.of(utf8, scan.tokens());
-    String fingerprint = LiteralFreeKey.fingerprint(key.text());
     if (cacheable && key.shareable()) {
       Analysis shared = byKey.getIfPresent(key.text());
       if (shared != null) {
-        return shared;
+        return new Found(
+            shared, true); // its fingerprint is this key's: computed once, when it was stored
       }
     }
+    String fingerprint = LiteralFreeKey.fingerprint(key.text());
     PgQuery.ParseResult parsed = pgQuery.parse(sql);
     if (parsed.error().isPresent()) {
-      return Analysis.unknown("syntax error: " + parsed.error().get().describe());
+      return new Found(Analysis.unknown("syntax error: " + parsed.error().get().describe()), false);
     }
     JsonNode tree;
     try {
       tree = json.readTree(parsed.json().orElseThrow());
     } catch (JacksonException e) {
-      return Analysis.unknown("the statement is nested too deeply to analyse");
+      return new Found(Analysis.unknown("the statement is nested too deeply to analyse"), false);
     }
     Constants constants = new Constants(utf8);
     Classifier classifier = new Classifier(constants);
@@ -147,7 +159,7 @@ public final class PostgresAnalyzer implements SqlAnalyzer {
     if (cacheable && shareable && !constants.anyRead()) {
       byKey.put(key.text(), analysis);
     }
-    return analysis;
+    return new Found(analysis, false);
   }
 
   private static boolean validUnicode(String s) {
