@@ -309,7 +309,7 @@ start_warden() {
   printf '%s\n' "$PGPASSWORD" | "$JAVA" -jar "$WARDEN_JAR" users add "$BENCH_USER" --data-dir "$data" >"$WORK/users-add.log" 2>&1 ||
     die "warden users add failed: $(cat "$WORK/users-add.log")"
   # shellcheck disable=SC2086
-  "$JAVA" $WARDEN_JAVA_OPTS -jar "$WARDEN_JAR" serve --listen "127.0.0.1:$WARDEN_PORT" \
+  "$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow $WARDEN_JAVA_OPTS -jar "$WARDEN_JAR" serve --listen "127.0.0.1:$WARDEN_PORT" \
     --upstream "$upstream" --data-dir "$data" >"$WORK/warden.log" 2>&1 </dev/null &
   WARDEN_PID=$!
   local up=0

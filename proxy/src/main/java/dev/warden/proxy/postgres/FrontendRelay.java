@@ -163,9 +163,16 @@ final class FrontendRelay extends RelayHandler {
                   + PEEK_BYTES
                   + " bytes, Warden's limit");
     }
+    if (nul == 0) {
+      head.skipBytes(1);
+      return ""; // the unnamed statement or portal: the common case
+    }
     byte[] bytes = new byte[nul];
     head.readBytes(bytes);
     head.skipBytes(1);
+    if (ascii(bytes)) {
+      return new String(bytes, StandardCharsets.ISO_8859_1); // every encoding agrees on ASCII
+    }
     if (!text.equals(StandardCharsets.UTF_8)) {
       try {
         return text.newDecoder()
@@ -187,6 +194,15 @@ final class FrontendRelay extends RelayHandler {
     } catch (CharacterCodingException e) {
       throw new ProtocolException("22021", "invalid UTF-8 in " + what + " of Bind message");
     }
+  }
+
+  private static boolean ascii(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override
