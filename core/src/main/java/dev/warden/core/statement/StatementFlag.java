@@ -27,5 +27,10 @@ public enum StatementFlag {
   /** Drops or empties an object (DROP, TRUNCATE). */
   DESTRUCTIVE,
   /** Makes the session read-write where it was read-only. */
-  READ_WRITE_ESCAPE
+  READ_WRITE_ESCAPE,
+  /**
+   * Calls a function that is not built into the database (a user-defined or extension function):
+   * what it does, including SQL it runs, is not visible in the statement.
+   */
+  USER_FUNCTION
 }

@@ -1,8 +1,14 @@
 package dev.warden.sql.postgres;
 
 import dev.warden.core.statement.StatementFlag;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -98,6 +104,42 @@ final class FunctionCatalog {
     for (String name : names) {
       EFFECTS.put(name, new Effects(Set.copyOf(flags), writes));
     }
+  }
+
+  /** {@code schema.name} of every function built into PostgreSQL 15 (see the resource's header). */
+  private static final Set<String> BUILTIN = loadBuiltins();
+
+  private static Set<String> loadBuiltins() {
+    try (InputStream in = FunctionCatalog.class.getResourceAsStream("builtin-functions.txt")) {
+      if (in == null) {
+        throw new IllegalStateException("builtin-functions.txt is missing from the jar");
+      }
+      Set<String> names = new HashSet<>();
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        if (!line.isBlank() && !line.startsWith("#")) {
+          names.add(line.strip());
+        }
+      }
+      return Set.copyOf(names);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * True if the function {@code names} (its qualified name as written) is one PostgreSQL ships:
+   * unqualified and in {@code pg_catalog} (which the server searches first unless the search path
+   * names it later), or qualified with {@code pg_catalog} or {@code information_schema}. Anything
+   * else is user-defined or from an extension, and may do anything.
+   */
+  static boolean builtin(List<String> names) {
+    if (names.size() == 1) {
+      return BUILTIN.contains("pg_catalog." + names.get(0));
+    }
+    if (names.size() == 2) {
+      return BUILTIN.contains(names.get(0) + "." + names.get(1));
+    }
+    return false;
   }
 
   /** The effects of calling {@code name} (unqualified, lower case); none for other functions. */

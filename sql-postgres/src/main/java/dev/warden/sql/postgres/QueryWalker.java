@@ -463,6 +463,9 @@ final class QueryWalker {
     facts.functions.add(sqlSyntax ? name : String.join(".", names));
     FunctionCatalog.Effects effects = FunctionCatalog.effects(name);
     facts.flags.addAll(effects.flags());
+    if (!sqlSyntax && !FunctionCatalog.builtin(names)) {
+      facts.flags.add(StatementFlag.USER_FUNCTION);
+    }
     facts.writes |= effects.writes();
     JsonNode args = body.path("args");
     if ((name.equals("nextval") || name.equals("setval")) && !args.isEmpty()) {
