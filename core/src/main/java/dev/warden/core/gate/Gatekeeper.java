@@ -1,6 +1,7 @@
 package dev.warden.core.gate;
 
 import dev.warden.core.statement.Analysis;
+import dev.warden.core.statement.PreparedStatements;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.function.Function;
@@ -18,20 +19,23 @@ public interface Gatekeeper {
   /**
    * Judges a prepared statement again when it is executed. {@code earlier} is the decision made
    * when it was prepared; an implementation returns it unchanged when it still holds (see {@link
-   * Decision#reusable()}), so a repeated execution costs nothing.
+   * Decision#reusable()}), so a repeated execution costs nothing. {@code prepared} is the session's
+   * SQL-level prepared statements, for a prepared {@code EXECUTE name} judged again.
    */
-  default Decision recheck(SessionContext session, Decision earlier) {
+  default Decision recheck(SessionContext session, PreparedStatements prepared, Decision earlier) {
     return earlier;
   }
 
   /**
    * A decision point that judges by {@code verdicts} alone, without analysing the statement: for
-   * tests and embedders with a policy of their own.
+   * tests and embedders with a policy of their own. Its decisions are not reusable: {@code
+   * verdicts} is asked every time.
    */
   static Gatekeeper judging(Function<StatementRequest, Verdict> verdicts) {
     Analysis none = new Analysis(List.of(), "");
     return request ->
-        new Decision(verdicts.apply(request), none, "", false, OptionalLong.empty(), null, 0, true);
+        new Decision(
+            verdicts.apply(request), none, "", false, OptionalLong.empty(), null, 0, false);
   }
 
   /**

@@ -116,11 +116,11 @@ public final class PolicyGatekeeper implements Gatekeeper {
 
   /**
    * Returns {@code earlier} while the policy is unchanged and the decision does not depend on the
-   * time; otherwise judges its analysis again. A re-judged {@code EXECUTE name} finds no prepared
-   * statement (the session's table is not at hand here) and is judged as unknown.
+   * time; otherwise judges its analysis again, an {@code EXECUTE name} as what the session's {@code
+   * prepared} statements say it may run.
    */
   @Override
-  public Decision recheck(SessionContext session, Decision earlier) {
+  public Decision recheck(SessionContext session, PreparedStatements prepared, Decision earlier) {
     Policy current;
     try {
       current = Objects.requireNonNull(policy.get(), "no policy");
@@ -132,7 +132,7 @@ public final class PolicyGatekeeper implements Gatekeeper {
     }
     try {
       PolicyInput input = new PolicyInput(session, StatementPath.PREPARED, clock.instant());
-      return judge(current, earlier.analysis(), input, new PreparedStatements());
+      return judge(current, earlier.analysis(), input, prepared);
     } catch (RuntimeException e) {
       return refused(earlier.analysis(), "it could not be judged (" + e + ")", current.version());
     }

@@ -239,13 +239,30 @@ class PolicyGatekeeperTest {
   void recheckReusesTheDecisionUntilThePolicyChanges() {
     Decision first = decide(PROD, "DELETE WHERE");
     assertThat(first.reusable()).isTrue();
-    assertThat(gate.recheck(PROD, first)).isSameAs(first);
+    assertThat(gate.recheck(PROD, new PreparedStatements(), first)).isSameAs(first);
 
     current.set(compile(Rule.of("no-deletes", "statement.command == 'DELETE'", PolicyAction.DENY)));
-    Decision again = gate.recheck(PROD, first);
+    Decision again = gate.recheck(PROD, new PreparedStatements(), first);
     assertThat(again.verdict()).isInstanceOf(Verdict.Deny.class);
     assertThat(again.rule()).isEqualTo("no-deletes");
     assertThat(again.policyVersion()).isEqualTo(current.get().version());
+  }
+
+  @Test
+  void aPreparedExecuteJudgedAgainAfterAPolicyChangeIsJudgedAsWhatItRuns() {
+    PreparedStatements prepared = new PreparedStatements();
+    decide(PROD, "PREPARE p SELECT", prepared);
+    Decision first = decide(PROD, "EXECUTE p", prepared);
+    assertThat(first.verdict()).isEqualTo(Verdict.ALLOW);
+
+    current.set(
+        compile(
+            Rule.of("unknown", "statement.kind == 'unknown'", PolicyAction.DENY),
+            Rule.of("no-orders", "'orders' in statement.tables", PolicyAction.DENY)));
+    Decision again = gate.recheck(PROD, prepared, first);
+    // Judged as the SELECT it runs (refused by the new rule about orders), not as unknown.
+    assertThat(again.verdict()).isInstanceOf(Verdict.Deny.class);
+    assertThat(again.rule()).isEqualTo("no-orders");
   }
 
   @Test
@@ -254,7 +271,7 @@ class PolicyGatekeeperTest {
     Decision d = decide(STAGING, "SELECT");
     assertThat(d.verdict()).isInstanceOf(Verdict.Deny.class); // the fixed clock says 00:00
     assertThat(d.reusable()).isFalse();
-    assertThat(gate.recheck(STAGING, d)).isNotSameAs(d);
+    assertThat(gate.recheck(STAGING, new PreparedStatements(), d)).isNotSameAs(d);
   }
 
   @Test

@@ -59,6 +59,8 @@ final class FrontendRelay extends RelayHandler {
   private final Gatekeeper gatekeeper;
   private final UpstreamPool upstreamPool;
   private ChannelHandlerContext ctx;
+  private final LastText lastParse = new LastText();
+  private final LastText lastQuery = new LastText();
   private String textEncoding = "UTF8";
   private Charset textCharset = StandardCharsets.UTF_8;
 
@@ -208,24 +210,36 @@ final class FrontendRelay extends RelayHandler {
   @Override
   Outcome onMessage(ChannelHandlerContext ctx, byte type, ByteBuf body) {
     return switch (type) {
-      case Query.TYPE -> onQuery(ctx, (Query) FrontendMessages.decode(type, body, text()));
+      case Query.TYPE -> onQuery(ctx, body);
       case Parse.TYPE -> {
-        Parse parse = (Parse) FrontendMessages.decode(type, body, text());
         inBatch = true;
-        StatementRequest request =
-            StatementRequest.sql(
-                session.context,
-                parse.sql(),
-                Optional.of(parse.statementName()),
-                StatementPath.PREPARED,
-                session.lexical,
-                session.sqlPrepared);
-        Decision decision = gatekeeper.decide(request);
+        Decision decision;
+        String name;
+        if (lastParse.matches(body, session.lexical)) {
+          // The same Parse as the last one (a driver preparing the same statement again): judged
+          // as before unless the policy changed, without decoding or analysing it again.
+          decision = gatekeeper.recheck(session.context, session.sqlPrepared, lastParse.decision);
+          name = lastParse.name;
+        } else {
+          ByteBuf raw = body.duplicate(); // decoding moves body's reader index
+          Parse parse = (Parse) FrontendMessages.decode(type, body, text());
+          StatementRequest request =
+              StatementRequest.sql(
+                  session.context,
+                  parse.sql(),
+                  Optional.of(parse.statementName()),
+                  StatementPath.PREPARED,
+                  session.lexical,
+                  session.sqlPrepared);
+          decision = gatekeeper.decide(request);
+          name = parse.statementName();
+          lastParse.remember(raw, session.lexical, decision, name);
+        }
         session.exchanges.add(Exchanges.PARSE);
         if (decision.verdict() instanceof Verdict.Deny deny) {
-          yield refuse(ctx, deny, marker -> new Parse(parse.statementName(), marker, List.of()));
+          yield refuse(ctx, deny, marker -> new Parse(name, marker, List.of()));
         }
-        session.names.parsed(parse.statementName(), decision);
+        session.names.parsed(name, decision);
         noteEffects(decision);
         yield Outcome.FORWARD;
       }
@@ -253,16 +267,24 @@ final class FrontendRelay extends RelayHandler {
     };
   }
 
-  private Outcome onQuery(ChannelHandlerContext ctx, Query query) {
-    StatementRequest request =
-        StatementRequest.sql(
-            session.context,
-            query.sql(),
-            Optional.empty(),
-            StatementPath.SIMPLE,
-            session.lexical,
-            session.sqlPrepared);
-    Decision decision = gatekeeper.decide(request);
+  private Outcome onQuery(ChannelHandlerContext ctx, ByteBuf body) {
+    Decision decision;
+    if (lastQuery.matches(body, session.lexical)) {
+      decision = gatekeeper.recheck(session.context, session.sqlPrepared, lastQuery.decision);
+    } else {
+      ByteBuf raw = body.duplicate(); // decoding moves body's reader index
+      Query query = (Query) FrontendMessages.decode(Query.TYPE, body, text());
+      StatementRequest request =
+          StatementRequest.sql(
+              session.context,
+              query.sql(),
+              Optional.empty(),
+              StatementPath.SIMPLE,
+              session.lexical,
+              session.sqlPrepared);
+      decision = gatekeeper.decide(request);
+      lastQuery.remember(raw, session.lexical, decision, "");
+    }
     if (decision.verdict() instanceof Verdict.Deny deny) {
       session.exchanges.add(Exchanges.QUERY);
       return refuse(ctx, deny, Query::new);
@@ -305,7 +327,7 @@ final class FrontendRelay extends RelayHandler {
     boolean transactionControl = false;
     Object watch = null;
     for (Decision earlier : candidates) {
-      Decision now = gatekeeper.recheck(session.context, earlier);
+      Decision now = gatekeeper.recheck(session.context, session.sqlPrepared, earlier);
       if (now.verdict() instanceof Verdict.Deny deny) {
         session.exchanges.add(Exchanges.EXECUTE);
         return refuse(ctx, deny, marker -> new Execute(marker, 0));
@@ -476,5 +498,61 @@ final class FrontendRelay extends RelayHandler {
       ctx.close();
     }
     session.upstream.close();
+  }
+
+  /**
+   * The last Query or Parse judged, by its exact bytes, so that a driver sending the same one again
+   * costs a comparison. Only decisions that hold for a repetition are kept: reusable ones, for text
+   * that neither defines nor runs a SQL-level prepared statement (the gatekeeper records those).
+   */
+  private static final class LastText {
+    private byte[] bytes;
+    private dev.warden.core.statement.LexicalSettings lexical;
+    Decision decision;
+    String name;
+
+    boolean matches(ByteBuf body, dev.warden.core.statement.LexicalSettings now) {
+      byte[] b = bytes;
+      int n = body.readableBytes();
+      if (b == null || b.length != n || lexical != now) {
+        return false;
+      }
+      int at = body.readerIndex();
+      for (int i = 0; i < n; i++) {
+        if (body.getByte(at + i) != b[i]) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    void remember(
+        ByteBuf body,
+        dev.warden.core.statement.LexicalSettings settings,
+        Decision judged,
+        String statementName) {
+      if (!judged.reusable()
+          || body.readableBytes() > MAX_REMEMBERED
+          || definesOrRunsPrepared(judged)) {
+        bytes = null;
+        decision = null;
+        return;
+      }
+      bytes = io.netty.buffer.ByteBufUtil.getBytes(body);
+      lexical = settings;
+      decision = judged;
+      name = statementName;
+    }
+
+    private static boolean definesOrRunsPrepared(Decision d) {
+      for (dev.warden.core.statement.Statement s : d.analysis().statements()) {
+        if (s.command().equals("PREPARE") || s.command().equals("EXECUTE")) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private static final int MAX_REMEMBERED = 4096;
   }
 }

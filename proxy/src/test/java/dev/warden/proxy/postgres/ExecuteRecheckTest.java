@@ -9,6 +9,7 @@ import dev.warden.core.gate.SessionContext;
 import dev.warden.core.gate.StatementRequest;
 import dev.warden.core.gate.Verdict;
 import dev.warden.core.statement.Analysis;
+import dev.warden.core.statement.PreparedStatements;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -47,7 +48,8 @@ class ExecuteRecheckTest {
           }
 
           @Override
-          public Decision recheck(SessionContext session, Decision earlier) {
+          public Decision recheck(
+              SessionContext session, PreparedStatements prepared, Decision earlier) {
             return refuseExecutions.get()
                 ? new Decision(
                     new Verdict.Deny("42501", "refused at execution", "ask the test"),
