@@ -2,6 +2,7 @@ package dev.warden.core.gate;
 
 import dev.warden.core.statement.LexicalSettings;
 import dev.warden.core.statement.PreparedStatements;
+import dev.warden.core.statement.Relations;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -19,6 +20,8 @@ import java.util.OptionalLong;
  * @param lexical the session settings the database will lex the text with
  * @param prepared the session's SQL-level prepared statements: {@code EXECUTE name} is judged as
  *     what {@code name} runs, and an allowed {@code PREPARE} is recorded here
+ * @param relations what unqualified relation names resolve to in this session, as far as the
+ *     database's catalogue is known ({@link Relations#NONE} when it is not)
  */
 public record StatementRequest(
     SessionContext session,
@@ -27,7 +30,8 @@ public record StatementRequest(
     StatementPath path,
     OptionalLong functionOid,
     LexicalSettings lexical,
-    PreparedStatements prepared) {
+    PreparedStatements prepared,
+    Relations relations) {
   public StatementRequest {
     Objects.requireNonNull(session, "session");
     Objects.requireNonNull(sql, "sql");
@@ -36,10 +40,22 @@ public record StatementRequest(
     Objects.requireNonNull(functionOid, "functionOid");
     Objects.requireNonNull(lexical, "lexical");
     Objects.requireNonNull(prepared, "prepared");
+    Objects.requireNonNull(relations, "relations");
     if ((path == StatementPath.FUNCTION_CALL) != functionOid.isPresent()) {
       throw new IllegalArgumentException(
           "a function OID goes with, and only with, a function call");
     }
+  }
+
+  /** A statement carried as SQL text, with no catalogue to resolve names against. */
+  public static StatementRequest sql(
+      SessionContext session,
+      String sql,
+      Optional<String> preparedName,
+      StatementPath path,
+      LexicalSettings lexical,
+      PreparedStatements prepared) {
+    return sql(session, sql, preparedName, path, lexical, prepared, Relations.NONE);
   }
 
   /** A statement carried as SQL text. */
@@ -49,9 +65,10 @@ public record StatementRequest(
       Optional<String> preparedName,
       StatementPath path,
       LexicalSettings lexical,
-      PreparedStatements prepared) {
+      PreparedStatements prepared,
+      Relations relations) {
     return new StatementRequest(
-        session, sql, preparedName, path, OptionalLong.empty(), lexical, prepared);
+        session, sql, preparedName, path, OptionalLong.empty(), lexical, prepared, relations);
   }
 
   /** A FunctionCall message: a function called by object id, with no SQL text. */
@@ -64,6 +81,7 @@ public record StatementRequest(
         StatementPath.FUNCTION_CALL,
         OptionalLong.of(functionOid),
         LexicalSettings.DEFAULT,
-        prepared);
+        prepared,
+        Relations.NONE);
   }
 }

@@ -8,6 +8,7 @@ import dev.warden.core.gate.StatementRequest;
 import dev.warden.core.gate.Verdict;
 import dev.warden.core.statement.Analysis;
 import dev.warden.core.statement.PreparedStatements;
+import dev.warden.core.statement.Relations;
 import dev.warden.core.statement.SqlAnalyzer;
 import dev.warden.core.statement.Statement;
 import java.time.InstantSource;
@@ -41,6 +42,9 @@ public final class PolicyGatekeeper implements Gatekeeper {
   private final java.util.concurrent.ConcurrentHashMap<DecisionKey, Decision> decisions =
       new java.util.concurrent.ConcurrentHashMap<>();
   private volatile long decisionsVersion;
+
+  private final java.util.concurrent.ConcurrentHashMap<ResolvedKey, Analysis> resolvedAnalyses =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public PolicyGatekeeper(
       SqlAnalyzer analyzer,
@@ -79,6 +83,7 @@ public final class PolicyGatekeeper implements Gatekeeper {
           "it could not be analysed (" + e + ")",
           current.version());
     }
+    analysis = resolved(analysis, request.relations());
     try {
       boolean cacheable = !current.readsTime() && !definesOrRunsPrepared(analysis);
       DecisionKey key = null;
@@ -280,6 +285,40 @@ public final class PolicyGatekeeper implements Gatekeeper {
       if (isPrepare(s) && s.inner().isPresent()) {
         prepared.prepared(s.preparedName(), s.inner().get());
       }
+    }
+  }
+
+  /**
+   * {@code analysis} with its relation names resolved through the session's catalogue snapshot; the
+   * same instance for the same analysis and snapshot, so that decisions stay cached.
+   */
+  private Analysis resolved(Analysis analysis, Relations relations) {
+    if (!relations.known()) {
+      return analysis;
+    }
+    ResolvedKey key = new ResolvedKey(analysis, relations);
+    Analysis known = resolvedAnalyses.get(key);
+    if (known != null) {
+      return known;
+    }
+    Analysis r = relations.resolve(analysis);
+    if (resolvedAnalyses.size() >= DECISION_CACHE_LIMIT) {
+      resolvedAnalyses.clear();
+    }
+    resolvedAnalyses.put(key, r);
+    return r;
+  }
+
+  /** An analysis and a catalogue snapshot, both by identity. */
+  private record ResolvedKey(Analysis analysis, Relations relations) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ResolvedKey k && k.analysis == analysis && k.relations == relations;
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * System.identityHashCode(analysis) + System.identityHashCode(relations);
     }
   }
 

@@ -32,5 +32,7 @@ public enum StatementFlag {
    * Calls a function that is not built into the database (a user-defined or extension function):
    * what it does, including SQL it runs, is not visible in the statement.
    */
-  USER_FUNCTION
+  USER_FUNCTION,
+  /** Changes the search path, and so what unqualified names resolve to (SET search_path, ...). */
+  CHANGES_SEARCH_PATH
 }

@@ -520,6 +520,7 @@ final class Classifier {
     Facts f = new Facts(StatementKind.SESSION, "DISCARD " + what);
     if (what.equals("ALL")) {
       f.flags.add(StatementFlag.CHANGES_LEXING);
+      f.flags.add(StatementFlag.CHANGES_SEARCH_PATH);
     }
     return f;
   }

@@ -480,6 +480,7 @@ final class QueryWalker {
         facts.flags.add(StatementFlag.ROLE_SWITCH);
         facts.flags.add(StatementFlag.CHANGES_LEXING);
         facts.flags.add(StatementFlag.READ_WRITE_ESCAPE);
+        facts.flags.add(StatementFlag.CHANGES_SEARCH_PATH);
       }
     }
     node(body.get("args"));
@@ -501,7 +502,10 @@ final class QueryWalker {
     String kind = body.path("kind").asText();
     String name = body.path("name").asText("").toLowerCase(Locale.ROOT);
     switch (kind) {
-      case "VAR_RESET_ALL" -> facts.flags.add(StatementFlag.CHANGES_LEXING);
+      case "VAR_RESET_ALL" -> {
+        facts.flags.add(StatementFlag.CHANGES_LEXING);
+        facts.flags.add(StatementFlag.CHANGES_SEARCH_PATH);
+      }
       case "VAR_SET_MULTI" -> {
         for (JsonNode option : body.path("args")) {
           JsonNode def = option.path("DefElem");
@@ -524,6 +528,7 @@ final class QueryWalker {
       case "role", "session_authorization" -> facts.flags.add(StatementFlag.ROLE_SWITCH);
       case "standard_conforming_strings", "client_encoding", "backslash_quote" ->
           facts.flags.add(StatementFlag.CHANGES_LEXING);
+      case "search_path" -> facts.flags.add(StatementFlag.CHANGES_SEARCH_PATH);
       case "default_transaction_read_only", "transaction_read_only" -> {
         if (value.isPresent()) {
           readOnly(value);
