@@ -1,10 +1,12 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.statement.Relations;
 import dev.warden.protocol.postgres.BackendMessages;
 import dev.warden.protocol.postgres.BindComplete;
 import dev.warden.protocol.postgres.Close;
 import dev.warden.protocol.postgres.CloseComplete;
 import dev.warden.protocol.postgres.CommandComplete;
+import dev.warden.protocol.postgres.DataRow;
 import dev.warden.protocol.postgres.EmptyQueryResponse;
 import dev.warden.protocol.postgres.ErrorResponse;
 import dev.warden.protocol.postgres.Frames;
@@ -83,6 +85,8 @@ final class BackendRelay extends RelayHandler {
                 || (owner != Exchanges.CLIENT && owner != Exchanges.WARDEN_READY_AND_ERRORS);
         if (due.headPayload() instanceof RowGuard.Mark m && m.step() == RowGuard.Step.BEGIN) {
           beginFailed = true;
+        } else if (due.headPayload() instanceof Catalogs.Load load) {
+          load.failed();
         }
         if (!due.isEmpty() && !due.headEndsWithReady()) {
           due.skipToSync(); // the server skips the rest of the batch
@@ -135,6 +139,12 @@ final class BackendRelay extends RelayHandler {
         }
         return route;
       }
+      case DataRow.TYPE -> {
+        if (due.headOwner() == Exchanges.WARDEN_CAPTURE) {
+          return Route.INSPECT;
+        }
+        return dropping() ? Route.DISCARD : Route.STREAM;
+      }
       default -> {
         return dropping() ? Route.DISCARD : Route.STREAM;
       }
@@ -157,6 +167,12 @@ final class BackendRelay extends RelayHandler {
   Outcome onMessage(ChannelHandlerContext ctx, byte type, ByteBuf body) {
     return switch (type) {
       case ReadyForQuery.TYPE -> onReady(ctx, (ReadyForQuery) BackendMessages.decode(type, body));
+      case DataRow.TYPE -> {
+        if (session.exchanges.headPayload() instanceof Catalogs.Load load) {
+          load.row(((DataRow) BackendMessages.decode(type, body)).values());
+        }
+        yield Outcome.DROP;
+      }
       case ParameterStatus.TYPE -> {
         ParameterStatus status = (ParameterStatus) BackendMessages.decode(type, body);
         session.lexical = ProxySession.withStatus(session.lexical, status);
@@ -218,6 +234,18 @@ final class BackendRelay extends RelayHandler {
     due.pop();
     if (due.isEmpty() && !session.lexical.settled()) {
       session.lexical = session.lexical.withSettled(true);
+    }
+    if (payload instanceof Catalogs.Load load) {
+      Relations relations = load.relations();
+      if (relations.known()) {
+        session.catalogs.loaded(load.key, relations);
+        if (!session.searchPathChanged) {
+          session.relations = relations;
+        }
+      } else {
+        session.catalogs.failed(load.key);
+      }
+      return Outcome.DROP;
     }
     if (payload instanceof RowGuard.Mark m) {
       RowGuard guard = m.guard();

@@ -37,6 +37,9 @@ final class Exchanges {
   /** As {@link #WARDEN_READY}, and errors reach the client too (a COMMIT that fails). */
   static final byte WARDEN_READY_AND_ERRORS = 3;
 
+  /** Warden's own Query whose rows Warden reads (the payload collects them); nothing is relayed. */
+  static final byte WARDEN_CAPTURE = 4;
+
   /** Messages a session may have unanswered at once; a client that floods past it is cut off. */
   static final int MAX_OUTSTANDING = 1 << 20;
 

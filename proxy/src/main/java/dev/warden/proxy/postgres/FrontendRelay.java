@@ -230,7 +230,8 @@ final class FrontendRelay extends RelayHandler {
                   Optional.of(parse.statementName()),
                   StatementPath.PREPARED,
                   session.lexical,
-                  session.sqlPrepared);
+                  session.sqlPrepared,
+                  session.relations);
           decision = gatekeeper.decide(request);
           name = parse.statementName();
           lastParse.remember(raw, session.lexical, decision, name);
@@ -281,7 +282,8 @@ final class FrontendRelay extends RelayHandler {
               Optional.empty(),
               StatementPath.SIMPLE,
               session.lexical,
-              session.sqlPrepared);
+              session.sqlPrepared,
+              session.relations);
       decision = gatekeeper.decide(request);
       lastQuery.remember(raw, session.lexical, decision, "");
     }
@@ -424,6 +426,15 @@ final class FrontendRelay extends RelayHandler {
   /** Notes what an allowed statement changes in Warden's view of the session. */
   private void noteEffects(Decision decision) {
     for (dev.warden.core.statement.Statement s : decision.analysis().statements()) {
+      if (s.has(StatementFlag.CHANGES_SEARCH_PATH)) {
+        // Unqualified names may now resolve elsewhere: judge them as written from here on.
+        session.searchPathChanged = true;
+        session.relations = dev.warden.core.statement.Relations.NONE;
+      }
+      if ((s.kind() == StatementKind.DDL || s.kind() == StatementKind.UNKNOWN)
+          && session.catalogs != null) {
+        session.catalogs.invalidate(session.catalogKey);
+      }
       if (s.has(StatementFlag.CHANGES_LEXING) || s.kind() == StatementKind.UNKNOWN) {
         // Until the server has answered, the settings it will lex the next statement with are
         // not known for sure.

@@ -81,7 +81,8 @@ public final class PostgresProxy implements AutoCloseable {
             new UpstreamPool(),
             transport,
             random,
-            clients);
+            clients,
+            new Catalogs());
     acceptor = transport.newGroup(1, "warden-accept");
     workers = transport.newGroup(settings.ioThreads(), "warden-io");
     ServerBootstrap bootstrap =

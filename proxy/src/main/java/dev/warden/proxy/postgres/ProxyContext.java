@@ -24,4 +24,5 @@ record ProxyContext(
     UpstreamPool upstreamPool,
     Transport transport,
     SecureRandom random,
-    AtomicInteger clients) {}
+    AtomicInteger clients,
+    Catalogs catalogs) {}

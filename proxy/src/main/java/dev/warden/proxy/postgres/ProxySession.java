@@ -3,6 +3,7 @@ package dev.warden.proxy.postgres;
 import dev.warden.core.gate.SessionContext;
 import dev.warden.core.statement.LexicalSettings;
 import dev.warden.core.statement.PreparedStatements;
+import dev.warden.core.statement.Relations;
 import dev.warden.protocol.postgres.BackendMessages;
 import dev.warden.protocol.postgres.ParameterStatus;
 import dev.warden.protocol.postgres.ProtocolException;
@@ -53,6 +54,19 @@ final class ProxySession {
 
   /** The client-to-upstream relay, once installed; paused while a row guard finishes. */
   FrontendRelay frontend;
+
+  /** The catalogues of the upstream databases, shared; and this session's. */
+  Catalogs catalogs;
+
+  Catalogs.Key catalogKey;
+
+  /**
+   * What unqualified names resolve to here; {@link Relations#NONE} once the search path changed.
+   */
+  Relations relations = Relations.NONE;
+
+  /** True once the client changed the search path: the catalogue's no longer tells. */
+  boolean searchPathChanged;
 
   /** The session's SQL-level prepared statements. */
   final PreparedStatements sqlPrepared = new PreparedStatements();

@@ -20,6 +20,8 @@ import java.util.Optional;
  * @param reuseUpstreamConnections when true, a session that ends cleanly leaves its upstream
  *     connection, reset with DISCARD ALL, for the next session of the same identity, database and
  *     settings (see UpstreamPool)
+ * @param readCatalogues when true, each upstream database's catalogue is read to resolve
+ *     unqualified relation names (see Catalogs)
  */
 public record ProxySettings(
     InetSocketAddress listen,
@@ -28,7 +30,8 @@ public record ProxySettings(
     int maxClients,
     int maxMessageBytes,
     int ioThreads,
-    boolean reuseUpstreamConnections) {
+    boolean reuseUpstreamConnections,
+    boolean readCatalogues) {
   public ProxySettings {
     Objects.requireNonNull(listen, "listen");
     Objects.requireNonNull(tls, "tls");
@@ -57,7 +60,7 @@ public record ProxySettings(
       Duration authTimeout,
       int maxClients,
       int maxMessageBytes) {
-    this(listen, tls, authTimeout, maxClients, maxMessageBytes, defaultIoThreads(), true);
+    this(listen, tls, authTimeout, maxClients, maxMessageBytes, defaultIoThreads(), true, true);
   }
 
   /**
@@ -83,16 +86,41 @@ public record ProxySettings(
         maxClients,
         maxMessageBytes,
         ioThreads,
-        reuseUpstreamConnections);
+        reuseUpstreamConnections,
+        readCatalogues);
   }
 
   public ProxySettings withIoThreads(int ioThreads) {
     return new ProxySettings(
-        listen, tls, authTimeout, maxClients, maxMessageBytes, ioThreads, reuseUpstreamConnections);
+        listen,
+        tls,
+        authTimeout,
+        maxClients,
+        maxMessageBytes,
+        ioThreads,
+        reuseUpstreamConnections,
+        readCatalogues);
   }
 
   public ProxySettings withUpstreamReuse(boolean reuse) {
     return new ProxySettings(
-        listen, tls, authTimeout, maxClients, maxMessageBytes, ioThreads, reuse);
+        listen, tls, authTimeout, maxClients, maxMessageBytes, ioThreads, reuse, readCatalogues);
+  }
+
+  /**
+   * Whether Warden reads each upstream database's catalogue (once, over the first session's
+   * connection, and again after a schema change) to resolve unqualified relation names. Off only
+   * for scripted test upstreams that cannot answer it.
+   */
+  public ProxySettings withCatalogues(boolean read) {
+    return new ProxySettings(
+        listen,
+        tls,
+        authTimeout,
+        maxClients,
+        maxMessageBytes,
+        ioThreads,
+        reuseUpstreamConnections,
+        read);
   }
 }

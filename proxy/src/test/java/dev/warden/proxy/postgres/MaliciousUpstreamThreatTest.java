@@ -385,7 +385,10 @@ class MaliciousUpstreamThreatTest {
               Optional.empty());
       proxy =
           new PostgresProxy(
-              settings.apply(ProxySettings.defaults(new InetSocketAddress("127.0.0.1", 0))),
+              // A scripted upstream answers only what its script says: no catalogue query.
+              settings.apply(
+                  ProxySettings.defaults(new InetSocketAddress("127.0.0.1", 0))
+                      .withCatalogues(false)),
               new Environments(
                   List.of(
                       new Environment(EVIL, Set.of(), List.of(EVIL), hostile),
@@ -522,7 +525,8 @@ class MaliciousUpstreamThreatTest {
 
   private static ProxySettings withLoginDeadline(ProxySettings s, int seconds) {
     return new ProxySettings(
-        s.listen(), s.tls(), Duration.ofSeconds(seconds), s.maxClients(), s.maxMessageBytes());
+            s.listen(), s.tls(), Duration.ofSeconds(seconds), s.maxClients(), s.maxMessageBytes())
+        .withCatalogues(s.readCatalogues());
   }
 
   private static String hex(int bytes) {

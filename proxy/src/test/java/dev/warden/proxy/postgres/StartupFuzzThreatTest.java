@@ -162,6 +162,7 @@ class StartupFuzzThreatTest {
         new UpstreamPool(),
         Transport.best(),
         random,
-        new AtomicInteger());
+        new AtomicInteger(),
+        new Catalogs());
   }
 }

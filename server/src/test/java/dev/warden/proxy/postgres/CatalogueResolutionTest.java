@@ -1,0 +1,93 @@
+package dev.warden.proxy.postgres;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.warden.core.policy.Policy;
+import dev.warden.core.policy.PolicyAction;
+import dev.warden.core.policy.PolicyException;
+import dev.warden.core.policy.PolicyGatekeeper;
+import dev.warden.core.policy.Rule;
+import dev.warden.sql.postgres.PostgresAnalyzer;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Unqualified relation names are resolved through the database's own catalogue and search path, so
+ * a rule written for {@code public.secret} applies to {@code SELECT * FROM secret} (THREATS S02,
+ * G15), and not to a relation of the same name in a schema off the search path.
+ */
+class CatalogueResolutionTest {
+  static ProxyFixture fixture;
+
+  @BeforeAll
+  static void start() throws PolicyException {
+    Policy policy =
+        Policy.compile(
+            "test",
+            List.of(
+                Rule.of("no-secret", "'public.secret' in statement.tables", PolicyAction.DENY)
+                    .withMessage("public.secret is off limits", "Ask its owner.")),
+            PolicyAction.ALLOW);
+    fixture = new ProxyFixture(new PolicyGatekeeper(new PostgresAnalyzer(), () -> policy), s -> s);
+    fixture.sql("CREATE TABLE secret (v int)");
+    fixture.sql("CREATE SCHEMA other");
+    fixture.sql("CREATE TABLE other.secret (v int)");
+    fixture.sql("CREATE TABLE other.only_other (v int)");
+  }
+
+  @AfterAll
+  static void stop() {
+    fixture.close();
+  }
+
+  /** Runs {@code SELECT 1} until the first session's catalogue load has been answered. */
+  private static void awaitCatalogue(Statement s) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (true) {
+      try {
+        s.executeQuery("SELECT * FROM secret").close();
+      } catch (SQLException refused) {
+        return; // resolved: the rule about public.secret applies
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the catalogue never resolved secret to public.secret");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void anUnqualifiedNameIsJudgedAsTheRelationTheSearchPathFinds() throws Exception {
+    try (Connection c = fixture.connect();
+        Statement s = c.createStatement()) {
+      awaitCatalogue(s);
+      assertThatThrownBy(() -> s.executeQuery("SELECT v FROM secret WHERE v > 0"))
+          .hasMessageContaining("public.secret is off limits");
+      assertThatThrownBy(() -> s.executeQuery("SELECT count(*) FROM \"secret\""))
+          .hasMessageContaining("public.secret is off limits");
+      // The same name in a schema the statement names, or the path does not reach, is another
+      // relation.
+      s.executeQuery("SELECT * FROM other.secret").close();
+    }
+  }
+
+  @Test
+  void afterTheSessionChangesItsSearchPathNamesAreJudgedAsWritten() throws Exception {
+    try (Connection c = fixture.connect();
+        Statement s = c.createStatement()) {
+      awaitCatalogue(s);
+      s.execute("SET search_path = other, public");
+      // Now "secret" is other.secret for the server; Warden no longer claims to know, and the
+      // rule about public.secret (an exact name) does not match an unqualified one.
+      s.executeQuery("SELECT * FROM secret").close();
+      assertThatThrownBy(() -> s.executeQuery("SELECT * FROM public.secret"))
+          .hasMessageContaining("public.secret is off limits");
+    }
+  }
+}
