@@ -83,7 +83,6 @@ public final class PolicyGatekeeper implements Gatekeeper {
           "it could not be analysed (" + e + ")",
           current.version());
     }
-    analysis = resolved(analysis, request.relations());
     try {
       boolean cacheable = !current.readsTime() && !definesOrRunsPrepared(analysis);
       DecisionKey key = null;
@@ -92,12 +91,13 @@ public final class PolicyGatekeeper implements Gatekeeper {
           decisions.clear();
           decisionsVersion = current.version();
         }
-        key = new DecisionKey(analysis, request.session(), request.path());
+        key = new DecisionKey(analysis, request.session(), request.path(), request.relations());
         Decision known = decisions.get(key);
         if (known != null) {
           return known; // the same text again in the same session: a hash lookup
         }
       }
+      analysis = resolved(analysis, request.relations());
       PolicyInput input =
           new PolicyInput(
               request.session(),
@@ -340,12 +340,15 @@ public final class PolicyGatekeeper implements Gatekeeper {
     private final Analysis analysis;
     private final SessionContext session;
     private final StatementPath path;
+    private final Relations relations;
     private final int hash;
 
-    DecisionKey(Analysis analysis, SessionContext session, StatementPath path) {
+    DecisionKey(
+        Analysis analysis, SessionContext session, StatementPath path, Relations relations) {
       this.analysis = analysis;
       this.session = session;
       this.path = path;
+      this.relations = relations;
       this.hash =
           31 * (31 * System.identityHashCode(analysis) + System.identityHashCode(session))
               + path.ordinal();
@@ -356,7 +359,8 @@ public final class PolicyGatekeeper implements Gatekeeper {
       return o instanceof DecisionKey k
           && k.analysis == analysis
           && k.session == session
-          && k.path == path;
+          && k.path == path
+          && k.relations == relations;
     }
 
     @Override
