@@ -357,6 +357,37 @@ class EvasionCorpusTest {
    * SELECT of a string runs a DROP on the server. Warden must follow the setting or refuse.
    */
   @Test
+  void nonAsciiTextInAnEncodingWhoseBytesCanHideAQuoteIsRefused() throws Exception {
+    // In SJIS the second byte of 表 (0x95 0x5C) is a backslash: whether a quote after it ends the
+    // string depends on lexing the bytes as SJIS. Warden does not follow such text (THREATS S03,
+    // G20): it is refused in production, and ASCII text still runs.
+    String app = "evasion-s03-sjis";
+    List<String> before = production.snapshot();
+    List<String> states;
+    List<String> ascii;
+    try (RawWire wire = login(app)) {
+      wire.write(Packets.query("SET client_encoding = 'SJIS'"));
+      assertThat(sqlStates(wire.readThrough('Z', T))).isEmpty();
+      byte[] head = "SELECT '".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      // Harmless as the server reads it: refused only because Warden will not vouch for its lexing.
+      byte[] tail = "'".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      byte[] sql = new byte[head.length + 2 + tail.length + 1];
+      System.arraycopy(head, 0, sql, 0, head.length);
+      sql[head.length] = (byte) 0x95;
+      sql[head.length + 1] = (byte) 0x5C;
+      System.arraycopy(tail, 0, sql, head.length + 2, tail.length);
+      wire.write(Packets.typed('Q', sql));
+      states = sqlStates(wire.readThrough('Z', T));
+      wire.write(Packets.query("SELECT 1"));
+      ascii = sqlStates(wire.readThrough('Z', T));
+      assertAlive(wire);
+    }
+    assertThat(states).containsExactly("42501");
+    assertThat(ascii).isEmpty();
+    assertThat(production.snapshot()).isEqualTo(before);
+  }
+
+  @Test
   void aBackslashAfterTurningOffStandardStringsDoesNotHideADrop() throws Exception {
     String app = "evasion-s03-scs";
     List<String> before = production.snapshot();
