@@ -11,12 +11,14 @@ import dev.warden.core.statement.PreparedStatements;
 import dev.warden.core.statement.Relations;
 import dev.warden.core.statement.SqlAnalyzer;
 import dev.warden.core.statement.Statement;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -39,12 +41,11 @@ public final class PolicyGatekeeper implements Gatekeeper {
   /** Decisions already made, for statements and sessions seen before; past it, starts over. */
   private static final int DECISION_CACHE_LIMIT = 50_000;
 
-  private final java.util.concurrent.ConcurrentHashMap<DecisionKey, Decision> decisions =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final ConcurrentHashMap<DecisionKey, Decision> decisions = new ConcurrentHashMap<>();
   private volatile long decisionsVersion;
 
-  private final java.util.concurrent.ConcurrentHashMap<ResolvedKey, Analysis> resolvedAnalyses =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final ConcurrentHashMap<ResolvedKey, Analysis> resolvedAnalyses =
+      new ConcurrentHashMap<>();
 
   public PolicyGatekeeper(
       SqlAnalyzer analyzer,
@@ -102,7 +103,7 @@ public final class PolicyGatekeeper implements Gatekeeper {
           new PolicyInput(
               request.session(),
               request.path(),
-              current.readsTime() ? clock.instant() : java.time.Instant.EPOCH);
+              current.readsTime() ? clock.instant() : Instant.EPOCH);
       Decision decision = judge(current, analysis, input, request.prepared());
       if (decision.verdict() instanceof Verdict.Allow) {
         remember(analysis, request.prepared());

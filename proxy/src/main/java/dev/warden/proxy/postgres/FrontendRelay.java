@@ -5,6 +5,9 @@ import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.gate.StatementPath;
 import dev.warden.core.gate.StatementRequest;
 import dev.warden.core.gate.Verdict;
+import dev.warden.core.statement.LexicalSettings;
+import dev.warden.core.statement.Relations;
+import dev.warden.core.statement.Statement;
 import dev.warden.core.statement.StatementFlag;
 import dev.warden.core.statement.StatementKind;
 import dev.warden.protocol.postgres.Bind;
@@ -22,7 +25,9 @@ import dev.warden.protocol.postgres.Query;
 import dev.warden.protocol.postgres.Sync;
 import dev.warden.protocol.postgres.Terminate;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -415,7 +420,7 @@ final class FrontendRelay extends RelayHandler {
 
   /** An entry payload asking the backend relay to read CommandComplete tags that drop names. */
   private static Object watch(Decision decision) {
-    for (dev.warden.core.statement.Statement s : decision.analysis().statements()) {
+    for (Statement s : decision.analysis().statements()) {
       if (s.command().startsWith("DISCARD") || s.command().startsWith("DEALLOCATE")) {
         return BackendRelay.WATCH_DEALLOCATE;
       }
@@ -425,11 +430,11 @@ final class FrontendRelay extends RelayHandler {
 
   /** Notes what an allowed statement changes in Warden's view of the session. */
   private void noteEffects(Decision decision) {
-    for (dev.warden.core.statement.Statement s : decision.analysis().statements()) {
+    for (Statement s : decision.analysis().statements()) {
       if (s.has(StatementFlag.CHANGES_SEARCH_PATH)) {
         // Unqualified names may now resolve elsewhere: judge them as written from here on.
         session.searchPathChanged = true;
-        session.relations = dev.warden.core.statement.Relations.NONE;
+        session.relations = Relations.NONE;
       }
       if ((s.kind() == StatementKind.DDL || s.kind() == StatementKind.UNKNOWN)
           && session.catalogs != null) {
@@ -472,7 +477,7 @@ final class FrontendRelay extends RelayHandler {
       session
           .upstream
           .writeAndFlush(session.upstream.alloc().buffer(5).writeBytes(TERMINATE))
-          .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+          .addListener(ChannelFutureListener.CLOSE);
     }
     ctx.fireChannelInactive();
   }
@@ -502,7 +507,7 @@ final class FrontendRelay extends RelayHandler {
         ctx.close(); // an error now would land inside a half-sent message
       } else {
         ctx.writeAndFlush(ClientErrors.fatal(ctx.alloc(), pe.sqlState(), pe.getMessage()))
-            .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+            .addListener(ChannelFutureListener.CLOSE);
       }
     } else {
       log.debug("session {}: client connection error", session.context.id(), cause);
@@ -518,11 +523,11 @@ final class FrontendRelay extends RelayHandler {
    */
   private static final class LastText {
     private byte[] bytes;
-    private dev.warden.core.statement.LexicalSettings lexical;
+    private LexicalSettings lexical;
     Decision decision;
     String name;
 
-    boolean matches(ByteBuf body, dev.warden.core.statement.LexicalSettings now) {
+    boolean matches(ByteBuf body, LexicalSettings now) {
       byte[] b = bytes;
       int n = body.readableBytes();
       if (b == null || b.length != n || lexical != now) {
@@ -537,11 +542,7 @@ final class FrontendRelay extends RelayHandler {
       return true;
     }
 
-    void remember(
-        ByteBuf body,
-        dev.warden.core.statement.LexicalSettings settings,
-        Decision judged,
-        String statementName) {
+    void remember(ByteBuf body, LexicalSettings settings, Decision judged, String statementName) {
       if (!judged.reusable()
           || body.readableBytes() > MAX_REMEMBERED
           || definesOrRunsPrepared(judged)) {
@@ -549,14 +550,14 @@ final class FrontendRelay extends RelayHandler {
         decision = null;
         return;
       }
-      bytes = io.netty.buffer.ByteBufUtil.getBytes(body);
+      bytes = ByteBufUtil.getBytes(body);
       lexical = settings;
       decision = judged;
       name = statementName;
     }
 
     private static boolean definesOrRunsPrepared(Decision d) {
-      for (dev.warden.core.statement.Statement s : d.analysis().statements()) {
+      for (Statement s : d.analysis().statements()) {
         if (s.command().equals("PREPARE") || s.command().equals("EXECUTE")) {
           return true;
         }
