@@ -225,6 +225,7 @@ final class BackendRelay extends RelayHandler {
     Exchanges due = session.exchanges;
     byte before = transactionStatus;
     transactionStatus = ready.transactionStatus();
+    session.transactionStatus = transactionStatus;
     byte owner = due.headOwner();
     Object payload = due.headPayload();
     // Pop up to and including the message this ReadyForQuery answers.
@@ -239,9 +240,6 @@ final class BackendRelay extends RelayHandler {
       Relations relations = load.relations();
       if (relations.known()) {
         session.catalogs.loaded(load.key, relations);
-        if (!session.searchPathChanged) {
-          session.relations = relations;
-        }
       } else {
         session.catalogs.failed(load.key);
       }

@@ -2,6 +2,7 @@ package dev.warden.proxy.postgres;
 
 import dev.warden.core.statement.Relations;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -10,17 +11,21 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * What each upstream database's catalogue says about its relations, so that unqualified names in
  * statements are resolved as the server resolves them (see {@link Relations}).
  *
- * <p>A snapshot is loaded over the upstream connection of a session that starts when none is
- * current: Warden sends {@link #QUERY} before anything of the client's, and reads its rows instead
- * of relaying them. It is the upstream role's own view, with its search path. A schema change
- * allowed through Warden makes the snapshot stale, and the next session to start loads a new one;
- * until a snapshot is current, names stay as written and policy matches them in every schema.
- * Shared by all event loops.
+ * <p>A snapshot is loaded over the upstream connection of a session when none is current: when the
+ * session starts, before anything of the client's, or, with nothing in flight and no transaction
+ * open, just before a simple Query or a Parse of the unnamed statement (the first drops the unnamed
+ * statement and portal anyway, the second replaces the unnamed statement, and outside a transaction
+ * no portal is open). Warden sends {@link #QUERY} and reads its rows instead of relaying them. It
+ * is the upstream role's own view, with its search path. A snapshot is current for a configured
+ * time (schema changes made around Warden are seen within it), and a schema change allowed through
+ * Warden makes it stale at once; until a snapshot exists, names stay as written and policy matches
+ * them in every schema. Shared by all event loops.
  */
 final class Catalogs {
   /** Relations read at most; a database with more is not resolved (a partial map could mislead). */
@@ -41,9 +46,21 @@ final class Catalogs {
   /** Which catalogue: an environment's database, as one upstream role sees it. */
   record Key(String environment, String database, String role) {}
 
-  private record Entry(Relations relations, boolean stale, boolean loading) {}
+  private record Entry(Relations relations, boolean stale, boolean loading, long loadedAt) {}
 
   private final Map<Key, Entry> entries = new ConcurrentHashMap<>();
+  private final long maxAgeNanos;
+  private final LongSupplier nanoTime;
+
+  /** Snapshots older than {@code maxAge} are read again. */
+  Catalogs(Duration maxAge) {
+    this(maxAge, System::nanoTime);
+  }
+
+  Catalogs(Duration maxAge, LongSupplier nanoTime) {
+    this.maxAgeNanos = maxAge.toNanos();
+    this.nanoTime = nanoTime;
+  }
 
   /** The current snapshot for {@code key}, or {@link Relations#NONE}. */
   Relations current(Key key) {
@@ -53,17 +70,24 @@ final class Catalogs {
 
   /** True if the caller should load {@code key}'s snapshot now (no other session is loading it). */
   boolean claimLoad(Key key) {
+    Entry current = entries.get(key);
+    if (current != null
+        && (current.loading()
+            || (!current.stale() && nanoTime.getAsLong() - current.loadedAt() <= maxAgeNanos))) {
+      return false; // the common case, without taking the map's lock
+    }
     boolean[] claimed = {false};
     entries.compute(
         key,
         (k, e) -> {
           if (e == null) {
             claimed[0] = true;
-            return new Entry(Relations.NONE, true, true);
+            return new Entry(Relations.NONE, true, true, 0);
           }
-          if (e.stale() && !e.loading()) {
+          boolean old = nanoTime.getAsLong() - e.loadedAt() > maxAgeNanos;
+          if ((e.stale() || old) && !e.loading()) {
             claimed[0] = true;
-            return new Entry(e.relations(), true, true);
+            return new Entry(e.relations(), true, true, e.loadedAt());
           }
           return e;
         });
@@ -71,17 +95,18 @@ final class Catalogs {
   }
 
   void loaded(Key key, Relations relations) {
-    entries.put(key, new Entry(relations, false, false));
+    entries.put(key, new Entry(relations, false, false, nanoTime.getAsLong()));
   }
 
   /** The load failed: a later session tries again. */
   void failed(Key key) {
-    entries.computeIfPresent(key, (k, e) -> new Entry(e.relations(), true, false));
+    entries.computeIfPresent(key, (k, e) -> new Entry(e.relations(), true, false, e.loadedAt()));
   }
 
   /** A schema change may have happened: the next session reloads. */
   void invalidate(Key key) {
-    entries.computeIfPresent(key, (k, e) -> new Entry(e.relations(), true, e.loading()));
+    entries.computeIfPresent(
+        key, (k, e) -> new Entry(e.relations(), true, e.loading(), e.loadedAt()));
   }
 
   /** Collects the rows of {@link #QUERY} for one load. */

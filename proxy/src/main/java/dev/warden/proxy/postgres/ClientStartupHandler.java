@@ -18,7 +18,6 @@ import dev.warden.protocol.postgres.FrontendMessages;
 import dev.warden.protocol.postgres.GSSENCRequest;
 import dev.warden.protocol.postgres.NegotiateProtocolVersion;
 import dev.warden.protocol.postgres.ProtocolException;
-import dev.warden.protocol.postgres.Query;
 import dev.warden.protocol.postgres.ReadyForQuery;
 import dev.warden.protocol.postgres.SASLInitialResponse;
 import dev.warden.protocol.postgres.SASLResponse;
@@ -476,15 +475,10 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             environment.name(),
             environment.upstream().databaseFor(parameters.database()),
             environment.upstream().user());
-    session.relations = context.catalogs().current(session.catalogKey);
-    if (context.settings().readCatalogues() && context.catalogs().claimLoad(session.catalogKey)) {
-      // Before anything of the client's: the server answers in order, and Warden reads these rows.
-      ByteBuf query = upstreamChannel.alloc().buffer(Catalogs.QUERY.length() + 8);
-      new Query(Catalogs.QUERY).encode(query);
-      upstreamChannel.writeAndFlush(query, upstreamChannel.voidPromise());
-      session.exchanges.add(
-          Exchanges.QUERY, Exchanges.WARDEN_CAPTURE, new Catalogs.Load(session.catalogKey));
-    }
+    session.readCatalogues = context.settings().readCatalogues();
+    // Before anything of the client's: the server answers in order, and Warden reads these rows.
+    session.refreshCatalogue(upstreamChannel.alloc());
+    upstreamChannel.flush();
     ByteBuf pipelined = buffer;
     buffer = null;
     ctx.pipeline().replace(this, "relay", frontend);

@@ -217,10 +217,17 @@ final class FrontendRelay extends RelayHandler {
     return switch (type) {
       case Query.TYPE -> onQuery(ctx, body);
       case Parse.TYPE -> {
+        if (!inBatch && body.isReadable() && body.getByte(body.readerIndex()) == 0) {
+          // A Parse of the unnamed statement, outside a batch: the unnamed statement is about to
+          // be replaced, and outside a transaction (refreshCatalogue checks) no portal is open, so
+          // a Query of Warden's before it goes unnoticed.
+          forwardUpTo(currentMessageStart());
+          session.refreshCatalogue(peer().alloc());
+        }
         inBatch = true;
         Decision decision;
         String name;
-        if (lastParse.matches(body, session.lexical)) {
+        if (lastParse.matches(body, session.lexical, session.relations())) {
           // The same Parse as the last one (a driver preparing the same statement again): judged
           // as before unless the policy changed, without decoding or analysing it again.
           decision = gatekeeper.recheck(session.context, session.sqlPrepared, lastParse.decision);
@@ -236,10 +243,10 @@ final class FrontendRelay extends RelayHandler {
                   StatementPath.PREPARED,
                   session.lexical,
                   session.sqlPrepared,
-                  session.relations);
+                  session.relations());
           decision = gatekeeper.decide(request);
           name = parse.statementName();
-          lastParse.remember(raw, session.lexical, decision, name);
+          lastParse.remember(raw, session.lexical, session.relations(), decision, name);
         }
         session.exchanges.add(Exchanges.PARSE);
         if (decision.verdict() instanceof Verdict.Deny deny) {
@@ -274,8 +281,14 @@ final class FrontendRelay extends RelayHandler {
   }
 
   private Outcome onQuery(ChannelHandlerContext ctx, ByteBuf body) {
+    if (!inBatch) {
+      // An idle moment the client cannot notice (a Query drops the unnamed statement and portal
+      // anyway): read the catalogue again first if it is old.
+      forwardUpTo(currentMessageStart());
+      session.refreshCatalogue(peer().alloc());
+    }
     Decision decision;
-    if (lastQuery.matches(body, session.lexical)) {
+    if (lastQuery.matches(body, session.lexical, session.relations())) {
       decision = gatekeeper.recheck(session.context, session.sqlPrepared, lastQuery.decision);
     } else {
       ByteBuf raw = body.duplicate(); // decoding moves body's reader index
@@ -288,9 +301,9 @@ final class FrontendRelay extends RelayHandler {
               StatementPath.SIMPLE,
               session.lexical,
               session.sqlPrepared,
-              session.relations);
+              session.relations());
       decision = gatekeeper.decide(request);
-      lastQuery.remember(raw, session.lexical, decision, "");
+      lastQuery.remember(raw, session.lexical, session.relations(), decision, "");
     }
     if (decision.verdict() instanceof Verdict.Deny deny) {
       session.exchanges.add(Exchanges.QUERY);
@@ -434,7 +447,6 @@ final class FrontendRelay extends RelayHandler {
       if (s.has(StatementFlag.CHANGES_SEARCH_PATH)) {
         // Unqualified names may now resolve elsewhere: judge them as written from here on.
         session.searchPathChanged = true;
-        session.relations = Relations.NONE;
       }
       if ((s.kind() == StatementKind.DDL || s.kind() == StatementKind.UNKNOWN)
           && session.catalogs != null) {
@@ -524,13 +536,14 @@ final class FrontendRelay extends RelayHandler {
   private static final class LastText {
     private byte[] bytes;
     private LexicalSettings lexical;
+    private Relations relations;
     Decision decision;
     String name;
 
-    boolean matches(ByteBuf body, LexicalSettings now) {
+    boolean matches(ByteBuf body, LexicalSettings now, Relations names) {
       byte[] b = bytes;
       int n = body.readableBytes();
-      if (b == null || b.length != n || lexical != now) {
+      if (b == null || b.length != n || lexical != now || relations != names) {
         return false;
       }
       int at = body.readerIndex();
@@ -542,7 +555,12 @@ final class FrontendRelay extends RelayHandler {
       return true;
     }
 
-    void remember(ByteBuf body, LexicalSettings settings, Decision judged, String statementName) {
+    void remember(
+        ByteBuf body,
+        LexicalSettings settings,
+        Relations names,
+        Decision judged,
+        String statementName) {
       if (!judged.reusable()
           || body.readableBytes() > MAX_REMEMBERED
           || definesOrRunsPrepared(judged)) {
@@ -552,6 +570,7 @@ final class FrontendRelay extends RelayHandler {
       }
       bytes = ByteBufUtil.getBytes(body);
       lexical = settings;
+      relations = names;
       decision = judged;
       name = statementName;
     }

@@ -82,7 +82,7 @@ public final class PostgresProxy implements AutoCloseable {
             transport,
             random,
             clients,
-            new Catalogs());
+            new Catalogs(settings.catalogueMaxAge()));
     acceptor = transport.newGroup(1, "warden-accept");
     workers = transport.newGroup(settings.ioThreads(), "warden-io");
     ServerBootstrap bootstrap =

@@ -7,7 +7,9 @@ import dev.warden.core.statement.Relations;
 import dev.warden.protocol.postgres.BackendMessages;
 import dev.warden.protocol.postgres.ParameterStatus;
 import dev.warden.protocol.postgres.ProtocolException;
+import dev.warden.protocol.postgres.Query;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import java.util.ArrayDeque;
 import java.util.HexFormat;
@@ -60,13 +62,41 @@ final class ProxySession {
 
   Catalogs.Key catalogKey;
 
-  /**
-   * What unqualified names resolve to here; {@link Relations#NONE} once the search path changed.
-   */
-  Relations relations = Relations.NONE;
+  /** Whether this session's catalogue is read at all (off for scripted test upstreams). */
+  boolean readCatalogues;
+
+  /** The transaction status the server last reported ({@code 'I'}, {@code 'T'} or {@code 'E'}). */
+  byte transactionStatus = 'I';
 
   /** True once the client changed the search path: the catalogue's no longer tells. */
   boolean searchPathChanged;
+
+  /**
+   * What unqualified names resolve to here: the current snapshot of the session's database, or
+   * {@link Relations#NONE} once the session changed its search path.
+   */
+  Relations relations() {
+    return searchPathChanged || catalogs == null ? Relations.NONE : catalogs.current(catalogKey);
+  }
+
+  /**
+   * Sends the catalogue query upstream when this session's snapshot is missing, old or stale and no
+   * other session is reading it. Only where the client cannot notice: nothing in flight and no
+   * transaction open (an error inside the client's transaction would abort it).
+   */
+  void refreshCatalogue(ByteBufAllocator alloc) {
+    if (!readCatalogues
+        || searchPathChanged
+        || transactionStatus != 'I'
+        || !exchanges.isEmpty()
+        || !catalogs.claimLoad(catalogKey)) {
+      return;
+    }
+    ByteBuf query = alloc.buffer(Catalogs.QUERY.length() + 8);
+    new Query(Catalogs.QUERY).encode(query);
+    upstream.write(query, upstream.voidPromise());
+    exchanges.add(Exchanges.QUERY, Exchanges.WARDEN_CAPTURE, new Catalogs.Load(catalogKey));
+  }
 
   /** The session's SQL-level prepared statements. */
   final PreparedStatements sqlPrepared = new PreparedStatements();

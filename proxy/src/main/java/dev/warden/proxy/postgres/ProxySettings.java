@@ -31,8 +31,15 @@ public record ProxySettings(
     int maxMessageBytes,
     int ioThreads,
     boolean reuseUpstreamConnections,
-    boolean readCatalogues) {
+    Duration catalogueMaxAge) {
+  /** Thirty seconds: schema changes made around Warden are seen within that. */
+  public static final Duration DEFAULT_CATALOGUE_MAX_AGE = Duration.ofSeconds(30);
+
   public ProxySettings {
+    Objects.requireNonNull(catalogueMaxAge, "catalogueMaxAge");
+    if (catalogueMaxAge.isNegative()) {
+      throw new IllegalArgumentException("catalogueMaxAge must not be negative");
+    }
     Objects.requireNonNull(listen, "listen");
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(authTimeout, "authTimeout");
@@ -60,7 +67,15 @@ public record ProxySettings(
       Duration authTimeout,
       int maxClients,
       int maxMessageBytes) {
-    this(listen, tls, authTimeout, maxClients, maxMessageBytes, defaultIoThreads(), true, true);
+    this(
+        listen,
+        tls,
+        authTimeout,
+        maxClients,
+        maxMessageBytes,
+        defaultIoThreads(),
+        true,
+        DEFAULT_CATALOGUE_MAX_AGE);
   }
 
   /**
@@ -87,7 +102,7 @@ public record ProxySettings(
         maxMessageBytes,
         ioThreads,
         reuseUpstreamConnections,
-        readCatalogues);
+        catalogueMaxAge);
   }
 
   public ProxySettings withIoThreads(int ioThreads) {
@@ -99,20 +114,24 @@ public record ProxySettings(
         maxMessageBytes,
         ioThreads,
         reuseUpstreamConnections,
-        readCatalogues);
+        catalogueMaxAge);
   }
 
   public ProxySettings withUpstreamReuse(boolean reuse) {
     return new ProxySettings(
-        listen, tls, authTimeout, maxClients, maxMessageBytes, ioThreads, reuse, readCatalogues);
+        listen, tls, authTimeout, maxClients, maxMessageBytes, ioThreads, reuse, catalogueMaxAge);
+  }
+
+  /** Whether Warden reads upstream catalogues at all. */
+  public boolean readCatalogues() {
+    return !catalogueMaxAge.isZero();
   }
 
   /**
-   * Whether Warden reads each upstream database's catalogue (once, over the first session's
-   * connection, and again after a schema change) to resolve unqualified relation names. Off only
-   * for scripted test upstreams that cannot answer it.
+   * Catalogue snapshots used for at most {@code maxAge} before they are read again; {@link
+   * Duration#ZERO} turns the reading off (for scripted test upstreams that cannot answer it).
    */
-  public ProxySettings withCatalogues(boolean read) {
+  public ProxySettings withCatalogueMaxAge(Duration maxAge) {
     return new ProxySettings(
         listen,
         tls,
@@ -121,6 +140,11 @@ public record ProxySettings(
         maxMessageBytes,
         ioThreads,
         reuseUpstreamConnections,
-        read);
+        maxAge);
+  }
+
+  /** Catalogues read ({@link #DEFAULT_CATALOGUE_MAX_AGE}) or not. */
+  public ProxySettings withCatalogues(boolean read) {
+    return withCatalogueMaxAge(read ? DEFAULT_CATALOGUE_MAX_AGE : Duration.ZERO);
   }
 }

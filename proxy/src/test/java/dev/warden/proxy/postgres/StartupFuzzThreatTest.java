@@ -163,6 +163,6 @@ class StartupFuzzThreatTest {
         Transport.best(),
         random,
         new AtomicInteger(),
-        new Catalogs());
+        new Catalogs(settings.catalogueMaxAge()));
   }
 }

@@ -1,5 +1,6 @@
 package dev.warden.proxy.postgres;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.warden.core.policy.Policy;
@@ -88,6 +89,49 @@ class CatalogueResolutionTest {
       s.executeQuery("SELECT * FROM secret").close();
       assertThatThrownBy(() -> s.executeQuery("SELECT * FROM public.secret"))
           .hasMessageContaining("public.secret is off limits");
+    }
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"simple", "extended"})
+  void aSchemaChangeMadeAroundWardenIsSeenOnceTheSnapshotIsOld(String mode) throws Exception {
+    Policy policy =
+        Policy.compile(
+            "test",
+            List.of(
+                Rule.of("no-early", "'postgres.target' in statement.tables", PolicyAction.DENY)
+                    .withMessage("postgres.target is off limits", "Ask its owner.")),
+            PolicyAction.ALLOW);
+    try (ProxyFixture quick =
+        new ProxyFixture(
+            new PolicyGatekeeper(new PostgresAnalyzer(), () -> policy),
+            s -> s.withCatalogueMaxAge(Duration.ofMillis(200)))) {
+      quick.sql("CREATE TABLE target (v int)");
+      java.util.Properties p = new java.util.Properties();
+      p.setProperty("preferQueryMode", mode);
+      p.setProperty(
+          "prepareThreshold", "0"); // extended: a Parse of the unnamed statement each time
+      try (Connection c = quick.connect(p);
+          Statement s = c.createStatement()) {
+        s.executeQuery("SELECT * FROM target").close(); // public.target: allowed
+        // Directly on the database, not through Warden: a schema named after the upstream role
+        // now comes first on its search path ("$user", public), and holds its own target.
+        quick.sql("CREATE SCHEMA postgres");
+        quick.sql("CREATE TABLE postgres.target (v int)");
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+          Thread.sleep(250);
+          try {
+            s.executeQuery("SELECT * FROM target").close();
+          } catch (SQLException refused) {
+            assertThat(refused.getMessage()).contains("postgres.target is off limits");
+            break;
+          }
+          if (System.nanoTime() > deadline) {
+            throw new AssertionError("the new catalogue was never read");
+          }
+        }
+      }
     }
   }
 }
