@@ -2,6 +2,7 @@ package dev.warden.core.gate;
 
 import dev.warden.core.statement.Analysis;
 import dev.warden.core.statement.PreparedStatements;
+import dev.warden.core.statement.Relations;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.function.Function;
@@ -20,9 +21,12 @@ public interface Gatekeeper {
    * Judges a prepared statement again when it is executed. {@code earlier} is the decision made
    * when it was prepared; an implementation returns it unchanged when it still holds (see {@link
    * Decision#reusable()}), so a repeated execution costs nothing. {@code prepared} is the session's
-   * SQL-level prepared statements, for a prepared {@code EXECUTE name} judged again.
+   * SQL-level prepared statements, for a prepared {@code EXECUTE name} judged again; {@code
+   * relations} the session's current catalogue snapshot, which may resolve names differently from
+   * the one the statement was prepared with.
    */
-  default Decision recheck(SessionContext session, PreparedStatements prepared, Decision earlier) {
+  default Decision recheck(
+      SessionContext session, PreparedStatements prepared, Relations relations, Decision earlier) {
     return earlier;
   }
 

@@ -47,6 +47,9 @@ public final class PolicyGatekeeper implements Gatekeeper {
   private final ConcurrentHashMap<ResolvedKey, Analysis> resolvedAnalyses =
       new ConcurrentHashMap<>();
 
+  /** For each resolved analysis, what it was resolved from and with which snapshot. */
+  private final ConcurrentHashMap<Same, ResolvedKey> origins = new ConcurrentHashMap<>();
+
   public PolicyGatekeeper(
       SqlAnalyzer analyzer,
       Supplier<Policy> policy,
@@ -126,21 +129,30 @@ public final class PolicyGatekeeper implements Gatekeeper {
    * prepared} statements say it may run.
    */
   @Override
-  public Decision recheck(SessionContext session, PreparedStatements prepared, Decision earlier) {
+  public Decision recheck(
+      SessionContext session, PreparedStatements prepared, Relations relations, Decision earlier) {
     Policy current;
     try {
       current = Objects.requireNonNull(policy.get(), "no policy");
     } catch (RuntimeException e) {
       return refused(earlier.analysis(), "no policy is available (" + e + ")", 0);
     }
-    if (earlier.reusable() && earlier.policyVersion() == current.version()) {
+    Analysis analysis = earlier.analysis();
+    ResolvedKey origin = origins.get(new Same(analysis));
+    if (origin != null && origin.relations() != relations) {
+      // Prepared under another snapshot of the catalogue: its names may resolve elsewhere now.
+      analysis = resolved(origin.analysis(), relations);
+    }
+    if (analysis == earlier.analysis()
+        && earlier.reusable()
+        && earlier.policyVersion() == current.version()) {
       return earlier;
     }
     try {
       PolicyInput input = new PolicyInput(session, StatementPath.PREPARED, clock.instant());
-      return judge(current, earlier.analysis(), input, prepared);
+      return judge(current, analysis, input, prepared);
     } catch (RuntimeException e) {
-      return refused(earlier.analysis(), "it could not be judged (" + e + ")", current.version());
+      return refused(analysis, "it could not be judged (" + e + ")", current.version());
     }
   }
 
@@ -295,6 +307,7 @@ public final class PolicyGatekeeper implements Gatekeeper {
    */
   private Analysis resolved(Analysis analysis, Relations relations) {
     if (!relations.known()) {
+      remember(analysis, analysis, relations);
       return analysis;
     }
     ResolvedKey key = new ResolvedKey(analysis, relations);
@@ -307,7 +320,29 @@ public final class PolicyGatekeeper implements Gatekeeper {
       resolvedAnalyses.clear();
     }
     resolvedAnalyses.put(key, r);
+    remember(r, analysis, relations);
     return r;
+  }
+
+  /** Records what {@code resolved} was resolved from, so that a recheck can resolve it again. */
+  private void remember(Analysis resolved, Analysis from, Relations relations) {
+    if (origins.size() >= DECISION_CACHE_LIMIT) {
+      origins.clear(); // a decision whose origin is forgotten keeps its names as resolved
+    }
+    origins.put(new Same(resolved), new ResolvedKey(from, relations));
+  }
+
+  /** An analysis by identity. */
+  private record Same(Analysis analysis) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Same s && s.analysis == analysis;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(analysis);
+    }
   }
 
   /** An analysis and a catalogue snapshot, both by identity. */

@@ -16,6 +16,7 @@ import dev.warden.core.gate.StatementRequest;
 import dev.warden.core.gate.Verdict;
 import dev.warden.core.statement.LexicalSettings;
 import dev.warden.core.statement.PreparedStatements;
+import dev.warden.core.statement.Relations;
 import dev.warden.core.statement.StatementKind;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -239,10 +240,10 @@ class PolicyGatekeeperTest {
   void recheckReusesTheDecisionUntilThePolicyChanges() {
     Decision first = decide(PROD, "DELETE WHERE");
     assertThat(first.reusable()).isTrue();
-    assertThat(gate.recheck(PROD, new PreparedStatements(), first)).isSameAs(first);
+    assertThat(gate.recheck(PROD, new PreparedStatements(), Relations.NONE, first)).isSameAs(first);
 
     current.set(compile(Rule.of("no-deletes", "statement.command == 'DELETE'", PolicyAction.DENY)));
-    Decision again = gate.recheck(PROD, new PreparedStatements(), first);
+    Decision again = gate.recheck(PROD, new PreparedStatements(), Relations.NONE, first);
     assertThat(again.verdict()).isInstanceOf(Verdict.Deny.class);
     assertThat(again.rule()).isEqualTo("no-deletes");
     assertThat(again.policyVersion()).isEqualTo(current.get().version());
@@ -259,7 +260,7 @@ class PolicyGatekeeperTest {
         compile(
             Rule.of("unknown", "statement.kind == 'unknown'", PolicyAction.DENY),
             Rule.of("no-orders", "'orders' in statement.tables", PolicyAction.DENY)));
-    Decision again = gate.recheck(PROD, prepared, first);
+    Decision again = gate.recheck(PROD, prepared, Relations.NONE, first);
     // Judged as the SELECT it runs (refused by the new rule about orders), not as unknown.
     assertThat(again.verdict()).isInstanceOf(Verdict.Deny.class);
     assertThat(again.rule()).isEqualTo("no-orders");
@@ -271,7 +272,7 @@ class PolicyGatekeeperTest {
     Decision d = decide(STAGING, "SELECT");
     assertThat(d.verdict()).isInstanceOf(Verdict.Deny.class); // the fixed clock says 00:00
     assertThat(d.reusable()).isFalse();
-    assertThat(gate.recheck(STAGING, new PreparedStatements(), d)).isNotSameAs(d);
+    assertThat(gate.recheck(STAGING, new PreparedStatements(), Relations.NONE, d)).isNotSameAs(d);
   }
 
   @Test

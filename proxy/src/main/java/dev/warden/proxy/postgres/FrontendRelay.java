@@ -230,7 +230,9 @@ final class FrontendRelay extends RelayHandler {
         if (lastParse.matches(body, session.lexical, session.relations())) {
           // The same Parse as the last one (a driver preparing the same statement again): judged
           // as before unless the policy changed, without decoding or analysing it again.
-          decision = gatekeeper.recheck(session.context, session.sqlPrepared, lastParse.decision);
+          decision =
+              gatekeeper.recheck(
+                  session.context, session.sqlPrepared, session.relations(), lastParse.decision);
           name = lastParse.name;
         } else {
           ByteBuf raw = body.duplicate(); // decoding moves body's reader index
@@ -289,7 +291,9 @@ final class FrontendRelay extends RelayHandler {
     }
     Decision decision;
     if (lastQuery.matches(body, session.lexical, session.relations())) {
-      decision = gatekeeper.recheck(session.context, session.sqlPrepared, lastQuery.decision);
+      decision =
+          gatekeeper.recheck(
+              session.context, session.sqlPrepared, session.relations(), lastQuery.decision);
     } else {
       ByteBuf raw = body.duplicate(); // decoding moves body's reader index
       Query query = (Query) FrontendMessages.decode(Query.TYPE, body, text());
@@ -347,7 +351,8 @@ final class FrontendRelay extends RelayHandler {
     boolean transactionControl = false;
     Object watch = null;
     for (Decision earlier : candidates) {
-      Decision now = gatekeeper.recheck(session.context, session.sqlPrepared, earlier);
+      Decision now =
+          gatekeeper.recheck(session.context, session.sqlPrepared, session.relations(), earlier);
       if (now.verdict() instanceof Verdict.Deny deny) {
         session.exchanges.add(Exchanges.EXECUTE);
         return refuse(ctx, deny, marker -> new Execute(marker, 0));

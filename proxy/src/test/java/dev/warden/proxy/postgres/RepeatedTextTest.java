@@ -10,6 +10,7 @@ import dev.warden.core.gate.StatementRequest;
 import dev.warden.core.gate.Verdict;
 import dev.warden.core.statement.Analysis;
 import dev.warden.core.statement.PreparedStatements;
+import dev.warden.core.statement.Relations;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -48,7 +49,10 @@ class RepeatedTextTest {
 
           @Override
           public Decision recheck(
-              SessionContext session, PreparedStatements prepared, Decision earlier) {
+              SessionContext session,
+              PreparedStatements prepared,
+              Relations relations,
+              Decision earlier) {
             return refuse.get() ? decision(true) : earlier;
           }
         };

@@ -134,4 +134,47 @@ class CatalogueResolutionTest {
       }
     }
   }
+
+  @Test
+  void aNamedPreparedStatementIsJudgedAgainWithTheNewCatalogue() throws Exception {
+    Policy policy =
+        Policy.compile(
+            "test",
+            List.of(
+                Rule.of("no-early", "'postgres.target' in statement.tables", PolicyAction.DENY)
+                    .withMessage("postgres.target is off limits", "Ask its owner.")),
+            PolicyAction.ALLOW);
+    try (ProxyFixture quick =
+        new ProxyFixture(
+            new PolicyGatekeeper(new PostgresAnalyzer(), () -> policy),
+            s -> s.withCatalogueMaxAge(Duration.ofMillis(200)))) {
+      quick.sql("CREATE TABLE target (v int)");
+      java.util.Properties p = new java.util.Properties();
+      p.setProperty("prepareThreshold", "1"); // a named server-side statement from the start
+      try (Connection c = quick.connect(p);
+          java.sql.PreparedStatement select = c.prepareStatement("SELECT * FROM target")) {
+        select.executeQuery().close(); // public.target: allowed
+        select.executeQuery().close();
+        quick.sql("CREATE SCHEMA postgres");
+        quick.sql("CREATE TABLE postgres.target (v int)");
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+          Thread.sleep(250);
+          // Another session's start reads the catalogue again once it is old.
+          try (Connection other = quick.connect()) {
+            other.createStatement().execute("SELECT 1");
+          }
+          try {
+            select.executeQuery().close(); // Bind/Execute only: no Parse
+          } catch (SQLException refused) {
+            assertThat(refused.getMessage()).contains("postgres.target is off limits");
+            break;
+          }
+          if (System.nanoTime() > deadline) {
+            throw new AssertionError("the prepared statement was never judged again");
+          }
+        }
+      }
+    }
+  }
 }
