@@ -11,9 +11,10 @@ import java.util.Map;
  *
  * <p>Warden learns of a PREPARE when it is sent, not when the server accepts it, and a PREPARE the
  * server refuses leaves the older statement of that name in place. So a name keeps every statement
- * it may stand for, and an EXECUTE is judged against all of them; names are forgotten only when the
- * server confirms it dropped them ({@link #forget}, {@link #clear}). Confined to the session's
- * thread.
+ * it may stand for, and an EXECUTE is judged against all of them. Names are forgotten only when the
+ * server confirms it dropped them all ({@link #clear}, after DEALLOCATE ALL or DISCARD ALL):
+ * forgetting one the server still holds could let a later EXECUTE of it be judged by the wrong
+ * statement. Confined to the session's thread.
  */
 public final class PreparedStatements {
   /** Names a session may define; past it every EXECUTE is unknown (a flood would cost memory). */
@@ -35,11 +36,6 @@ public final class PreparedStatements {
   /** Every statement {@code name} may stand for; empty if Warden knows of none. */
   public List<Statement> lookup(String name) {
     return byName.getOrDefault(name, List.of());
-  }
-
-  /** The server confirmed {@code DEALLOCATE name}. */
-  public void forget(String name) {
-    byName.remove(name);
   }
 
   /** The server confirmed {@code DEALLOCATE ALL} or {@code DISCARD ALL}. */

@@ -68,10 +68,6 @@ final class Exchanges {
     return size == 0;
   }
 
-  int size() {
-    return size;
-  }
-
   /** The kind of the oldest unanswered message, or 0 when none is. */
   byte headKind() {
     return size == 0 ? 0 : kinds[head];
