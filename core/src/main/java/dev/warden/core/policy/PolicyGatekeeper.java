@@ -88,7 +88,7 @@ public final class PolicyGatekeeper implements Gatekeeper {
           current.version());
     }
     try {
-      boolean cacheable = !current.readsTime() && !definesOrRunsPrepared(analysis);
+      boolean cacheable = !current.readsTime() && !analysis.definesOrRunsPrepared();
       DecisionKey key = null;
       if (cacheable) {
         if (decisionsVersion != current.version()) {
@@ -356,16 +356,6 @@ public final class PolicyGatekeeper implements Gatekeeper {
     public int hashCode() {
       return 31 * System.identityHashCode(analysis) + System.identityHashCode(relations);
     }
-  }
-
-  /** True if a statement of {@code analysis} defines or runs a SQL-level prepared statement. */
-  private static boolean definesOrRunsPrepared(Analysis analysis) {
-    for (Statement s : analysis.statements()) {
-      if (isExecute(s) || isPrepare(s)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**

@@ -37,6 +37,20 @@ public record Analysis(List<Statement> statements, String fingerprint) {
     return false;
   }
 
+  /**
+   * True if a statement defines or runs a SQL-level prepared statement ({@code PREPARE name},
+   * {@code EXECUTE name}): what it does then depends on the session, not on the text alone.
+   */
+  public boolean definesOrRunsPrepared() {
+    for (Statement s : statements) {
+      if ((s.command().equals("PREPARE") || s.command().equals("EXECUTE"))
+          && !s.preparedName().isEmpty()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The kinds of all statements. */
   public Set<StatementKind> kinds() {
     EnumSet<StatementKind> kinds = EnumSet.noneOf(StatementKind.class);

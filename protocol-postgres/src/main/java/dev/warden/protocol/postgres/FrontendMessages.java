@@ -35,6 +35,17 @@ public final class FrontendMessages {
   }
 
   /**
+   * Decodes a string field of message {@code messageName} (without its NUL) as the codec does, in
+   * the session's client encoding {@code text}: for a proxy that reads a field without decoding the
+   * whole message.
+   *
+   * @throws ProtocolException with SQLSTATE 22021 for invalid UTF-8
+   */
+  public static String decodeText(byte[] bytes, Charset text, String messageName, String what) {
+    return MessageReader.decodeText(bytes, text, messageName, what);
+  }
+
+  /**
    * Decodes a typed frontend message whose body is exactly the readable bytes of {@code body}.
    *
    * @throws ProtocolException for an unknown type, a malformed body, or type {@code 'p'}: its

@@ -114,7 +114,15 @@ final class MessageReader {
 
   /** A NUL-terminated string, decoded as strict UTF-8. */
   String readCString(String what) {
-    byte[] bytes = readCStringBytes(what);
+    return decodeText(readCStringBytes(what), text, messageName, what);
+  }
+
+  /**
+   * Decodes a string of a message in the session's client encoding {@code text}: UTF-8 strictly
+   * (see {@link #decodeUtf8}); another encoding as far as it is valid, and byte for byte
+   * (ISO-8859-1) otherwise, since the server will refuse such text itself.
+   */
+  static String decodeText(byte[] bytes, Charset text, String messageName, String what) {
     if (text.equals(StandardCharsets.UTF_8)) {
       return decodeUtf8(bytes, messageName, what);
     }
