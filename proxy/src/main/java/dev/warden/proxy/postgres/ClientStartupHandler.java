@@ -477,8 +477,10 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             environment.upstream().user());
     session.readCatalogues = context.settings().readCatalogues();
     // Before anything of the client's: the server answers in order, and Warden reads these rows.
-    session.refreshCatalogue(upstreamChannel.alloc());
-    upstreamChannel.flush();
+    if (session.claimCatalogueLoad()) {
+      session.sendCatalogueQuery(upstreamChannel.alloc());
+      upstreamChannel.flush();
+    }
     ByteBuf pipelined = buffer;
     buffer = null;
     ctx.pipeline().replace(this, "relay", frontend);

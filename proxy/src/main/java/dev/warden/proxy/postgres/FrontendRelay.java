@@ -29,10 +29,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
@@ -177,39 +174,7 @@ final class FrontendRelay extends RelayHandler {
     byte[] bytes = new byte[nul];
     head.readBytes(bytes);
     head.skipBytes(1);
-    if (ascii(bytes)) {
-      return new String(bytes, StandardCharsets.ISO_8859_1); // every encoding agrees on ASCII
-    }
-    if (!text.equals(StandardCharsets.UTF_8)) {
-      try {
-        return text.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT)
-            .decode(ByteBuffer.wrap(bytes))
-            .toString();
-      } catch (CharacterCodingException e) {
-        return new String(bytes, StandardCharsets.ISO_8859_1); // as MessageReader reads it
-      }
-    }
-    try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw new ProtocolException("22021", "invalid UTF-8 in " + what + " of Bind message");
-    }
-  }
-
-  private static boolean ascii(byte[] bytes) {
-    for (byte b : bytes) {
-      if (b < 0) {
-        return false;
-      }
-    }
-    return true;
+    return FrontendMessages.decodeText(bytes, text, "Bind", what);
   }
 
   @Override
@@ -219,10 +184,9 @@ final class FrontendRelay extends RelayHandler {
       case Parse.TYPE -> {
         if (!inBatch && body.isReadable() && body.getByte(body.readerIndex()) == 0) {
           // A Parse of the unnamed statement, outside a batch: the unnamed statement is about to
-          // be replaced, and outside a transaction (refreshCatalogue checks) no portal is open, so
-          // a Query of Warden's before it goes unnoticed.
-          forwardUpTo(currentMessageStart());
-          session.refreshCatalogue(peer().alloc());
+          // be replaced, and outside a transaction (claimCatalogueLoad checks) no portal is open,
+          // so a Query of Warden's before it goes unnoticed.
+          readCatalogueFirst();
         }
         inBatch = true;
         Decision decision;
@@ -282,12 +246,19 @@ final class FrontendRelay extends RelayHandler {
     };
   }
 
+  /** Sends the catalogue query ahead of the message being inspected, if one is due. */
+  private void readCatalogueFirst() {
+    if (session.claimCatalogueLoad()) {
+      forwardUpTo(currentMessageStart());
+      session.sendCatalogueQuery(peer().alloc());
+    }
+  }
+
   private Outcome onQuery(ChannelHandlerContext ctx, ByteBuf body) {
     if (!inBatch) {
       // An idle moment the client cannot notice (a Query drops the unnamed statement and portal
       // anyway): read the catalogue again first if it is old.
-      forwardUpTo(currentMessageStart());
-      session.refreshCatalogue(peer().alloc());
+      readCatalogueFirst();
     }
     Decision decision;
     if (lastQuery.matches(body, session.lexical, session.relations())) {
@@ -568,7 +539,7 @@ final class FrontendRelay extends RelayHandler {
         String statementName) {
       if (!judged.reusable()
           || body.readableBytes() > MAX_REMEMBERED
-          || definesOrRunsPrepared(judged)) {
+          || judged.analysis().definesOrRunsPrepared()) {
         bytes = null;
         decision = null;
         return;
@@ -578,15 +549,6 @@ final class FrontendRelay extends RelayHandler {
       relations = names;
       decision = judged;
       name = statementName;
-    }
-
-    private static boolean definesOrRunsPrepared(Decision d) {
-      for (Statement s : d.analysis().statements()) {
-        if (s.command().equals("PREPARE") || s.command().equals("EXECUTE")) {
-          return true;
-        }
-      }
-      return false;
     }
 
     private static final int MAX_REMEMBERED = 4096;

@@ -80,18 +80,21 @@ final class ProxySession {
   }
 
   /**
-   * Sends the catalogue query upstream when this session's snapshot is missing, old or stale and no
-   * other session is reading it. Only where the client cannot notice: nothing in flight and no
-   * transaction open (an error inside the client's transaction would abort it).
+   * True, and the load is this session's to make ({@link #sendCatalogueQuery}), when its snapshot
+   * is missing, old or stale and no other session is reading it. Only where the client cannot
+   * notice: nothing in flight and no transaction open (an error inside the client's transaction
+   * would abort it).
    */
-  void refreshCatalogue(ByteBufAllocator alloc) {
-    if (!readCatalogues
-        || searchPathChanged
-        || transactionStatus != 'I'
-        || !exchanges.isEmpty()
-        || !catalogs.claimLoad(catalogKey)) {
-      return;
-    }
+  boolean claimCatalogueLoad() {
+    return readCatalogues
+        && !searchPathChanged
+        && transactionStatus == 'I'
+        && exchanges.isEmpty()
+        && catalogs.claimLoad(catalogKey);
+  }
+
+  /** Sends the catalogue query upstream; Warden reads its rows instead of relaying them. */
+  void sendCatalogueQuery(ByteBufAllocator alloc) {
     ByteBuf query = alloc.buffer(Catalogs.QUERY.length() + 8);
     new Query(Catalogs.QUERY).encode(query);
     upstream.write(query, upstream.voidPromise());
