@@ -223,84 +223,92 @@ final class PgQuery {
 
   /** Parses {@code sql} into libpg_query's JSON parse tree. */
   ParseResult parse(String sql) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment result =
-          (MemorySegment) parse.invokeExact((SegmentAllocator) arena, text(arena, sql));
-      try {
-        Optional<Failure> error = error(result.get(ADDRESS, PARSE_ERROR));
-        if (error.isPresent()) {
-          return new ParseResult(Optional.empty(), error);
-        }
-        return new ParseResult(Optional.of(string(result.get(ADDRESS, PARSE_TREE))), error);
-      } finally {
-        freeParse.invokeExact(result);
-      }
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
+    return call(
+        parse,
+        freeParse,
+        sql,
+        result -> {
+          Optional<Failure> error = error(result.get(ADDRESS, PARSE_ERROR));
+          if (error.isPresent()) {
+            return new ParseResult(Optional.empty(), error);
+          }
+          return new ParseResult(Optional.of(string(result.get(ADDRESS, PARSE_TREE))), error);
+        });
   }
 
   /** Lexes {@code sql} exactly as the server does (standard_conforming_strings on, UTF-8). */
   ScanResult scan(String sql) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment result =
-          (MemorySegment) scan.invokeExact((SegmentAllocator) arena, text(arena, sql));
-      try {
-        Optional<Failure> error = error(result.get(ADDRESS, SCAN_ERROR));
-        if (error.isPresent()) {
-          return new ScanResult(List.of(), error);
-        }
-        long length = result.get(JAVA_LONG, SCAN_LEN);
-        MemorySegment data = result.get(ADDRESS, SCAN_DATA).reinterpret(length);
-        return new ScanResult(ScanProtobuf.tokens(data), Optional.empty());
-      } finally {
-        freeScan.invokeExact(result);
-      }
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
+    return call(
+        scan,
+        freeScan,
+        sql,
+        result -> {
+          Optional<Failure> error = error(result.get(ADDRESS, SCAN_ERROR));
+          if (error.isPresent()) {
+            return new ScanResult(List.of(), error);
+          }
+          long length = result.get(JAVA_LONG, SCAN_LEN);
+          MemorySegment data = result.get(ADDRESS, SCAN_DATA).reinterpret(length);
+          return new ScanResult(ScanProtobuf.tokens(data), Optional.empty());
+        });
   }
 
   /** Where each statement of {@code sql} starts and ends, by the parser's reckoning. */
   List<Span> split(String sql) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment result =
-          (MemorySegment) split.invokeExact((SegmentAllocator) arena, text(arena, sql));
-      try {
-        Optional<Failure> error = error(result.get(ADDRESS, SPLIT_ERROR));
-        if (error.isPresent()) {
-          throw new IllegalArgumentException(error.get().describe());
-        }
-        int count = result.get(JAVA_INT, SPLIT_COUNT);
-        MemorySegment stmts =
-            result.get(ADDRESS, SPLIT_STMTS).reinterpret(ADDRESS.byteSize() * count);
-        List<Span> spans = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-          MemorySegment stmt = stmts.getAtIndex(ADDRESS, i).reinterpret(8);
-          spans.add(new Span(stmt.get(JAVA_INT, 0), stmt.get(JAVA_INT, 4)));
-        }
-        return spans;
-      } finally {
-        freeSplit.invokeExact(result);
-      }
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
+    return call(
+        split,
+        freeSplit,
+        sql,
+        result -> {
+          Optional<Failure> error = error(result.get(ADDRESS, SPLIT_ERROR));
+          if (error.isPresent()) {
+            throw new IllegalArgumentException(error.get().describe());
+          }
+          int count = result.get(JAVA_INT, SPLIT_COUNT);
+          MemorySegment stmts =
+              result.get(ADDRESS, SPLIT_STMTS).reinterpret(ADDRESS.byteSize() * count);
+          List<Span> spans = new ArrayList<>(count);
+          for (int i = 0; i < count; i++) {
+            MemorySegment stmt = stmts.getAtIndex(ADDRESS, i).reinterpret(8);
+            spans.add(new Span(stmt.get(JAVA_INT, 0), stmt.get(JAVA_INT, 4)));
+          }
+          return spans;
+        });
   }
 
   /** libpg_query's own fingerprint (hex), or its error. */
   String fingerprint(String sql) {
+    return call(
+        fingerprint,
+        freeFingerprint,
+        sql,
+        result -> {
+          Optional<Failure> error = error(result.get(ADDRESS, FINGERPRINT_ERROR));
+          if (error.isPresent()) {
+            throw new IllegalArgumentException(error.get().describe());
+          }
+          return string(result.get(ADDRESS, FINGERPRINT_STR));
+        });
+  }
+
+  /** Reads what a libpg_query function returned, before Warden frees it. */
+  private interface ResultReader<T> {
+    T read(MemorySegment result);
+  }
+
+  /**
+   * Calls {@code function} (which takes the text and returns a result struct by value), reads the
+   * result with {@code read} and frees it with {@code free}, whatever {@code read} does.
+   */
+  private static <T> T call(
+      MethodHandle function, MethodHandle free, String sql, ResultReader<T> read) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment result =
-          (MemorySegment) fingerprint.invokeExact((SegmentAllocator) arena, text(arena, sql));
+          (MemorySegment) function.invokeExact((SegmentAllocator) arena, text(arena, sql));
       try {
-        Optional<Failure> error = error(result.get(ADDRESS, FINGERPRINT_ERROR));
-        if (error.isPresent()) {
-          throw new IllegalArgumentException(error.get().describe());
-        }
-        return string(result.get(ADDRESS, FINGERPRINT_STR));
+        return read.read(result);
       } finally {
-        freeFingerprint.invokeExact(result);
+        free.invokeExact(result);
       }
     } catch (Throwable t) {
       throw rethrow(t);
