@@ -95,17 +95,7 @@ class CatalogueResolutionTest {
   @org.junit.jupiter.params.ParameterizedTest
   @org.junit.jupiter.params.provider.ValueSource(strings = {"simple", "extended"})
   void aSchemaChangeMadeAroundWardenIsSeenOnceTheSnapshotIsOld(String mode) throws Exception {
-    Policy policy =
-        Policy.compile(
-            "test",
-            List.of(
-                Rule.of("no-early", "'postgres.target' in statement.tables", PolicyAction.DENY)
-                    .withMessage("postgres.target is off limits", "Ask its owner.")),
-            PolicyAction.ALLOW);
-    try (ProxyFixture quick =
-        new ProxyFixture(
-            new PolicyGatekeeper(new PostgresAnalyzer(), () -> policy),
-            s -> s.withCatalogueMaxAge(Duration.ofMillis(200)))) {
+    try (ProxyFixture quick = quickFixture()) {
       quick.sql("CREATE TABLE target (v int)");
       java.util.Properties p = new java.util.Properties();
       p.setProperty("preferQueryMode", mode);
@@ -137,17 +127,7 @@ class CatalogueResolutionTest {
 
   @Test
   void aNamedPreparedStatementIsJudgedAgainWithTheNewCatalogue() throws Exception {
-    Policy policy =
-        Policy.compile(
-            "test",
-            List.of(
-                Rule.of("no-early", "'postgres.target' in statement.tables", PolicyAction.DENY)
-                    .withMessage("postgres.target is off limits", "Ask its owner.")),
-            PolicyAction.ALLOW);
-    try (ProxyFixture quick =
-        new ProxyFixture(
-            new PolicyGatekeeper(new PostgresAnalyzer(), () -> policy),
-            s -> s.withCatalogueMaxAge(Duration.ofMillis(200)))) {
+    try (ProxyFixture quick = quickFixture()) {
       quick.sql("CREATE TABLE target (v int)");
       java.util.Properties p = new java.util.Properties();
       p.setProperty("prepareThreshold", "1"); // a named server-side statement from the start
@@ -176,5 +156,22 @@ class CatalogueResolutionTest {
         }
       }
     }
+  }
+
+  /**
+   * Warden with a rule about {@code postgres.target} (a schema named after the upstream role, first
+   * on its default search path once it exists) and catalogue snapshots that age in 200 ms.
+   */
+  private static ProxyFixture quickFixture() throws PolicyException {
+    Policy policy =
+        Policy.compile(
+            "test",
+            List.of(
+                Rule.of("no-early", "'postgres.target' in statement.tables", PolicyAction.DENY)
+                    .withMessage("postgres.target is off limits", "Ask its owner.")),
+            PolicyAction.ALLOW);
+    return new ProxyFixture(
+        new PolicyGatekeeper(new PostgresAnalyzer(), () -> policy),
+        s -> s.withCatalogueMaxAge(Duration.ofMillis(200)));
   }
 }
