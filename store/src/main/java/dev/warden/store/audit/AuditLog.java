@@ -1,6 +1,7 @@
 package dev.warden.store.audit;
 
 import dev.warden.core.audit.AuditChain;
+import dev.warden.core.audit.AuditUnavailableException;
 import dev.warden.core.audit.ChainedRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -3,6 +3,7 @@ package dev.warden.store.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.warden.core.audit.AuditUnavailableException;
 import dev.warden.core.audit.ChainVerifier;
 import dev.warden.core.audit.ChainedRecord;
 import java.io.IOException;
