@@ -5,11 +5,14 @@ import dev.warden.core.environment.TlsMode;
 import dev.warden.core.environment.Upstream;
 import dev.warden.core.identity.Secret;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -20,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
@@ -31,13 +35,19 @@ import org.yaml.snakeyaml.nodes.Tag;
 /** Turns one YAML node tree into a {@link WardenConfig}, checking every key and value. */
 final class ConfigParser {
   private static final List<String> TOP_KEYS =
-      List.of("listen", "data-dir", "tls", "environments", "policy");
+      List.of("listen", "data-dir", "tls", "environments", "policy", "console", "audit");
   private static final List<String> TLS_KEYS = List.of("certificate", "private-key", "required");
   private static final List<String> ENVIRONMENT_KEYS =
       List.of("name", "tags", "databases", "upstream", "mode");
   private static final List<String> UPSTREAM_KEYS =
       List.of("host", "port", "database", "user", "password", "tls", "ca-file");
   private static final List<String> SECRET_KEYS = List.of("env", "file");
+  private static final List<String> AUDIT_KEYS =
+      List.of("strict", "bounded-window", "witness", "store", "instance", "export");
+  private static final List<String> STORE_KEYS = List.of("url", "password");
+  private static final List<String> EXPORT_KEYS = List.of("jsonl", "webhook", "secret");
+  private static final Pattern INSTANCE_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,63}");
+  private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(us|ms|s|m)");
   private static final Pattern ENVIRONMENT_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,63}");
   private static final int MAX_PASSWORD_FILE_BYTES = 64 * 1024;
 
@@ -78,7 +88,258 @@ final class ConfigParser {
     if (top.containsKey("policy")) {
       policy = Optional.of(readableFile(top.get("policy"), "policy"));
     }
-    return new WardenConfig(listen, dataDir, tls, environments, policy, observed);
+    HostPort console = defaults.console();
+    if (top.containsKey("console")) {
+      console = console(top.get("console"));
+    }
+    AuditConfig audit = defaults.audit();
+    if (top.containsKey("audit")) {
+      audit = audit(top.get("audit"));
+    }
+    return new WardenConfig(listen, dataDir, tls, environments, policy, observed, console, audit);
+  }
+
+  /**
+   * The REST API's address. Only loopback addresses: the API authenticates with HTTP Basic and has
+   * no TLS of its own yet, so anywhere else passwords and audit records would cross the network in
+   * clear text.
+   */
+  private HostPort console(NodeTuple entry) throws ConfigException {
+    Node value = entry.getValueNode();
+    HostPort console;
+    try {
+      console = HostPort.parse(string(value, "console"));
+    } catch (IllegalArgumentException e) {
+      throw error(value, "console: " + e.getMessage());
+    }
+    if (!console.isLoopback()) {
+      throw error(
+          value,
+          "console must be a loopback address such as 127.0.0.1:8080: the REST API has no TLS"
+              + " of its own yet, so passwords and audit records would cross the network in clear"
+              + " text; put a TLS-terminating reverse proxy in front of it for remote access");
+    }
+    return console;
+  }
+
+  private AuditConfig audit(NodeTuple entry) throws ConfigException {
+    Map<String, NodeTuple> keys = entries(entry.getValueNode(), "audit", AUDIT_KEYS);
+    AuditConfig defaults = AuditConfig.defaults();
+    boolean strict = defaults.strict();
+    if (keys.containsKey("strict")) {
+      strict = bool(keys.get("strict").getValueNode(), "strict");
+    }
+    Duration window = defaults.boundedWindow();
+    if (keys.containsKey("bounded-window")) {
+      window = boundedWindow(keys.get("bounded-window").getValueNode());
+    }
+    Optional<Path> witness = Optional.empty();
+    if (keys.containsKey("witness")) {
+      Node node = keys.get("witness").getValueNode();
+      Path path = path(node, "witness");
+      if (!Files.isDirectory(path)) {
+        throw error(
+            node,
+            "witness directory "
+                + path
+                + " does not exist; create it, ideally owned by another user or on another"
+                + " host's mount, so that Warden can append checkpoints there but not rewrite them");
+      }
+      witness = Optional.of(path);
+    }
+    AuditConfig.Store store = defaults.store();
+    if (keys.containsKey("store")) {
+      store = store(keys.get("store").getValueNode());
+    }
+    Optional<String> instance = Optional.empty();
+    if (keys.containsKey("instance")) {
+      Node node = keys.get("instance").getValueNode();
+      if (!(node instanceof ScalarNode scalar)) {
+        throw error(node, "instance must be a single value, found " + describe(node));
+      }
+      String name = scalar.getTag().equals(Tag.NULL) ? "" : scalar.getValue();
+      if (!name.isEmpty()) {
+        if (!INSTANCE_NAME.matcher(name).matches()) {
+          throw error(
+              node,
+              "instance '"
+                  + shorten(name)
+                  + "' may contain only letters, digits, '_', '-' and '.' (at most 63); leave it"
+                  + " empty to use the id generated and kept in the data directory");
+        }
+        instance = Optional.of(name);
+      }
+    }
+    List<AuditConfig.Export> exports = List.of();
+    if (keys.containsKey("export")) {
+      exports = exports(keys.get("export").getValueNode());
+    }
+    return new AuditConfig(strict, window, witness, store, instance, exports);
+  }
+
+  private Duration boundedWindow(Node node) throws ConfigException {
+    String text = string(node, "bounded-window");
+    Matcher m = DURATION.matcher(text.strip());
+    if (!m.matches()) {
+      throw error(
+          node,
+          "bounded-window must be a duration such as 20ms, 500us or 1s, found '"
+              + shorten(text)
+              + "'");
+    }
+    long amount = Long.parseLong(m.group(1));
+    Duration window =
+        switch (m.group(2)) {
+          case "us" -> Duration.ofNanos(amount * 1000);
+          case "ms" -> Duration.ofMillis(amount);
+          case "s" -> Duration.ofSeconds(amount);
+          default -> Duration.ofMinutes(amount);
+        };
+    if (!window.isPositive() || window.compareTo(AuditConfig.MAX_BOUNDED_WINDOW) > 0) {
+      throw error(
+          node,
+          "bounded-window must be more than 0 and at most "
+              + AuditConfig.MAX_BOUNDED_WINDOW.toSeconds()
+              + "s, found "
+              + text.strip()
+              + "; use strict: true to make every record durable at once");
+    }
+    return window;
+  }
+
+  /** {@code store: embedded}, {@code store: URL}, or {@code store: { url: URL, password: ... }}. */
+  private AuditConfig.Store store(Node node) throws ConfigException {
+    Node urlNode = node;
+    Optional<Secret> password = Optional.empty();
+    if (node instanceof MappingNode) {
+      Map<String, NodeTuple> keys = entries(node, "store", STORE_KEYS);
+      urlNode = required(keys, "url", node, "store").getValueNode();
+      if (keys.containsKey("password")) {
+        password = Optional.of(secret(keys.get("password").getValueNode()));
+      }
+    }
+    String text = string(urlNode, "store");
+    if (text.equals("embedded")) {
+      if (password.isPresent()) {
+        throw error(node, "the embedded store takes no password");
+      }
+      return new AuditConfig.Store.Embedded();
+    }
+    if (!text.startsWith("postgresql://") && !text.startsWith("postgres://")) {
+      throw error(
+          urlNode,
+          "store must be embedded or a PostgreSQL URL such as"
+              + " postgresql://warden@db.internal:5432/audit");
+    }
+    Upstream parsed;
+    try {
+      parsed = UpstreamUrl.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw error(urlNode, e.getMessage().replace("the upstream URL", "the audit store URL"));
+    }
+    if (!parsed.password().isEmpty()) {
+      throw error(
+          urlNode,
+          "the audit store URL must not contain a password: write store: { url: ..., password:"
+              + " { env: VARIABLE } } or password: { file: /path/to/file }");
+    }
+    return new AuditConfig.Store.Postgres(
+        new Upstream(
+            parsed.host(),
+            parsed.port(),
+            parsed.database(),
+            parsed.user(),
+            password.orElse(Secret.of("")),
+            parsed.tls(),
+            parsed.caFile().map(baseDir::resolve)));
+  }
+
+  private List<AuditConfig.Export> exports(Node node) throws ConfigException {
+    if (!(node instanceof SequenceNode list)) {
+      throw error(
+          node,
+          "export must be a list, each item starting with '- jsonl:' or '- webhook:', found "
+              + describe(node));
+    }
+    List<AuditConfig.Export> exports = new ArrayList<>();
+    Map<String, Node> names = new HashMap<>();
+    for (Node item : list.getValue()) {
+      Map<String, NodeTuple> keys = entries(item, "an export", EXPORT_KEYS);
+      AuditConfig.Export export;
+      if (keys.containsKey("jsonl") == keys.containsKey("webhook")) {
+        throw error(
+            item, "each export needs exactly one of jsonl: FILE (or \"-\") or webhook: URL");
+      }
+      if (keys.containsKey("jsonl")) {
+        if (keys.containsKey("secret")) {
+          throw error(keys.get("secret").getKeyNode(), "secret is only used with webhook");
+        }
+        export = jsonLines(keys.get("jsonl").getValueNode());
+      } else {
+        Optional<Secret> secret = Optional.empty();
+        if (keys.containsKey("secret")) {
+          secret = Optional.of(secret(keys.get("secret").getValueNode(), "secret"));
+        }
+        export =
+            new AuditConfig.Export.Webhook(webhookUrl(keys.get("webhook").getValueNode()), secret);
+      }
+      Node first = names.putIfAbsent(export.name(), item);
+      if (first != null) {
+        throw error(
+            item,
+            "the export to "
+                + export.name()
+                + " is already configured at line "
+                + line(first)
+                + "; each sink may appear once");
+      }
+      exports.add(export);
+    }
+    return exports;
+  }
+
+  private AuditConfig.Export jsonLines(Node node) throws ConfigException {
+    String text = string(node, "jsonl");
+    if (text.equals("-")) {
+      return new AuditConfig.Export.JsonLines(Optional.empty());
+    }
+    Path file = path(node, "jsonl");
+    Path parent = file.getParent();
+    if (parent == null || !Files.isDirectory(parent)) {
+      throw error(node, "the directory of the export file " + file + " does not exist");
+    }
+    if (Files.isDirectory(file)) {
+      throw error(node, "the export file " + file + " is a directory; name a file in it");
+    }
+    return new AuditConfig.Export.JsonLines(Optional.of(file));
+  }
+
+  private URI webhookUrl(Node node) throws ConfigException {
+    String text = string(node, "webhook");
+    URI url;
+    try {
+      url = new URI(text);
+    } catch (URISyntaxException e) {
+      // Only the reason: the URL may carry a token in its query.
+      throw error(node, "webhook is not a valid URL: " + e.getReason());
+    }
+    String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("https") && !scheme.equals("http") || url.getHost() == null) {
+      throw error(node, "webhook must be an https URL such as https://siem.example/hook");
+    }
+    if (url.getRawUserInfo() != null) {
+      throw error(
+          node,
+          "the webhook URL must not contain a user or password; sign requests with secret: {"
+              + " env: VARIABLE } instead");
+    }
+    if (scheme.equals("http") && !HostPort.isLoopback(url.getHost())) {
+      throw error(
+          node,
+          "webhook must use https: audit records would cross the network in clear text (plain"
+              + " http is accepted only for this machine)");
+    }
+    return url;
   }
 
   private HostPort hostPort(NodeTuple entry) throws ConfigException {
@@ -254,23 +515,41 @@ final class ConfigParser {
    * configuration files are copied, committed and pasted into tickets (THREATS.md §7, "Secrets").
    */
   private Secret secret(Node value) throws ConfigException {
+    return secret(value, "password");
+  }
+
+  /** A secret under the key {@code key}, as {@code key: { env: NAME }} or {@code { file: F }}. */
+  private Secret secret(Node value, String key) throws ConfigException {
     if (value instanceof ScalarNode scalar) {
       if (scalar.getTag().equals(Tag.NULL)) {
         throw error(
             value,
-            "password is empty; leave it out for trust or certificate authentication, or write"
-                + " password: { env: VARIABLE } or password: { file: /path/to/file }");
+            key
+                + " is empty; leave it out"
+                + (key.equals("password") ? " for trust or certificate authentication" : "")
+                + ", or write "
+                + key
+                + ": { env: VARIABLE } or "
+                + key
+                + ": { file: /path/to/file }");
       }
       throw error(
           value,
-          "inline passwords are not allowed: put the password in an environment variable and"
-              + " write password: { env: VARIABLE }, or in a file only Warden can read and write"
-              + " password: { file: /path/to/file }");
+          "inline "
+              + (key.equals("password") ? "passwords" : "secrets")
+              + " are not allowed: put the "
+              + key
+              + " in an environment variable and write "
+              + key
+              + ": { env: VARIABLE }, or in a file only Warden can read and write "
+              + key
+              + ": { file: /path/to/file }");
     }
-    Map<String, NodeTuple> keys = entries(value, "password", SECRET_KEYS);
+    Map<String, NodeTuple> keys = entries(value, key, SECRET_KEYS);
     if (keys.size() != 1) {
       throw error(
-          value, "password must have exactly one of env or file, e.g. password: { env: VARIABLE }");
+          value,
+          key + " must have exactly one of env or file, e.g. " + key + ": { env: VARIABLE }");
     }
     if (keys.containsKey("env")) {
       Node variableNode = keys.get("env").getValueNode();
@@ -289,11 +568,11 @@ final class ConfigParser {
     byte[] bytes;
     try {
       if (Files.size(path) > MAX_PASSWORD_FILE_BYTES) {
-        throw error(fileNode, "password file " + path + " is larger than 64 KiB");
+        throw error(fileNode, key + " file " + path + " is larger than 64 KiB");
       }
       bytes = Files.readAllBytes(path);
     } catch (IOException e) {
-      throw error(fileNode, "cannot read password file " + path + ": " + reason(e));
+      throw error(fileNode, "cannot read " + key + " file " + path + ": " + reason(e));
     }
     // One trailing line break is what `echo secret > file` leaves; it is not part of the secret.
     int length = bytes.length;
@@ -304,7 +583,7 @@ final class ConfigParser {
       }
     }
     if (length == 0) {
-      throw error(fileNode, "password file " + path + " is empty");
+      throw error(fileNode, key + " file " + path + " is empty");
     }
     byte[] trimmed = Arrays.copyOf(bytes, length);
     Arrays.fill(bytes, (byte) 0);

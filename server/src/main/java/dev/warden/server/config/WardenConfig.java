@@ -21,6 +21,8 @@ import java.util.Set;
  * @param policy the policy file, or empty for the built-in default policy
  * @param observedEnvironments the names of environments in observe-only mode ({@code mode:
  *     observe}): what policy would refuse there runs, and is marked for the audit trail
+ * @param console where the REST API (and later the web console) listens
+ * @param audit the audit trail's durability, store, witness and exports
  */
 public record WardenConfig(
     HostPort listen,
@@ -28,9 +30,14 @@ public record WardenConfig(
     TlsConfig tls,
     List<Environment> environments,
     Optional<Path> policy,
-    Set<String> observedEnvironments) {
+    Set<String> observedEnvironments,
+    HostPort console,
+    AuditConfig audit) {
   /** The listen address when none is configured. */
   public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 6432);
+
+  /** The REST API's address when none is configured: this machine only. */
+  public static final HostPort DEFAULT_CONSOLE = new HostPort("127.0.0.1", 8080);
 
   /** The data directory when none is configured, relative to the working directory. */
   public static final Path DEFAULT_DATA_DIR = Path.of("warden-data");
@@ -48,6 +55,27 @@ public record WardenConfig(
     }
     Objects.requireNonNull(policy, "policy");
     observedEnvironments = Set.copyOf(observedEnvironments);
+    Objects.requireNonNull(console, "console");
+    Objects.requireNonNull(audit, "audit");
+  }
+
+  /** A configuration with the default console address and audit settings. */
+  public WardenConfig(
+      HostPort listen,
+      Path dataDir,
+      TlsConfig tls,
+      List<Environment> environments,
+      Optional<Path> policy,
+      Set<String> observedEnvironments) {
+    this(
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        DEFAULT_CONSOLE,
+        AuditConfig.defaults());
   }
 
   /** A configuration with the built-in default policy and every environment enforcing it. */
@@ -84,24 +112,45 @@ public record WardenConfig(
   }
 
   public WardenConfig withListen(HostPort listen) {
-    return new WardenConfig(listen, dataDir, tls, environments, policy, observedEnvironments);
+    return new WardenConfig(
+        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit);
   }
 
   public WardenConfig withDataDir(Path dataDir) {
-    return new WardenConfig(listen, dataDir, tls, environments, policy, observedEnvironments);
+    return new WardenConfig(
+        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit);
   }
 
   /** Replaces the environments; observe-only mode is kept for those that keep their names. */
   public WardenConfig withEnvironments(List<Environment> environments) {
-    return new WardenConfig(listen, dataDir, tls, environments, policy, observedEnvironments);
+    return new WardenConfig(
+        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit);
   }
 
   public WardenConfig withPolicy(Path policy) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, Optional.of(policy), observedEnvironments);
+        listen,
+        dataDir,
+        tls,
+        environments,
+        Optional.of(policy),
+        observedEnvironments,
+        console,
+        audit);
   }
 
   public WardenConfig withObservedEnvironments(Set<String> observedEnvironments) {
-    return new WardenConfig(listen, dataDir, tls, environments, policy, observedEnvironments);
+    return new WardenConfig(
+        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit);
+  }
+
+  public WardenConfig withConsole(HostPort console) {
+    return new WardenConfig(
+        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit);
+  }
+
+  public WardenConfig withAudit(AuditConfig audit) {
+    return new WardenConfig(
+        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit);
   }
 }
