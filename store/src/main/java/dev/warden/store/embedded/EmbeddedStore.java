@@ -8,6 +8,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
 import java.util.Objects;
 import java.util.Set;
 
@@ -33,10 +34,25 @@ public final class EmbeddedStore implements AutoCloseable {
 
   private final SqliteDatabase db;
   private final SqliteUserDirectory users;
+  private final AuditOutbox outbox;
 
-  private EmbeddedStore(SqliteDatabase db) {
+  private EmbeddedStore(SqliteDatabase db, String actor, Clock clock) {
     this.db = db;
-    this.users = new SqliteUserDirectory(db);
+    this.users = new SqliteUserDirectory(db, actor, clock);
+    this.outbox = new AuditOutbox(db);
+  }
+
+  /**
+   * The actor a command-line change is recorded under: the operating-system account that ran it,
+   * the only identity a local command has.
+   */
+  public static String osActor() {
+    return "os:" + System.getProperty("user.name", "unknown");
+  }
+
+  /** Opens the store for changes made by the operating-system account running this process. */
+  public static EmbeddedStore open(Path dataDir) {
+    return open(dataDir, osActor(), Clock.systemUTC());
   }
 
   /**
@@ -46,7 +62,7 @@ public final class EmbeddedStore implements AutoCloseable {
    * @throws StoreException if the directory or file cannot be created or opened, or the file was
    *     written by a newer Warden
    */
-  public static EmbeddedStore open(Path dataDir) {
+  public static EmbeddedStore open(Path dataDir, String actor, Clock clock) {
     Objects.requireNonNull(dataDir, "dataDir");
     Path file = dataDir.resolve(FILE_NAME);
     try {
@@ -62,12 +78,17 @@ public final class EmbeddedStore implements AutoCloseable {
       db.close();
       throw e;
     }
-    return new EmbeddedStore(db);
+    return new EmbeddedStore(db, actor, clock);
   }
 
   /** The local users. */
   public UserDirectory users() {
     return users;
+  }
+
+  /** Administrative changes waiting to be moved into the audit trail. */
+  public AuditOutbox outbox() {
+    return outbox;
   }
 
   /** Closes the connection; the store cannot be used afterwards. Closing twice is harmless. */

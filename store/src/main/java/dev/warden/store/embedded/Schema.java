@@ -25,6 +25,18 @@ final class Schema {
                 server_key BLOB    NOT NULL CHECK (length(server_key) = 32),
                 created    TEXT    NOT NULL
               ) STRICT
+              """),
+          // Administrative changes made here (users), written in the same transaction as the
+          // change and moved into the audit trail by the server: see AuditOutbox.
+          List.of(
+              """
+              CREATE TABLE audit_outbox (
+                id      INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+                time    TEXT    NOT NULL,
+                event   TEXT    NOT NULL,
+                actor   TEXT    NOT NULL,
+                details TEXT    NOT NULL
+              ) STRICT
               """));
 
   /** The version this build writes. */

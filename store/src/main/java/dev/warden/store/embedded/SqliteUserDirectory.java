@@ -7,11 +7,13 @@ import dev.warden.core.identity.UserNames;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -26,9 +28,16 @@ final class SqliteUserDirectory implements UserDirectory {
       "name, groups, salt, iterations, stored_key, server_key, created";
 
   private final SqliteDatabase db;
+  private final String actor;
+  private final Clock clock;
 
-  SqliteUserDirectory(SqliteDatabase db) {
+  /**
+   * @param actor who makes the changes through this directory, as the audit trail names them
+   */
+  SqliteUserDirectory(SqliteDatabase db, String actor, Clock clock) {
     this.db = db;
+    this.actor = actor;
+    this.clock = clock;
   }
 
   @Override
@@ -105,6 +114,12 @@ final class SqliteUserDirectory implements UserDirectory {
             }
             ps.executeUpdate();
           }
+          AuditOutbox.add(
+              c,
+              clock,
+              exists ? "user-update" : "user-add",
+              actor,
+              Map.of("name", user.name(), "groups", groups));
           return !exists;
         });
   }
@@ -118,8 +133,12 @@ final class SqliteUserDirectory implements UserDirectory {
         c -> {
           try (PreparedStatement ps = c.prepareStatement("DELETE FROM users WHERE name = ?")) {
             ps.setString(1, name);
-            return ps.executeUpdate() == 1;
+            if (ps.executeUpdate() != 1) {
+              return false;
+            }
           }
+          AuditOutbox.add(c, clock, "user-remove", actor, Map.of("name", name));
+          return true;
         });
   }
 
