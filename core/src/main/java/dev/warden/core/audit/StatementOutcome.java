@@ -47,6 +47,11 @@ public record StatementOutcome(
     ERROR,
     /** Warden rolled it back and refused it (a row limit was exceeded). */
     REFUSED,
+    /**
+     * The database skipped it: an earlier message of the same extended-protocol batch failed, or
+     * the session ended before it was sent.
+     */
+    NOT_RUN,
     /** The session ended before the database answered; whether it ran is not known. */
     UNKNOWN
   }
