@@ -1,15 +1,17 @@
 package dev.warden.store.audit;
 
 import dev.warden.core.audit.ChainedRecord;
+import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.channels.FileChannel;
 import java.util.zip.CRC32C;
 
 /**
- * How records sit in a log file: {@code [u32 length][u32 crc32c][u64 seq][32-byte hash][payload]},
- * the CRC over everything after it. A frame cut short or failing its CRC at the end of the file is
- * a torn tail (a crash mid-write); anywhere else it is damage.
+ * How records sit in a segment after its header: {@code [u32 length][u32 crc32c][u64 seq][32-byte
+ * hash][payload]}, the CRC over everything after it. A frame cut short by the end of the file is a
+ * torn tail (a crash mid-write, or a write still in progress); a frame with an impossible length or
+ * a failing CRC is damage, except that the writer, on opening, treats a failing CRC in the very
+ * last frame as torn too (a power loss can leave a frame's length on disk without all its bytes).
  */
 final class Frames {
   static final int HEADER = 8;
@@ -22,55 +24,122 @@ final class Frames {
 
   static ByteBuffer encode(ChainedRecord r) {
     byte[] payload = r.payload();
-    ByteBuffer body = ByteBuffer.allocate(FIXED + payload.length);
-    body.putLong(r.seq()).put(r.hash()).put(payload).flip();
+    if (payload.length > MAX_PAYLOAD) {
+      throw new IllegalArgumentException(
+          "an audit record of " + payload.length + " bytes is over the limit of " + MAX_PAYLOAD);
+    }
+    ByteBuffer frame = ByteBuffer.allocate(HEADER + FIXED + payload.length);
+    frame.putInt(FIXED + payload.length).putInt(0).putLong(r.seq()).put(r.hash()).put(payload);
     CRC32C crc = new CRC32C();
-    crc.update(body.duplicate());
-    ByteBuffer frame = ByteBuffer.allocate(HEADER + body.remaining());
-    frame.putInt(body.remaining()).putInt((int) crc.getValue()).put(body).flip();
-    return frame;
+    crc.update(frame.array(), HEADER, FIXED + payload.length);
+    frame.putInt(4, (int) crc.getValue());
+    return frame.flip();
   }
 
-  /**
-   * The records of one file's bytes, and where the good part ends.
-   *
-   * @param goodLength the length of the frames that decoded
-   * @param problem empty when the file ends cleanly; otherwise why decoding stopped
-   * @param atEnd true when the problem is a torn tail (nothing decodable follows it)
-   */
-  record Decoded(List<ChainedRecord> records, long goodLength, String problem, boolean atEnd) {}
+  /** What {@link Reader#next} found. */
+  sealed interface Next {}
 
-  static Decoded decode(ByteBuffer file) {
-    List<ChainedRecord> records = new ArrayList<>();
-    while (file.hasRemaining()) {
-      int at = file.position();
-      if (file.remaining() < HEADER) {
-        return new Decoded(records, at, "a frame header is cut short at byte " + at, true);
+  /** A record, ending at byte {@code end} of the file. */
+  record Frame(ChainedRecord record, long end) implements Next {}
+
+  /** The file ends cleanly here. */
+  record End(long at) implements Next {}
+
+  /** The file ends inside a frame that starts at {@code at}. */
+  record CutShort(long at, String reason) implements Next {}
+
+  /**
+   * The frame at {@code at} is damaged.
+   *
+   * @param last true when it is the file's last frame (its length reaches exactly the end)
+   */
+  record Damaged(long at, String reason, boolean last) implements Next {}
+
+  /**
+   * Reads frames one after the other from a channel, through a buffer, up to a given end (the
+   * file's size when the reader started, so that bytes being appended meanwhile are not half-read).
+   */
+  static final class Reader {
+    private final FileChannel channel;
+    private ByteBuffer buffer = ByteBuffer.allocate(256 << 10).flip();
+    private long bufferStart;
+    private long position;
+    private long end;
+
+    Reader(FileChannel channel, long start, long end) {
+      this.channel = channel;
+      this.position = start;
+      this.bufferStart = start;
+      this.end = end;
+    }
+
+    /** Reads on up to {@code end}, when the file has grown. */
+    void extendTo(long newEnd) {
+      end = Math.max(end, newEnd);
+    }
+
+    long position() {
+      return position;
+    }
+
+    Next next() throws IOException {
+      long at = position;
+      if (at >= end) {
+        return new End(at);
       }
-      int length = file.getInt();
-      int crc = file.getInt();
+      if (end - at < HEADER) {
+        return new CutShort(at, "a frame header at byte " + at + " is cut short");
+      }
+      ByteBuffer head = bytes(at, HEADER);
+      int length = head.getInt();
+      int crc = head.getInt();
       if (length < FIXED || length > FIXED + MAX_PAYLOAD) {
-        return new Decoded(
-            records, at, "a frame at byte " + at + " has an impossible length " + length, false);
+        return new Damaged(
+            at, "the frame at byte " + at + " has an impossible length " + length, false);
       }
-      if (file.remaining() < length) {
-        return new Decoded(records, at, "the frame at byte " + at + " is cut short", true);
+      if (end - at - HEADER < length) {
+        return new CutShort(at, "the frame at byte " + at + " is cut short");
       }
-      ByteBuffer body = file.slice(file.position(), length);
+      ByteBuffer body = bytes(at + HEADER, length);
       CRC32C check = new CRC32C();
       check.update(body.duplicate());
       if ((int) check.getValue() != crc) {
-        boolean last = file.remaining() == length;
-        return new Decoded(records, at, "the frame at byte " + at + " fails its checksum", last);
+        boolean last = at + HEADER + length == end;
+        return new Damaged(at, "the frame at byte " + at + " fails its checksum", last);
       }
       long seq = body.getLong();
       byte[] hash = new byte[32];
       body.get(hash);
       byte[] payload = new byte[body.remaining()];
       body.get(payload);
-      records.add(new ChainedRecord(seq, payload, hash));
-      file.position(file.position() + length);
+      position = at + HEADER + length;
+      return new Frame(new ChainedRecord(seq, payload, hash), position);
     }
-    return new Decoded(records, file.position(), "", false);
+
+    /** {@code length} bytes at file offset {@code at}, from the buffer, refilled as needed. */
+    private ByteBuffer bytes(long at, int length) throws IOException {
+      if (at < bufferStart || at + length > bufferStart + buffer.limit()) {
+        if (length > buffer.capacity()) {
+          buffer = ByteBuffer.allocate(length);
+        }
+        buffer.clear();
+        bufferStart = at;
+        long want = Math.min(buffer.capacity(), end - at);
+        buffer.limit((int) want);
+        while (buffer.hasRemaining()) {
+          int n = channel.read(buffer, bufferStart + buffer.position());
+          if (n < 0) {
+            throw new IOException(
+                "the file ended at byte "
+                    + (bufferStart + buffer.position())
+                    + " while reading up to byte "
+                    + (bufferStart + want)
+                    + ": it was cut while being read");
+          }
+        }
+        buffer.flip();
+      }
+      return buffer.slice((int) (at - bufferStart), length);
+    }
   }
 }
