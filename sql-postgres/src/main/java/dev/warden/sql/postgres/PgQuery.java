@@ -1,6 +1,7 @@
 package dev.warden.sql.postgres;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -102,8 +103,10 @@ final class PgQuery {
   private final MethodHandle freeSplit;
   private final MethodHandle fingerprint;
   private final MethodHandle freeFingerprint;
+  private final SymbolLookup library;
 
   private PgQuery(SymbolLookup library) {
+    this.library = library;
     Linker linker = Linker.nativeLinker();
     parse = downcall(linker, library, "pg_query_parse", PARSE_RESULT);
     freeParse = free(linker, library, "pg_query_free_parse_result", PARSE_RESULT);
@@ -251,6 +254,35 @@ final class PgQuery {
           MemorySegment data = result.get(ADDRESS, SCAN_DATA).reinterpret(length);
           return new ScanResult(ScanProtobuf.tokens(data), Optional.empty());
         });
+  }
+
+  /**
+   * Lexes {@code sql} as a server with {@code standard_conforming_strings = off} does (a backslash
+   * escapes in every {@code '...'} literal), for the redactor. The setting is libpg_query's
+   * thread-local copy of the GUC, read when a scan starts: it is cleared for this one call and
+   * restored before returning, so other calls on this thread still lex with standard strings.
+   *
+   * <p>Platform threads only: dlsym resolves a thread-local symbol for the calling OS thread, and a
+   * virtual thread could move to another carrier between the lookup and the scan.
+   *
+   * @throws IllegalStateException on a virtual thread, or if the library has no such setting
+   */
+  ScanResult scanWithoutStandardStrings(String sql) {
+    if (Thread.currentThread().isVirtual()) {
+      throw new IllegalStateException("lexing without standard strings needs a platform thread");
+    }
+    MemorySegment flag =
+        library
+            .find("standard_conforming_strings")
+            .orElseThrow(
+                () -> new IllegalStateException("libpg_query has no standard_conforming_strings"))
+            .reinterpret(1);
+    flag.set(JAVA_BYTE, 0, (byte) 0);
+    try {
+      return scan(sql);
+    } finally {
+      flag.set(JAVA_BYTE, 0, (byte) 1);
+    }
   }
 
   /** Where each statement of {@code sql} starts and ends, by the parser's reckoning. */
