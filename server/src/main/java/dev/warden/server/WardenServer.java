@@ -1,5 +1,6 @@
 package dev.warden.server;
 
+import dev.warden.core.audit.AuditTrail;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
@@ -12,6 +13,7 @@ import dev.warden.core.policy.PolicyGatekeeper;
 import dev.warden.core.statement.SqlAnalyzer;
 import dev.warden.proxy.postgres.ListenerTls;
 import dev.warden.proxy.postgres.PostgresProxy;
+import dev.warden.proxy.postgres.ProxyAudit;
 import dev.warden.proxy.postgres.ProxySettings;
 import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
@@ -22,6 +24,7 @@ import dev.warden.server.tls.CertificateFiles;
 import dev.warden.server.tls.SelfSignedCertificates;
 import dev.warden.sql.postgres.PgQueryUnavailableException;
 import dev.warden.sql.postgres.PostgresAnalyzer;
+import dev.warden.sql.postgres.PostgresRedactor;
 import dev.warden.store.embedded.EmbeddedStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,6 +33,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -51,16 +55,19 @@ public final class WardenServer implements AutoCloseable {
   private final Optional<CertificateFiles> certificate;
   private final Supplier<Policy> policy;
   private final Optional<PolicyReloader> reloader;
+  private final AuditRuntime audit;
 
   private WardenServer(
       WardenConfig config,
       EmbeddedStore store,
+      AuditRuntime audit,
       PostgresProxy proxy,
       Optional<CertificateFiles> certificate,
       Supplier<Policy> policy,
       Optional<PolicyReloader> reloader) {
     this.config = config;
     this.store = store;
+    this.audit = audit;
     this.proxy = proxy;
     this.certificate = certificate;
     this.policy = policy;
@@ -110,6 +117,17 @@ public final class WardenServer implements AutoCloseable {
       reloader.ifPresent(PolicyReloader::close);
       throw new StartupException("cannot open the store in " + dataDir + ": " + e.getMessage(), e);
     }
+    // The audit trail before the listener: no session may begin that cannot be recorded.
+    AuditRuntime audit;
+    try {
+      audit = AuditRuntime.start(config.audit(), dataDir, store, new PostgresRedactor(), clock);
+    } catch (StartupException e) {
+      reloader.ifPresent(PolicyReloader::close);
+      store.close();
+      throw e;
+    }
+    recordPolicyLoad(audit, config, policy.get());
+    reloader.ifPresent(r -> r.onChange(outcome -> recordPolicyChange(audit, r, outcome)));
     PostgresProxy proxy = null;
     try {
       Secret mockKey = mockKey(dataDir, random);
@@ -139,21 +157,22 @@ public final class WardenServer implements AutoCloseable {
               new Environments(config.environments()),
               new ScramServer(store.users(), mockKey, random),
               new AuthThrottle(clock),
-              gatekeeper);
+              gatekeeper,
+              new ProxyAudit(audit.trail(), config.audit().strict(), clock));
       try {
         proxy.start();
       } catch (UncheckedIOException e) {
         throw new StartupException(
             "cannot listen on " + config.listen() + ": " + e.getMessage(), e);
       }
-      return new WardenServer(config, store, proxy, generated, policy, reloader);
+      return new WardenServer(config, store, audit, proxy, generated, policy, reloader);
     } catch (StartupException e) {
       reloader.ifPresent(PolicyReloader::close);
-      closeQuietly(proxy, store);
+      closeQuietly(proxy, audit, store);
       throw e;
     } catch (RuntimeException e) {
       reloader.ifPresent(PolicyReloader::close);
-      closeQuietly(proxy, store);
+      closeQuietly(proxy, audit, store);
       throw new StartupException("cannot start the proxy: " + e.getMessage(), e);
     }
   }
@@ -177,14 +196,59 @@ public final class WardenServer implements AutoCloseable {
     }
   }
 
-  private static void closeQuietly(PostgresProxy proxy, EmbeddedStore store) {
+  private static void closeQuietly(PostgresProxy proxy, AuditRuntime audit, EmbeddedStore store) {
     try {
       if (proxy != null) {
         proxy.close();
       }
     } finally {
-      store.close();
+      try {
+        audit.close();
+      } finally {
+        store.close();
+      }
     }
+  }
+
+  /** Records the policy Warden starts with. */
+  private static void recordPolicyLoad(AuditRuntime audit, WardenConfig config, Policy policy) {
+    audit.record(
+        "policy-load",
+        true,
+        EmbeddedStore.osActor(),
+        Map.of(
+            "file", config.policy().map(Path::toString).orElse("(built-in default)"),
+            "version", Long.toHexString(policy.version()),
+            "rules", String.valueOf(policy.rules().size())));
+  }
+
+  /** Records a reload of the watched policy file, or a change to it that was rejected. */
+  private static void recordPolicyChange(
+      AuditRuntime audit, PolicyReloader reloader, PolicyReloader.Outcome outcome) {
+    String file = reloader.file().toString();
+    switch (outcome) {
+      case PolicyReloader.Outcome.Reloaded r ->
+          audit.record(
+              "policy-reload",
+              true,
+              "",
+              Map.of(
+                  "file", file,
+                  "version", Long.toHexString(r.policy().version()),
+                  "rules", String.valueOf(r.policy().rules().size())));
+      case PolicyReloader.Outcome.Rejected r ->
+          audit.record(
+              "policy-reload",
+              false,
+              "",
+              Map.of("file", file, "problem", r.problem().getMessage()));
+      case PolicyReloader.Outcome.Unchanged u -> {}
+    }
+  }
+
+  /** The audit trail this server records to. */
+  public AuditTrail auditTrail() {
+    return audit.trail();
   }
 
   /** The address clients connect to (the real port when the configuration asked for port 0). */
@@ -221,6 +285,6 @@ public final class WardenServer implements AutoCloseable {
   @Override
   public void close() {
     reloader.ifPresent(PolicyReloader::close);
-    closeQuietly(proxy, store);
+    closeQuietly(proxy, audit, store);
   }
 }

@@ -48,6 +48,12 @@ final class BackendRelay extends RelayHandler {
   /** True when Warden's BEGIN for a row guard failed. */
   private boolean beginFailed;
 
+  /** The statement an ErrorResponse being read answers, whose SQLSTATE it records. */
+  private StatementAudit failedAudit;
+
+  /** True when {@link #failedAudit} is finished by the error itself (it left the queue). */
+  private boolean failedDetached;
+
   /** Payload of an entry whose CommandComplete tags may drop prepared statements. */
   static final Object WATCH_DEALLOCATE = new Object();
 
@@ -88,11 +94,29 @@ final class BackendRelay extends RelayHandler {
         } else if (due.headPayload() instanceof Catalogs.Load load) {
           load.failed();
         }
-        if (!due.isEmpty() && !due.headEndsWithReady()) {
+        StatementAudit failed;
+        boolean detached = !due.isEmpty() && !due.headEndsWithReady();
+        if (detached) {
+          // Finished below, once its SQLSTATE is read: the statement the error is about is the
+          // first one of the batch still unanswered (a failed Parse or Bind stops its Execute).
+          failed = due.takeFirstAuditBeforeSync();
           due.skipToSync(); // the server skips the rest of the batch
+        } else {
+          failed = due.headAudit(); // finished by the ReadyForQuery that ends the Query
+        }
+        if (failed != null) {
+          failed.failed("");
         }
         if (drop) {
+          if (failed != null && detached) {
+            failed.finish();
+          }
           return Route.DISCARD;
+        }
+        if (failed != null) {
+          failedAudit = failed;
+          failedDetached = detached;
+          return Route.INSPECT;
         }
         return session.hasPendingRefusals() ? Route.INSPECT : Route.STREAM;
       }
@@ -107,7 +131,8 @@ final class BackendRelay extends RelayHandler {
           return Route.DISCARD;
         }
         if (payload instanceof RowGuard.Mark m && m.step() == RowGuard.Step.STATEMENT
-            || payload == WATCH_DEALLOCATE) {
+            || payload == WATCH_DEALLOCATE
+            || due.headAudit() != null) {
           return Route.INSPECT;
         }
         Route route = dropping() ? Route.DISCARD : Route.STREAM;
@@ -142,6 +167,10 @@ final class BackendRelay extends RelayHandler {
       case DataRow.TYPE -> {
         if (due.headOwner() == Exchanges.WARDEN_CAPTURE) {
           return Route.INSPECT;
+        }
+        StatementAudit audit = due.headAudit();
+        if (audit != null) {
+          audit.row();
         }
         return dropping() ? Route.DISCARD : Route.STREAM;
       }
@@ -182,6 +211,14 @@ final class BackendRelay extends RelayHandler {
           onCommandComplete((CommandComplete) BackendMessages.decode(type, body));
       case ErrorResponse.TYPE -> {
         ErrorResponse error = (ErrorResponse) BackendMessages.decode(type, body);
+        StatementAudit failed = failedAudit;
+        if (failed != null) {
+          failedAudit = null;
+          failed.failed(error.sqlState());
+          if (failedDetached) {
+            failed.finish();
+          }
+        }
         ByteBuf refusal = session.refusalFor(error.message());
         if (refusal == null) {
           yield Outcome.FORWARD;
@@ -199,6 +236,10 @@ final class BackendRelay extends RelayHandler {
     Object payload = due.headPayload();
     boolean execute = due.headKind() == Exchanges.EXECUTE;
     Outcome outcome = dropping() ? Outcome.DROP : Outcome.FORWARD;
+    StatementAudit audit = due.headAudit();
+    if (audit != null) {
+      audit.completed(complete.tag());
+    }
     if (payload == WATCH_DEALLOCATE) {
       String tag = complete.tag();
       if (tag.equals("DEALLOCATE ALL") || tag.equals("DISCARD ALL")) {
@@ -211,6 +252,9 @@ final class BackendRelay extends RelayHandler {
         // nothing until ReadyForQuery, as after any failed statement.
         forwardUpTo(currentMessageStart());
         peer().write(ClientErrors.denial(peer().alloc(), m.guard().denial), peer().voidPromise());
+        if (audit != null) {
+          audit.refused(m.guard().denial.sqlState());
+        }
         suppressing = true;
         outcome = Outcome.DROP;
       }
@@ -306,6 +350,7 @@ final class BackendRelay extends RelayHandler {
     } else {
       client.close();
     }
+    session.exchanges.abandon();
     session.release();
     ctx.fireChannelInactive();
   }

@@ -14,6 +14,12 @@ final class ClientErrors {
   /** SQLSTATE 08P01: protocol_violation. */
   static final String PROTOCOL_VIOLATION = "08P01";
 
+  /**
+   * The audit trail cannot record a statement, so it is refused ({@code io_error}: the trail is
+   * Warden's storage). Documented in docs/audit.md.
+   */
+  static final String AUDIT_UNAVAILABLE = "58030";
+
   /** SQLSTATE 08006: connection_failure. */
   static final String CONNECTION_FAILURE = "08006";
 

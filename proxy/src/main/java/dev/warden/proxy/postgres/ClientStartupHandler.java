@@ -1,5 +1,7 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.audit.AuditEvent;
+import dev.warden.core.audit.Durability;
 import dev.warden.core.environment.Environment;
 import dev.warden.core.gate.SessionContext;
 import dev.warden.core.identity.AuthenticationFailure;
@@ -38,6 +40,9 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -301,6 +306,17 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     } catch (AuthenticationFailure e) {
       state = State.ANSWER_PENDING;
       context.throttle().failure(parameters.user(), sourceHost(ctx));
+      recordEvent(
+          "authenticate",
+          false,
+          "",
+          Optional.empty(),
+          Map.of(
+              "claimed_user", parameters.user(),
+              "client", remote(ctx),
+              "method", "scram-sha-256",
+              "reason", e.reason().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+              "database", parameters.database()));
       log.info(
           "client {}: authentication failed for user \"{}\": {} ({})",
           remote(ctx),
@@ -360,6 +376,9 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             remote(ctx),
             parameters.database(),
             parameters.applicationName());
+    if (!recordSession(ctx, "authenticate", true, session, Map.of())) {
+      return;
+    }
     log.info(
         "session {}: {} authenticated from {} for database \"{}\" in environment {}",
         session.id(),
@@ -415,6 +434,16 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
 
               @Override
               public void failed(ClientErrors.Failure failure) {
+                recordSession(
+                    ctx,
+                    "connect",
+                    false,
+                    session,
+                    Map.of(
+                        "upstream_role",
+                        environment.upstream().user(),
+                        "reason",
+                        failure.message()));
                 fatal(ctx, failure.sqlState(), failure.message());
               }
             });
@@ -436,6 +465,30 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     }
     state = State.DONE;
     deadline.cancel(false);
+    if (!recordSession(
+        ctx,
+        "connect",
+        true,
+        sessionContext,
+        Map.of(
+            "upstream_role", environment.upstream().user(),
+            "upstream_database", environment.upstream().databaseFor(parameters.database()),
+            "tls", tlsDetails(ctx)))) {
+      ready.forClient().release();
+      leftover.release();
+      upstreamChannel.close();
+      return;
+    }
+    ctx.channel()
+        .closeFuture()
+        .addListener(
+            f ->
+                recordEvent(
+                    "disconnect",
+                    true,
+                    sessionContext.identity().name(),
+                    Optional.of(sessionContext),
+                    Map.of()));
     CancelRegistry.Entry cancelKey = null;
     byte[] clientKey = new byte[4];
     if (ready.secretKey().length > 0) {
@@ -450,7 +503,13 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     byte[] markerEntropy = new byte[8];
     context.random().nextBytes(markerEntropy);
     ProxySession session =
-        new ProxySession(sessionContext, ctx.channel(), upstreamChannel, cancelKey, markerEntropy);
+        new ProxySession(
+            sessionContext,
+            context.audit(),
+            ctx.channel(),
+            upstreamChannel,
+            cancelKey,
+            markerEntropy);
     session.poolKey = poolKey;
     session.login = login;
     session.lexical = ProxySession.lexicalFrom(ready.forClient(), session.lexical);
@@ -538,6 +597,60 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     byte[] id = new byte[8];
     context.random().nextBytes(id);
     return HexFormat.of().formatHex(id);
+  }
+
+  /**
+   * Records a session event; when the trail cannot take it, the client is told why and the
+   * connection ends (a session Warden cannot record must not begin). Returns false then.
+   */
+  private boolean recordSession(
+      ChannelHandlerContext ctx,
+      String name,
+      boolean success,
+      SessionContext session,
+      Map<String, String> details) {
+    CompletableFuture<Void> done =
+        recordEvent(name, success, session.identity().name(), Optional.of(session), details);
+    if (done.isCompletedExceptionally()) {
+      fatal(
+          ctx,
+          ClientErrors.AUDIT_UNAVAILABLE,
+          "Warden cannot record this session: " + done.exceptionNow().getMessage());
+      return false;
+    }
+    return true;
+  }
+
+  private CompletableFuture<Void> recordEvent(
+      String name,
+      boolean success,
+      String actor,
+      Optional<SessionContext> session,
+      Map<String, String> details) {
+    ProxyAudit audit = context.audit();
+    CompletableFuture<Void> done =
+        audit
+            .trail()
+            .append(
+                new AuditEvent(audit.clock().instant(), name, success, actor, session, details),
+                Durability.BOUNDED);
+    done.whenComplete(
+        (ok, failed) -> {
+          if (failed != null) {
+            log.error("the {} event could not be recorded: {}", name, failed.getMessage());
+          }
+        });
+    return done;
+  }
+
+  /** The client connection's TLS protocol and cipher suite, or {@code none}. */
+  private static String tlsDetails(ChannelHandlerContext ctx) {
+    SslHandler tls = ctx.pipeline().get(SslHandler.class);
+    if (tls == null) {
+      return "none";
+    }
+    var session = tls.engine().getSession();
+    return session.getProtocol() + " " + session.getCipherSuite();
   }
 
   private static String remote(ChannelHandlerContext ctx) {

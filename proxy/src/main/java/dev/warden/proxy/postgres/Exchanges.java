@@ -46,10 +46,16 @@ final class Exchanges {
   private byte[] kinds = new byte[64];
   private byte[] owners = new byte[64];
   private Object[] payloads = new Object[64];
+  private StatementAudit[] audits = new StatementAudit[64];
   private int head;
   private int size;
 
   void add(byte kind, byte owner, Object payload) {
+    add(kind, owner, payload, null);
+  }
+
+  /** Adds a client's statement-bearing message whose outcome {@code audit} records. */
+  void add(byte kind, byte owner, Object payload, StatementAudit audit) {
     if (size == kinds.length) {
       grow();
     }
@@ -57,6 +63,7 @@ final class Exchanges {
     kinds[at] = kind;
     owners[at] = owner;
     payloads[at] = payload;
+    audits[at] = audit;
     size++;
   }
 
@@ -81,10 +88,49 @@ final class Exchanges {
     return size == 0 ? null : payloads[head];
   }
 
-  /** The oldest unanswered message has been answered. */
+  /** The audit of the oldest unanswered message, or null when it has none. */
+  StatementAudit headAudit() {
+    return size == 0 ? null : audits[head];
+  }
+
+  /** Detaches the oldest message's audit, so that answering it does not finish the audit. */
+  StatementAudit takeHeadAudit() {
+    if (size == 0) {
+      return null;
+    }
+    StatementAudit a = audits[head];
+    audits[head] = null;
+    return a;
+  }
+
+  /**
+   * Detaches the audit of the first statement up to the next Sync: the one an error in an
+   * extended-protocol batch is about (a Bind that fails stops the Execute after it).
+   */
+  StatementAudit takeFirstAuditBeforeSync() {
+    for (int i = 0; i < size; i++) {
+      int at = (head + i) & (kinds.length - 1);
+      if (kinds[at] == SYNC) {
+        return null;
+      }
+      StatementAudit a = audits[at];
+      if (a != null) {
+        audits[at] = null;
+        return a;
+      }
+    }
+    return null;
+  }
+
+  /** The oldest unanswered message has been answered: its audit, if any, records the outcome. */
   void pop() {
     if (size == 0) {
       return;
+    }
+    StatementAudit a = audits[head];
+    if (a != null) {
+      audits[head] = null;
+      a.finish();
     }
     payloads[head] = null;
     head = (head + 1) & (kinds.length - 1);
@@ -93,12 +139,30 @@ final class Exchanges {
 
   /**
    * An error answered the oldest message of an extended-protocol batch: the server skips every
-   * message up to the next Sync, which it still answers.
+   * message up to the next Sync, which it still answers, and runs none of them.
    */
   void skipToSync() {
     pop();
     while (size > 0 && kinds[head] != SYNC) {
+      StatementAudit a = audits[head];
+      if (a != null) {
+        a.notRun();
+      }
       pop();
+    }
+  }
+
+  /** The session ended: whatever was unanswered has an unknown outcome. */
+  void abandon() {
+    while (size > 0) {
+      StatementAudit a = audits[head];
+      if (a != null) {
+        audits[head] = null;
+        a.abandoned();
+      }
+      payloads[head] = null;
+      head = (head + 1) & (kinds.length - 1);
+      size--;
     }
   }
 
@@ -117,15 +181,18 @@ final class Exchanges {
     byte[] k = new byte[n];
     byte[] o = new byte[n];
     Object[] p = new Object[n];
+    StatementAudit[] a = new StatementAudit[n];
     for (int i = 0; i < size; i++) {
       int from = (head + i) & (kinds.length - 1);
       k[i] = kinds[from];
       o[i] = owners[from];
       p[i] = payloads[from];
+      a[i] = audits[from];
     }
     kinds = k;
     owners = o;
     payloads = p;
+    audits = a;
     head = 0;
   }
 

@@ -1,5 +1,8 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.audit.AuditDurability;
+import dev.warden.core.audit.Durability;
+import dev.warden.core.audit.StatementIntent;
 import dev.warden.core.gate.Decision;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.gate.StatementPath;
@@ -31,9 +34,12 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +67,10 @@ final class FrontendRelay extends RelayHandler {
   private final Gatekeeper gatekeeper;
   private final UpstreamPool upstreamPool;
   private ChannelHandlerContext ctx;
+
+  /** The statement whose message is held until its intent is durable, if one is. */
+  private StatementAudit held;
+
   private final LastText lastParse = new LastText();
   private final LastText lastQuery = new LastText();
   private String textEncoding = "UTF8";
@@ -191,6 +201,7 @@ final class FrontendRelay extends RelayHandler {
         inBatch = true;
         Decision decision;
         String name;
+        String sql;
         if (lastParse.matches(body, session.lexical, session.relations())) {
           // The same Parse as the last one (a driver preparing the same statement again): judged
           // as before unless the policy changed, without decoding or analysing it again.
@@ -198,6 +209,7 @@ final class FrontendRelay extends RelayHandler {
               gatekeeper.recheck(
                   session.context, session.sqlPrepared, session.relations(), lastParse.decision);
           name = lastParse.name;
+          sql = lastParse.text;
         } else {
           ByteBuf raw = body.duplicate(); // decoding moves body's reader index
           Parse parse = (Parse) FrontendMessages.decode(type, body, text());
@@ -212,13 +224,15 @@ final class FrontendRelay extends RelayHandler {
                   session.relations());
           decision = gatekeeper.decide(request);
           name = parse.statementName();
-          lastParse.remember(raw, session.lexical, session.relations(), decision, name);
+          sql = parse.sql();
+          lastParse.remember(raw, session.lexical, session.relations(), decision, name, sql);
         }
         session.exchanges.add(Exchanges.PARSE);
         if (decision.verdict() instanceof Verdict.Deny deny) {
+          recordRefused(StatementPath.PREPARED, sql, name, decision);
           yield refuse(ctx, deny, marker -> new Parse(name, marker, List.of()));
         }
-        session.names.parsed(name, decision);
+        session.names.parsed(name, sql, decision);
         noteEffects(decision);
         yield Outcome.FORWARD;
       }
@@ -228,14 +242,27 @@ final class FrontendRelay extends RelayHandler {
             StatementRequest.functionCall(
                 session.context, Integer.toUnsignedLong(call.functionOid()), session.sqlPrepared);
         Decision decision = gatekeeper.decide(request);
+        String text = "function call: oid " + Integer.toUnsignedString(call.functionOid());
         if (decision.verdict() instanceof Verdict.Deny deny) {
+          recordRefused(StatementPath.FUNCTION_CALL, text, "", decision);
           session.exchanges.add(Exchanges.QUERY); // the marker goes as a Query
           yield refuse(ctx, deny, Query::new);
         }
-        session.exchanges.add(Exchanges.FUNCTION_CALL);
-        yield Outcome.FORWARD;
+        Recorded recorded = record(StatementPath.FUNCTION_CALL, text, "", decision);
+        yield afterIntent(
+            ctx,
+            body,
+            recorded,
+            Exchanges.QUERY, // the marker goes as a Query
+            Query::new,
+            () -> {
+              session.exchanges.add(
+                  Exchanges.FUNCTION_CALL, Exchanges.CLIENT, null, recorded.audit());
+              return Outcome.FORWARD;
+            });
       }
-      case Execute.TYPE -> onExecute(ctx, (Execute) FrontendMessages.decode(type, body));
+      case Execute.TYPE ->
+          onExecute(ctx, body, (Execute) FrontendMessages.decode(type, body.duplicate()));
       case Close.TYPE -> {
         Close close = (Close) FrontendMessages.decode(type, body);
         inBatch = true;
@@ -261,10 +288,12 @@ final class FrontendRelay extends RelayHandler {
       readCatalogueFirst();
     }
     Decision decision;
+    String text;
     if (lastQuery.matches(body, session.lexical, session.relations())) {
       decision =
           gatekeeper.recheck(
               session.context, session.sqlPrepared, session.relations(), lastQuery.decision);
+      text = lastQuery.text;
     } else {
       ByteBuf raw = body.duplicate(); // decoding moves body's reader index
       Query query = (Query) FrontendMessages.decode(Query.TYPE, body, text());
@@ -278,21 +307,35 @@ final class FrontendRelay extends RelayHandler {
               session.sqlPrepared,
               session.relations());
       decision = gatekeeper.decide(request);
-      lastQuery.remember(raw, session.lexical, session.relations(), decision, "");
+      text = query.sql();
+      lastQuery.remember(raw, session.lexical, session.relations(), decision, "", text);
     }
     if (decision.verdict() instanceof Verdict.Deny deny) {
+      recordRefused(StatementPath.SIMPLE, text, "", decision);
       session.exchanges.add(Exchanges.QUERY);
       return refuse(ctx, deny, Query::new);
     }
+    Recorded recorded = record(StatementPath.SIMPLE, text, "", decision);
+    return afterIntent(
+        ctx,
+        body,
+        recorded,
+        Exchanges.QUERY,
+        Query::new,
+        () -> forwardQuery(ctx, decision, recorded.audit()));
+  }
+
+  /** Forwards an allowed Query whose intent is recorded, with a row guard where it needs one. */
+  private Outcome forwardQuery(ChannelHandlerContext ctx, Decision decision, StatementAudit audit) {
     boolean transactionControl = decision.analysis().kinds().contains(StatementKind.TRANSACTION);
     if (decision.rowLimit().isPresent()) {
       if (transactionControl || inBatch) {
         session.exchanges.add(Exchanges.QUERY);
-        return refuse(ctx, unguardable(transactionControl), Query::new);
+        return refuse(ctx, unguardable(transactionControl), Query::new, audit);
       }
       RowGuard guard = new RowGuard(decision.rowLimit().getAsLong(), decision.rowLimitDenial());
       beginGuard(guard, false);
-      session.exchanges.add(Exchanges.QUERY, Exchanges.CLIENT, guard.statement);
+      session.exchanges.add(Exchanges.QUERY, Exchanges.CLIENT, guard.statement, audit);
       noteEffects(decision);
       return Outcome.FORWARD_THEN_PAUSE; // the guard's COMMIT or ROLLBACK comes next upstream
     }
@@ -300,34 +343,70 @@ final class FrontendRelay extends RelayHandler {
       batchHasTransactionControl = true;
       if (batchGuard != null) {
         session.exchanges.add(Exchanges.QUERY);
-        return refuse(ctx, unguardable(true), Query::new);
+        return refuse(ctx, unguardable(true), Query::new, audit);
       }
     }
-    session.exchanges.add(Exchanges.QUERY, Exchanges.CLIENT, watch(decision));
+    session.exchanges.add(Exchanges.QUERY, Exchanges.CLIENT, watch(decision), audit);
     noteEffects(decision);
     return Outcome.FORWARD;
   }
 
-  private Outcome onExecute(ChannelHandlerContext ctx, Execute execute) {
+  private Outcome onExecute(ChannelHandlerContext ctx, ByteBuf body, Execute execute) {
     inBatch = true;
-    List<Decision> candidates = session.names.portal(execute.portalName());
-    if (candidates == null) {
-      // Not a portal Warden saw bound: a cursor opened by DECLARE (judged then), or none at all
-      // (the server says so).
+    List<StatementNames.Parsed> candidates = session.names.portal(execute.portalName());
+    if (candidates == null || candidates.isEmpty()) {
+      // Not a portal Warden saw bound: a cursor opened by DECLARE (judged and recorded then), or
+      // none at all, or one bound to a statement that does not exist (the server says so).
       session.exchanges.add(Exchanges.EXECUTE);
       return Outcome.FORWARD;
     }
+    String portal = execute.portalName();
+    String text = texts(candidates);
+    List<Decision> decisions = new ArrayList<>(candidates.size());
+    for (StatementNames.Parsed earlier : candidates) {
+      Decision now =
+          gatekeeper.recheck(
+              session.context, session.sqlPrepared, session.relations(), earlier.decision());
+      if (now.verdict() instanceof Verdict.Deny deny) {
+        recordRefused(StatementPath.PREPARED, text, portal, now);
+        session.exchanges.add(Exchanges.EXECUTE);
+        return refuse(ctx, deny, marker -> new Execute(marker, 0));
+      }
+      decisions.add(now);
+    }
+    Recorded recorded = record(StatementPath.PREPARED, text, portal, decisions.getLast());
+    return afterIntent(
+        ctx,
+        body,
+        recorded,
+        Exchanges.EXECUTE,
+        marker -> new Execute(marker, 0),
+        () -> forwardExecute(ctx, decisions, recorded.audit()));
+  }
+
+  /** The text of what a portal may run: one statement, or (rarely) each it may stand for. */
+  private static String texts(List<StatementNames.Parsed> candidates) {
+    if (candidates.size() == 1) {
+      return candidates.getFirst().text();
+    }
+    StringBuilder all = new StringBuilder();
+    for (StatementNames.Parsed p : candidates) {
+      if (!all.isEmpty()) {
+        all.append("\n-- or, if the server kept an earlier definition:\n");
+      }
+      all.append(p.text());
+    }
+    return all.toString();
+  }
+
+  /** Forwards an allowed Execute whose intent is recorded, with a row guard where it needs one. */
+  private Outcome forwardExecute(
+      ChannelHandlerContext ctx, List<Decision> decisions, StatementAudit audit) {
     long limit = Long.MAX_VALUE;
     Verdict.Deny limitDenial = null;
     boolean transactionControl = false;
     Object watch = null;
-    for (Decision earlier : candidates) {
-      Decision now =
-          gatekeeper.recheck(session.context, session.sqlPrepared, session.relations(), earlier);
-      if (now.verdict() instanceof Verdict.Deny deny) {
-        session.exchanges.add(Exchanges.EXECUTE);
-        return refuse(ctx, deny, marker -> new Execute(marker, 0));
-      }
+    for (Decision now : decisions) {
       if (now.rowLimit().isPresent() && now.rowLimit().getAsLong() < limit) {
         limit = now.rowLimit().getAsLong();
         limitDenial = now.rowLimitDenial();
@@ -340,14 +419,14 @@ final class FrontendRelay extends RelayHandler {
     if (transactionControl) {
       if (batchGuard != null) {
         session.exchanges.add(Exchanges.EXECUTE);
-        return refuse(ctx, unguardable(true), marker -> new Execute(marker, 0));
+        return refuse(ctx, unguardable(true), marker -> new Execute(marker, 0), audit);
       }
       batchHasTransactionControl = true;
     }
     if (limitDenial != null) {
       if (batchHasTransactionControl) {
         session.exchanges.add(Exchanges.EXECUTE);
-        return refuse(ctx, unguardable(true), marker -> new Execute(marker, 0));
+        return refuse(ctx, unguardable(true), marker -> new Execute(marker, 0), audit);
       }
       if (batchGuard == null) {
         batchGuard = new RowGuard(limit, limitDenial);
@@ -355,10 +434,10 @@ final class FrontendRelay extends RelayHandler {
       } else {
         batchGuard.tighten(limit, limitDenial);
       }
-      session.exchanges.add(Exchanges.EXECUTE, Exchanges.CLIENT, batchGuard.statement);
+      session.exchanges.add(Exchanges.EXECUTE, Exchanges.CLIENT, batchGuard.statement, audit);
       return Outcome.FORWARD;
     }
-    session.exchanges.add(Exchanges.EXECUTE, Exchanges.CLIENT, watch);
+    session.exchanges.add(Exchanges.EXECUTE, Exchanges.CLIENT, watch, audit);
     return Outcome.FORWARD;
   }
 
@@ -436,6 +515,110 @@ final class FrontendRelay extends RelayHandler {
     }
   }
 
+  /** Refuses a statement whose intent was recorded as allowed; its outcome says refused. */
+  private Outcome refuse(
+      ChannelHandlerContext ctx,
+      Verdict.Deny deny,
+      Function<String, FrontendMessage> substitute,
+      StatementAudit audit) {
+    audit.refused(deny.sqlState());
+    audit.finish();
+    return refuse(ctx, deny, substitute);
+  }
+
+  /** An intent handed to the audit trail, and the future that says when it is durable enough. */
+  private record Recorded(StatementAudit audit, CompletableFuture<Void> durable) {}
+
+  /** Records the intent of an allowed statement before any of it goes upstream. */
+  private Recorded record(StatementPath path, String text, String name, Decision decision) {
+    ProxyAudit audit = session.audit;
+    Durability durability = AuditDurability.of(decision.analysis(), audit.strict());
+    long number = ++session.statements;
+    CompletableFuture<Void> durable =
+        audit
+            .trail()
+            .append(
+                new StatementIntent(
+                    audit.clock().instant(),
+                    session.context,
+                    number,
+                    path,
+                    text,
+                    session.lexical,
+                    name,
+                    decision,
+                    durability),
+                durability);
+    return new Recorded(new StatementAudit(session, number, System.nanoTime()), durable);
+  }
+
+  /** Records a refused statement; the refusal stands whether or not the record can be made. */
+  private void recordRefused(StatementPath path, String text, String name, Decision decision) {
+    ProxyAudit audit = session.audit;
+    long number = ++session.statements;
+    audit
+        .trail()
+        .append(
+            new StatementIntent(
+                audit.clock().instant(),
+                session.context,
+                number,
+                path,
+                text,
+                session.lexical,
+                name,
+                decision,
+                Durability.BOUNDED),
+            Durability.BOUNDED)
+        .whenComplete(
+            (ok, failed) -> {
+              if (failed != null) {
+                log.error(
+                    "session {}: a refused statement could not be recorded: {}",
+                    session.context.id(),
+                    failed.getMessage());
+              }
+            });
+  }
+
+  /**
+   * Goes on with a statement once its intent is durable enough: at once for a plain read, after the
+   * fsync for anything that changes something (holding the message, and everything after it,
+   * meanwhile). When the trail cannot record it, the statement is refused instead: nothing runs
+   * unrecorded.
+   */
+  private Outcome afterIntent(
+      ChannelHandlerContext ctx,
+      ByteBuf body,
+      Recorded recorded,
+      byte refusedAs,
+      Function<String, FrontendMessage> substitute,
+      Supplier<Outcome> proceed) {
+    held = recorded.audit();
+    return hold(
+        ctx,
+        body,
+        recorded.durable(),
+        again -> {
+          held = null;
+          if (recorded.durable().isCompletedExceptionally()) {
+            String why = recorded.durable().exceptionNow().getMessage();
+            log.error("session {}: statement refused: {}", session.context.id(), why);
+            session.exchanges.add(refusedAs);
+            return refuse(ctx, auditUnavailable(why), substitute, recorded.audit());
+          }
+          return proceed.get();
+        });
+  }
+
+  static Verdict.Deny auditUnavailable(String why) {
+    return new Verdict.Deny(
+        ClientErrors.AUDIT_UNAVAILABLE,
+        "Warden refused this statement: " + why,
+        "Nothing was run. Warden runs no statement it cannot record; the audit store must be"
+            + " made writable again (see docs/audit.md, \"When the audit trail fails\").");
+  }
+
   private Outcome refuse(
       ChannelHandlerContext ctx, Verdict.Deny deny, Function<String, FrontendMessage> substitute) {
     log.debug("session {} statement refused: {}", session.context.id(), deny.message());
@@ -457,6 +640,12 @@ final class FrontendRelay extends RelayHandler {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    if (held != null) {
+      held.notRun(); // held for its record, never sent
+      held.finish();
+      held = null;
+    }
+    session.exchanges.abandon();
     if (upstreamReusable()) {
       session.upstream.pipeline().remove(session.backend);
       session.release();
@@ -515,6 +704,7 @@ final class FrontendRelay extends RelayHandler {
     private Relations relations;
     Decision decision;
     String name;
+    String text;
 
     boolean matches(ByteBuf body, LexicalSettings now, Relations names) {
       byte[] b = bytes;
@@ -536,12 +726,14 @@ final class FrontendRelay extends RelayHandler {
         LexicalSettings settings,
         Relations names,
         Decision judged,
-        String statementName) {
+        String statementName,
+        String sql) {
       if (!judged.reusable()
           || body.readableBytes() > MAX_REMEMBERED
           || judged.analysis().definesOrRunsPrepared()) {
         bytes = null;
         decision = null;
+        text = null;
         return;
       }
       bytes = ByteBufUtil.getBytes(body);
@@ -549,6 +741,7 @@ final class FrontendRelay extends RelayHandler {
       relations = names;
       decision = judged;
       name = statementName;
+      text = sql;
     }
 
     private static final int MAX_REMEMBERED = 4096;

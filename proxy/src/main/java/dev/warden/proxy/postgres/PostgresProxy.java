@@ -41,6 +41,7 @@ public final class PostgresProxy implements AutoCloseable {
   private final ScramServer scram;
   private final AuthThrottle throttle;
   private final Gatekeeper gatekeeper;
+  private final ProxyAudit audit;
   private final AtomicInteger clients = new AtomicInteger();
   private EventLoopGroup acceptor;
   private EventLoopGroup workers;
@@ -52,8 +53,10 @@ public final class PostgresProxy implements AutoCloseable {
       Environments environments,
       ScramServer scram,
       AuthThrottle throttle,
-      Gatekeeper gatekeeper) {
+      Gatekeeper gatekeeper,
+      ProxyAudit audit) {
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.audit = Objects.requireNonNull(audit, "audit");
     this.environments = Objects.requireNonNull(environments, "environments");
     this.scram = Objects.requireNonNull(scram, "scram");
     this.throttle = Objects.requireNonNull(throttle, "throttle");
@@ -82,7 +85,8 @@ public final class PostgresProxy implements AutoCloseable {
             transport,
             random,
             clients,
-            new Catalogs(settings.catalogueMaxAge()));
+            new Catalogs(settings.catalogueMaxAge()),
+            audit);
     acceptor = transport.newGroup(1, "warden-accept");
     workers = transport.newGroup(settings.ioThreads(), "warden-io");
     ServerBootstrap bootstrap =

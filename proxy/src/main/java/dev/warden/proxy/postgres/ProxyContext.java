@@ -25,4 +25,5 @@ record ProxyContext(
     Transport transport,
     SecureRandom random,
     AtomicInteger clients,
-    Catalogs catalogs) {}
+    Catalogs catalogs,
+    ProxyAudit audit) {}

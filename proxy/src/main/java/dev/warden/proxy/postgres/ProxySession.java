@@ -31,6 +31,13 @@ final class ProxySession {
   static final int MAX_PENDING_REFUSALS = 10_000;
 
   final SessionContext context;
+
+  /** Where and how this session's statements are recorded. */
+  final ProxyAudit audit;
+
+  /** Statements recorded so far; the next intent gets the next number. */
+  long statements;
+
   final Channel client;
   final Channel upstream;
   private final CancelRegistry.Entry cancelKey;
@@ -114,11 +121,13 @@ final class ProxySession {
 
   ProxySession(
       SessionContext context,
+      ProxyAudit audit,
       Channel client,
       Channel upstream,
       CancelRegistry.Entry cancelKey,
       byte[] markerEntropy) {
     this.context = context;
+    this.audit = audit;
     this.client = client;
     this.upstream = upstream;
     this.cancelKey = cancelKey;

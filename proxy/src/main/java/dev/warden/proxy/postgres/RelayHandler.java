@@ -7,6 +7,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * Relays typed PostgreSQL messages from one leg of a session to the other, forwarding the original
@@ -41,7 +43,12 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
     FORWARD,
     DROP,
     /** Forward it, then read nothing more from this leg until {@link #resume}. */
-    FORWARD_THEN_PAUSE
+    FORWARD_THEN_PAUSE,
+    /**
+     * Neither forward nor drop it yet: keep it, and read nothing more from this leg, until the
+     * future given to {@link #hold} completes; then the continuation decides (see {@link #hold}).
+     */
+    HOLD
   }
 
   /**
@@ -70,6 +77,7 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
   private ByteBuf current;
   private boolean paused;
   private boolean pauseAfterMessage;
+  private Function<ByteBuf, Outcome> continuation;
 
   RelayHandler(int maxInspectedBytes) {
     this.maxInspectedBytes = maxInspectedBytes;
@@ -102,6 +110,36 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
    */
   final void pauseAfterThisMessage() {
     pauseAfterMessage = true;
+  }
+
+  /**
+   * Holds the message being inspected until {@code ready} completes, for {@link #onMessage} to
+   * return: the bytes before it are forwarded, it and everything after it wait, and when {@code
+   * ready} completes (either way) the same message is handed to {@code then} instead of {@link
+   * #onMessage}, with the relay in the same state as for the first call, and {@code then}'s outcome
+   * applies. So a statement can wait for its audit record to become durable without blocking the
+   * event loop, and without the relay buffering more than what the client already sent.
+   */
+  final Outcome hold(
+      ChannelHandlerContext ctx,
+      ByteBuf body,
+      CompletableFuture<?> ready,
+      Function<ByteBuf, Outcome> then) {
+    if (ready.isDone()) {
+      return then.apply(body);
+    }
+    continuation = then;
+    ready.whenComplete(
+        (ok, failed) ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      if (ctx.channel().isActive()) {
+                        resume(ctx);
+                        peer().flush();
+                      }
+                    }));
+    return Outcome.HOLD;
   }
 
   /** True while the relay reading from {@link #peer} is paused and must stay so. */
@@ -231,7 +269,15 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
             return;
           }
           ByteBuf body = in.slice(at + 5, (int) length - 4);
-          switch (onMessage(ctx, type, body)) {
+          Function<ByteBuf, Outcome> then = continuation;
+          continuation = null;
+          Outcome outcome = then != null ? then.apply(body) : onMessage(ctx, type, body);
+          switch (outcome) {
+            case HOLD -> {
+              forwardUpTo(at);
+              paused = true;
+              return;
+            }
             case FORWARD -> in.skipBytes((int) length + 1);
             case FORWARD_THEN_PAUSE -> {
               in.skipBytes((int) length + 1);

@@ -25,11 +25,14 @@ final class StatementNames {
   /** Statements one name may stand for at once (each redefinition the server may have refused). */
   static final int MAX_CANDIDATES = 64;
 
-  private final Map<String, List<Decision>> statements = new HashMap<>();
-  private final Map<String, List<Decision>> portals = new HashMap<>();
+  private final Map<String, List<Parsed>> statements = new HashMap<>();
+  private final Map<String, List<Parsed>> portals = new HashMap<>();
 
-  void parsed(String name, Decision decision) {
-    define(statements, name, List.of(decision));
+  /** A statement as parsed: its text and the decision made on it. */
+  record Parsed(String text, Decision decision) {}
+
+  void parsed(String name, String text, Decision decision) {
+    define(statements, name, List.of(new Parsed(text, decision)));
   }
 
   void bound(String portal, String statement) {
@@ -37,7 +40,7 @@ final class StatementNames {
   }
 
   /** What an Execute of {@code portal} may run; null when Warden knows of no such portal. */
-  List<Decision> portal(String portal) {
+  List<Parsed> portal(String portal) {
     return portals.get(portal);
   }
 
@@ -51,12 +54,12 @@ final class StatementNames {
     statements.clear();
   }
 
-  private void define(Map<String, List<Decision>> map, String name, List<Decision> decisions) {
+  private void define(Map<String, List<Parsed>> map, String name, List<Parsed> decisions) {
     if (name.isEmpty()) {
       map.put(name, decisions);
       return;
     }
-    List<Decision> known = map.get(name);
+    List<Parsed> known = map.get(name);
     if (known == null) {
       if (statements.size() + portals.size() >= MAX_NAMES) {
         throw new ProtocolException(
@@ -65,8 +68,8 @@ final class StatementNames {
       map.put(name, decisions);
       return;
     }
-    List<Decision> merged = new ArrayList<>(known);
-    for (Decision d : decisions) {
+    List<Parsed> merged = new ArrayList<>(known);
+    for (Parsed d : decisions) {
       if (!merged.contains(d)) {
         merged.add(d);
       }

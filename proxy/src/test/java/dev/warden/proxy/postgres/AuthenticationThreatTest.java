@@ -15,6 +15,7 @@ import dev.warden.core.identity.Secret;
 import dev.warden.testkit.Packets;
 import dev.warden.testkit.PostgresSessions;
 import dev.warden.testkit.RawWire;
+import dev.warden.testkit.RecordingAuditTrail;
 import dev.warden.testkit.Scram;
 import dev.warden.testkit.WireMessage;
 import java.net.InetAddress;
@@ -323,7 +324,8 @@ class AuthenticationThreatTest {
                         "test", Set.of(), List.of(Environment.ANY_DATABASE), upstream))),
             new ScramServer(fixture.users, Secret.of("mock-key-for-tests"), new SecureRandom()),
             throttle,
-            Gatekeeper.allowAll());
+            Gatekeeper.allowAll(),
+            new ProxyAudit(new RecordingAuditTrail(), false, Clock.systemUTC()));
     proxy.start();
     return proxy;
   }

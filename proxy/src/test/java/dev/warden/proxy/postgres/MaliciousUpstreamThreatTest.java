@@ -14,6 +14,7 @@ import dev.warden.testkit.FakeUpstream;
 import dev.warden.testkit.FakeUpstream.SaslFlaw;
 import dev.warden.testkit.Packets;
 import dev.warden.testkit.RawWire;
+import dev.warden.testkit.RecordingAuditTrail;
 import dev.warden.testkit.Scram;
 import dev.warden.testkit.WireMessage;
 import java.net.InetSocketAddress;
@@ -395,7 +396,8 @@ class MaliciousUpstreamThreatTest {
                       new Environment("real", Set.of(), List.of(Environment.ANY_DATABASE), real))),
               new ScramServer(users, Secret.of("mock-key-for-tests"), new SecureRandom()),
               new AuthThrottle(Clock.systemUTC()),
-              Gatekeeper.allowAll());
+              Gatekeeper.allowAll(),
+              new ProxyAudit(new RecordingAuditTrail(), false, Clock.systemUTC()));
       proxy.start();
       bystander = DriverManager.getConnection(realUrl(), credentials());
       assertThat(selectOne(bystander)).isEqualTo(1);

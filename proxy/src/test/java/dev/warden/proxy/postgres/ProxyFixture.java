@@ -8,6 +8,7 @@ import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.ScramServer;
 import dev.warden.core.identity.Secret;
+import dev.warden.testkit.RecordingAuditTrail;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.sql.Connection;
@@ -38,6 +39,9 @@ final class ProxyFixture implements AutoCloseable {
   final InMemoryUsers users = new InMemoryUsers().add(USER, PASSWORD, "engineers");
   final PostgresProxy proxy;
 
+  /** What the proxy recorded. */
+  final RecordingAuditTrail audit = new RecordingAuditTrail();
+
   ProxyFixture() {
     this(Gatekeeper.allowAll(), s -> s);
   }
@@ -66,7 +70,8 @@ final class ProxyFixture implements AutoCloseable {
             environments,
             new ScramServer(users, Secret.of("mock-key-for-tests"), new SecureRandom()),
             new AuthThrottle(Clock.systemUTC()),
-            gatekeeper);
+            gatekeeper,
+            new ProxyAudit(audit, false, Clock.systemUTC()));
     proxy.start();
   }
 

@@ -13,6 +13,7 @@ import dev.warden.core.gate.Verdict;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.ScramServer;
 import dev.warden.core.identity.Secret;
+import dev.warden.testkit.RecordingAuditTrail;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.sql.Connection;
@@ -59,7 +60,8 @@ class RoutingTest {
             new ScramServer(
                 new InMemoryUsers().add("alice", "pw"), Secret.of("k"), new SecureRandom()),
             new AuthThrottle(Clock.systemUTC()),
-            recording);
+            recording,
+            new ProxyAudit(new RecordingAuditTrail(), false, Clock.systemUTC()));
     proxy.start();
   }
 

@@ -163,6 +163,7 @@ class StartupFuzzThreatTest {
         Transport.best(),
         random,
         new AtomicInteger(),
-        new Catalogs(settings.catalogueMaxAge()));
+        new Catalogs(settings.catalogueMaxAge()),
+        new ProxyAudit(new dev.warden.testkit.RecordingAuditTrail(), false, Clock.systemUTC()));
   }
 }

@@ -11,6 +11,7 @@ import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.ScramServer;
 import dev.warden.core.identity.Secret;
+import dev.warden.testkit.RecordingAuditTrail;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -108,7 +109,8 @@ class UpstreamLoginTest {
                     new Environment("e", Set.of(), List.of(Environment.ANY_DATABASE), upstream))),
             new ScramServer(users, Secret.of("k"), new SecureRandom()),
             new AuthThrottle(Clock.systemUTC()),
-            Gatekeeper.allowAll());
+            Gatekeeper.allowAll(),
+            new ProxyAudit(new RecordingAuditTrail(), false, Clock.systemUTC()));
     proxy.start();
     return proxy;
   }

@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +30,7 @@ public final class PolicyReloader implements Supplier<Policy>, AutoCloseable {
   private volatile Policy current;
   private String lastText;
   private ScheduledExecutorService poller;
+  private volatile Consumer<Outcome> listener = outcome -> {};
 
   /** What a check of the file found. */
   public sealed interface Outcome {
@@ -81,6 +83,14 @@ public final class PolicyReloader implements Supplier<Policy>, AutoCloseable {
     return current;
   }
 
+  /**
+   * Tells {@code listener} of every reload and every rejected change (not of unchanged checks), on
+   * the thread that checked; the audit trail records them.
+   */
+  public void onChange(Consumer<Outcome> listener) {
+    this.listener = Objects.requireNonNull(listener, "listener");
+  }
+
   /** The file being watched. */
   public Path file() {
     return file;
@@ -93,11 +103,13 @@ public final class PolicyReloader implements Supplier<Policy>, AutoCloseable {
       text = PolicyFile.read(file);
     } catch (PolicyException e) {
       // A file that vanished for a moment (an editor saving by rename) is tried again next time.
+      Outcome.Rejected rejected = new Outcome.Rejected(e);
       if (lastText != null) {
         LOG.warn("{}; keeping the policy in force ({})", e.getMessage(), current);
         lastText = null;
+        listener.accept(rejected);
       }
-      return new Outcome.Rejected(e);
+      return rejected;
     }
     if (text.equals(lastText)) {
       return new Outcome.Unchanged();
@@ -111,14 +123,18 @@ public final class PolicyReloader implements Supplier<Policy>, AutoCloseable {
           file,
           policy.rules().size(),
           Long.toHexString(policy.version()));
-      return new Outcome.Reloaded(policy);
+      Outcome.Reloaded reloaded = new Outcome.Reloaded(policy);
+      listener.accept(reloaded);
+      return reloaded;
     } catch (PolicyException e) {
       LOG.warn(
           "policy {} was not reloaded, the last good one stays in force (version {}):\n{}",
           file,
           Long.toHexString(current.version()),
           e.getMessage());
-      return new Outcome.Rejected(e);
+      Outcome.Rejected rejected = new Outcome.Rejected(e);
+      listener.accept(rejected);
+      return rejected;
     }
   }
 

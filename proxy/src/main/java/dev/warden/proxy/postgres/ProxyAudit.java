@@ -1,0 +1,20 @@
+package dev.warden.proxy.postgres;
+
+import dev.warden.core.audit.AuditTrail;
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * Where the proxy records sessions and statements, and how.
+ *
+ * @param trail the audit trail
+ * @param strict when true every statement waits for its intent record to be fsynced, not only the
+ *     ones that change something
+ * @param clock the time stamped on records
+ */
+public record ProxyAudit(AuditTrail trail, boolean strict, Clock clock) {
+  public ProxyAudit {
+    Objects.requireNonNull(trail, "trail");
+    Objects.requireNonNull(clock, "clock");
+  }
+}

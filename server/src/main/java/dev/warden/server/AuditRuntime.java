@@ -1,0 +1,182 @@
+package dev.warden.server;
+
+import dev.warden.core.audit.AuditEncoder;
+import dev.warden.core.audit.AuditEvent;
+import dev.warden.core.audit.AuditTrail;
+import dev.warden.core.audit.AuditUnavailableException;
+import dev.warden.core.audit.Durability;
+import dev.warden.core.audit.Redactor;
+import dev.warden.server.config.AuditConfig;
+import dev.warden.store.audit.AuditKeys;
+import dev.warden.store.audit.AuditLogSettings;
+import dev.warden.store.audit.EmbeddedAuditTrail;
+import dev.warden.store.embedded.AuditOutbox;
+import dev.warden.store.embedded.EmbeddedStore;
+import dev.warden.store.postgres.PostgresAuditSettings;
+import dev.warden.store.postgres.PostgresAuditTrail;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The audit trail as the server runs it: the store chosen by configuration, with the parts that
+ * hang off it (the administrative outbox moved into it). Built and closed by {@link WardenServer}.
+ */
+final class AuditRuntime implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AuditRuntime.class);
+
+  /** The log's directory inside the data directory. */
+  static final Path AUDIT_DIRECTORY = Path.of("audit");
+
+  /** The secrets directory inside the data directory (signing and HMAC keys). */
+  static final Path SECRETS_DIRECTORY = Path.of("secrets");
+
+  private static final int OUTBOX_BATCH = 100;
+
+  private final AuditTrail trail;
+  private final Clock clock;
+  private final List<AutoCloseable> resources;
+  private final ScheduledExecutorService outboxMover;
+
+  private AuditRuntime(
+      AuditTrail trail,
+      Clock clock,
+      List<AutoCloseable> resources,
+      ScheduledExecutorService outboxMover) {
+    this.trail = trail;
+    this.clock = clock;
+    this.resources = resources;
+    this.outboxMover = outboxMover;
+  }
+
+  /** Opens the configured store and starts moving the outbox of {@code store} into it. */
+  static AuditRuntime start(
+      AuditConfig config, Path dataDir, EmbeddedStore store, Redactor redactor, Clock clock)
+      throws StartupException {
+    List<AutoCloseable> resources = new ArrayList<>();
+    try {
+      AuditKeys keys = AuditKeys.loadOrCreate(dataDir.resolve(SECRETS_DIRECTORY));
+      AuditLogSettings settings =
+          AuditLogSettings.defaults(keys).withBoundedWindow(config.boundedWindow());
+      if (config.witness().isPresent()) {
+        settings = settings.withWitness(config.witness().get());
+      }
+      String instance = config.instance().orElse(InstanceId.loadOrCreate(dataDir));
+      settings = settings.withLogId(instance);
+      AuditEncoder encoder = new AuditEncoder(instance, redactor, keys.textHmacKey());
+      AuditTrail trail;
+      switch (config.store()) {
+        case AuditConfig.Store.Embedded embedded -> {
+          EmbeddedAuditTrail log =
+              EmbeddedAuditTrail.open(dataDir.resolve(AUDIT_DIRECTORY), settings, encoder, clock);
+          resources.add(log);
+          trail = log;
+        }
+        case AuditConfig.Store.Postgres postgres -> {
+          PostgresAuditSettings pg =
+              PostgresAuditSettings.defaults(
+                      postgres.jdbcUrl(),
+                      postgres.connection().user(),
+                      postgres.connection().password(),
+                      instance)
+                  .withBoundedWindow(config.boundedWindow());
+          if (config.witness().isPresent()) {
+            pg = pg.withWitness(config.witness().get());
+          }
+          PostgresAuditTrail shared;
+          try {
+            shared = PostgresAuditTrail.open(pg, keys.signingKeys(), encoder, clock);
+          } catch (AuditUnavailableException e) {
+            throw new StartupException("cannot open the audit trail: " + e.getMessage(), e);
+          }
+          resources.add(shared);
+          trail = shared;
+        }
+      }
+      ScheduledExecutorService mover =
+          Executors.newSingleThreadScheduledExecutor(
+              Thread.ofPlatform().daemon().name("warden-audit-outbox").factory());
+      AuditRuntime runtime = new AuditRuntime(trail, clock, resources, mover);
+      mover.scheduleWithFixedDelay(
+          () -> runtime.moveOutbox(store.outbox()), 0, 1, TimeUnit.SECONDS);
+      return runtime;
+    } catch (IOException e) {
+      closeAll(resources);
+      throw new StartupException("cannot open the audit trail: " + e.getMessage(), e);
+    } catch (StartupException | RuntimeException e) {
+      closeAll(resources);
+      throw e;
+    }
+  }
+
+  AuditTrail trail() {
+    return trail;
+  }
+
+  /** Records an administrative event, waiting until it is durable; false when it could not be. */
+  boolean record(String name, boolean success, String actor, Map<String, String> details) {
+    try {
+      trail
+          .append(
+              new AuditEvent(clock.instant(), name, success, actor, Optional.empty(), details),
+              Durability.IMMEDIATE)
+          .get(10, TimeUnit.SECONDS);
+      return true;
+    } catch (Exception e) {
+      log.error("the {} event could not be recorded: {}", name, e.getMessage());
+      return false;
+    }
+  }
+
+  /**
+   * Moves what changed in the store while this or no server ran into the trail, oldest first, and
+   * removes it from the outbox once durable there.
+   */
+  void moveOutbox(AuditOutbox outbox) {
+    try {
+      List<AuditOutbox.Entry> pending;
+      while (!(pending = outbox.pending(OUTBOX_BATCH)).isEmpty()) {
+        List<CompletableFuture<Void>> durable = new ArrayList<>(pending.size());
+        for (AuditOutbox.Entry e : pending) {
+          durable.add(trail.append(e.event(), Durability.IMMEDIATE));
+        }
+        CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new))
+            .get(10, TimeUnit.SECONDS);
+        outbox.delivered(pending.getLast().id());
+      }
+    } catch (Exception e) {
+      log.warn("administrative changes wait in the outbox: {}", e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    outboxMover.shutdownNow();
+    try {
+      outboxMover.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    closeAll(resources);
+  }
+
+  private static void closeAll(List<AutoCloseable> resources) {
+    for (AutoCloseable r : resources.reversed()) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        log.warn("closing {} failed: {}", r, e.getMessage());
+      }
+    }
+  }
+}
