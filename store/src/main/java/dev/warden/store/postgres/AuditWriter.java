@@ -348,7 +348,7 @@ final class AuditWriter {
     if (a.records().isEmpty() && a.checkpoint().isEmpty()) {
       return true;
     }
-    try (Connection c = dataSource.getConnection()) {
+    try (Connection c = connection(dataSource, settings.timeout())) {
       c.setAutoCommit(false);
       try {
         if (!a.records().isEmpty()) {
@@ -379,6 +379,22 @@ final class AuditWriter {
     waiting.addAndGet(-a.entries().size());
     adopt(a);
     return true;
+  }
+
+  /**
+   * A connection whose every statement, commit included, fails after {@code timeout} rather than
+   * hang: a stalled or partitioned server makes the trail unavailable instead of holding the
+   * statements waiting for their records (the pool resets the timeout when it takes it back).
+   */
+  static Connection connection(DataSource dataSource, Duration timeout) throws SQLException {
+    Connection c = dataSource.getConnection();
+    try {
+      c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+      return c;
+    } catch (SQLException | RuntimeException e) {
+      c.close();
+      throw e;
+    }
   }
 
   /** Makes a committed attempt the chain's state and tells the listeners. */
@@ -515,7 +531,7 @@ final class AuditWriter {
     if (conflict) {
       return;
     }
-    try (Connection c = dataSource.getConnection()) {
+    try (Connection c = connection(dataSource, settings.timeout())) {
       reconcile(c);
     } catch (SQLException | RuntimeException e) {
       log.debug("audit log {}: probe failed: {}", logId, describe(e));

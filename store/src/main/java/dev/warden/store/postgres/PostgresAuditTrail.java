@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 
 /**
@@ -124,10 +125,11 @@ public final class PostgresAuditTrail implements AuditTrail, AutoCloseable {
     long timeoutMillis = Math.max(250, s.timeout().toMillis());
     c.setConnectionTimeout(timeoutMillis);
     c.setValidationTimeout(Math.max(250, timeoutMillis / 2));
+    // pgjdbc reads its properties as strings. No socketTimeout here: the writer bounds its own
+    // statements (AuditWriter.connection), and searches sharing the pool may take longer.
     long seconds = Math.max(1, (s.timeout().toMillis() + 999) / 1000);
-    c.addDataSourceProperty("connectTimeout", seconds);
-    c.addDataSourceProperty("socketTimeout", seconds);
-    c.addDataSourceProperty("tcpKeepAlive", true);
+    c.addDataSourceProperty("connectTimeout", Long.toString(seconds));
+    c.addDataSourceProperty("tcpKeepAlive", "true");
     c.addDataSourceProperty("ApplicationName", "warden-audit " + s.logId());
     // An IMMEDIATE record is durable when its commit is flushed: a role or server configured with
     // synchronous_commit = off would acknowledge commits that a crash can still lose. A stronger
@@ -158,7 +160,7 @@ public final class PostgresAuditTrail implements AuditTrail, AutoCloseable {
       DataSource pool, PostgresAuditSettings settings, KeyPair keys) {
     String logId = settings.logId();
     String where = "audit log " + logId + " in PostgreSQL (" + settings.location() + ")";
-    try (Connection c = pool.getConnection()) {
+    try (Connection c = AuditWriter.connection(pool, settings.timeout())) {
       String encoding = AuditTables.serverEncoding(c);
       if (!"UTF8".equalsIgnoreCase(encoding)) {
         throw new AuditUnavailableException(
@@ -179,50 +181,34 @@ public final class PostgresAuditTrail implements AuditTrail, AutoCloseable {
         catchUpWitness(c, settings, checkpoint, where);
       }
       long from = 0;
-      byte[] h = AuditChain.genesis(logId);
+      byte[] start = AuditChain.genesis(logId);
       if (checkpoint.isPresent()) {
-        Checkpoint cp = checkpoint.get();
-        Optional<ChainedRecord> covered = AuditTables.at(c, logId, cp.seq());
-        if (covered.isEmpty() || !MessageDigest.isEqual(covered.get().hash(), cp.hash())) {
-          throw cannotContinue(
-              where,
-              "record "
-                  + cp.seq()
-                  + (covered.isEmpty() ? " is missing" : " differs from")
-                  + " where its last signed checkpoint says it "
-                  + (covered.isEmpty() ? "is" : "was"));
+        // Start one record before the checkpoint, so that the checkpointed record's payload is
+        // checked against the signed hash too. Its predecessor's hash is only an input: forging it
+        // to fit another payload would take a SHA-256 preimage.
+        from = checkpoint.get().seq() - 1;
+        if (from > 0) {
+          Optional<ChainedRecord> before = AuditTables.at(c, logId, from);
+          if (before.isEmpty()) {
+            throw cannotContinue(where, "record " + from + " is missing");
+          }
+          start = before.get().hash();
         }
-        from = cp.seq();
-        h = cp.hash();
       }
-      long[] expected = {from + 1};
-      byte[][] chain = {h};
-      String[] problem = {null};
-      AuditTables.forEachAfter(
-          c,
-          logId,
-          from,
-          Long.MAX_VALUE,
-          r -> {
-            if (problem[0] != null) {
-              return;
-            }
-            if (r.seq() != expected[0]) {
-              problem[0] =
-                  "record " + expected[0] + " is missing (the next one is " + r.seq() + ")";
-              return;
-            }
-            chain[0] = AuditChain.next(chain[0], r.seq(), r.payload());
-            if (!MessageDigest.isEqual(chain[0], r.hash())) {
-              problem[0] = "record " + r.seq() + " was altered: its hash does not match";
-              return;
-            }
-            expected[0]++;
-          });
-      if (problem[0] != null) {
-        throw cannotContinue(where, problem[0]);
+      TailCheck check = new TailCheck(from, start, checkpoint);
+      AuditTables.forEachAfter(c, logId, from, Long.MAX_VALUE, check);
+      if (check.problem != null) {
+        throw cannotContinue(where, check.problem);
       }
-      return new AuditWriter.Tail(expected[0] - 1, chain[0], checkpoint);
+      if (checkpoint.isPresent() && check.last < checkpoint.get().seq()) {
+        throw cannotContinue(
+            where,
+            "the log ends at record "
+                + check.last
+                + " but its last signed checkpoint covers record "
+                + checkpoint.get().seq());
+      }
+      return new AuditWriter.Tail(check.last, check.hash, checkpoint);
     } catch (SQLException e) {
       throw new AuditUnavailableException(
           "cannot open the "
@@ -233,6 +219,47 @@ public final class PostgresAuditTrail implements AuditTrail, AutoCloseable {
               + e.getSQLState()
               + ")",
           e);
+    }
+  }
+
+  /** Follows the chain from a known hash to the log's end, stopping at the first problem. */
+  private static final class TailCheck implements Consumer<ChainedRecord> {
+    private final Optional<Checkpoint> checkpoint;
+    long last;
+    byte[] hash;
+    String problem;
+
+    TailCheck(long from, byte[] hash, Optional<Checkpoint> checkpoint) {
+      this.last = from;
+      this.hash = hash;
+      this.checkpoint = checkpoint;
+    }
+
+    @Override
+    public void accept(ChainedRecord r) {
+      if (problem != null) {
+        return;
+      }
+      if (r.seq() != last + 1) {
+        problem = "record " + (last + 1) + " is missing (the next one is " + r.seq() + ")";
+        return;
+      }
+      byte[] next = AuditChain.next(hash, r.seq(), r.payload());
+      if (!MessageDigest.isEqual(next, r.hash())) {
+        problem = "record " + r.seq() + " was altered: its hash does not match";
+        return;
+      }
+      if (checkpoint.isPresent()
+          && checkpoint.get().seq() == r.seq()
+          && !MessageDigest.isEqual(next, checkpoint.get().hash())) {
+        problem =
+            "record "
+                + r.seq()
+                + " differs from what its signed checkpoint says: the chain was recomputed";
+        return;
+      }
+      hash = next;
+      last = r.seq();
     }
   }
 
