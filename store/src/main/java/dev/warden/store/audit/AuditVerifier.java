@@ -242,6 +242,8 @@ public final class AuditVerifier {
           }
         }
         if (checkpointProblem.isEmpty() && w.size() > checkpoints.size()) {
+          // The first record that only the missing checkpoints vouched for.
+          checkpointProblemSeq = checkpoints.isEmpty() ? 1 : checkpoints.getLast().seq() + 1;
           checkpointProblem =
               "the checkpoint file beside the log lacks the last "
                   + (w.size() - checkpoints.size())
@@ -258,12 +260,15 @@ public final class AuditVerifier {
       lastCheckpointSeq = checkpoints.isEmpty() ? 0 : checkpoints.getLast().seq();
 
       ChainVerifier chain = ChainVerifier.start(logId, checkpoints, key);
-      if (!checkpointProblem.isEmpty()) {
-        chain.fail(checkpointProblemSeq, checkpointProblem);
-      }
       verifySegments(segments, chain);
       ChainVerifier.Result result = chain.finish();
       long records = chain.expectedSeq() - 1;
+      // The two copies of the checkpoints disagreeing is named first when it concerns records
+      // no later than what the chain found: it says more precisely what was done.
+      if (!checkpointProblem.isEmpty()
+          && (result.intact() || checkpointProblemSeq <= result.firstBadSeq())) {
+        return bad(checkpointProblemSeq, checkpointProblem, records);
+      }
       if (!result.intact()) {
         return bad(result.firstBadSeq(), result.reason(), records);
       }

@@ -15,6 +15,9 @@ final class FaultyFiles implements LogFile.Opener {
   final AtomicBoolean failWrites = new AtomicBoolean();
   final AtomicBoolean failForce = new AtomicBoolean();
 
+  /** While set, fsyncs wait until it is counted down: the writer is stuck on a slow disk. */
+  volatile java.util.concurrent.CountDownLatch forceGate;
+
   /** The free space to report, or -1 for the real one. */
   final AtomicLong usable = new AtomicLong(-1);
 
@@ -48,6 +51,14 @@ final class FaultyFiles implements LogFile.Opener {
       @Override
       public void force() throws IOException {
         forces.incrementAndGet();
+        java.util.concurrent.CountDownLatch gate = forceGate;
+        if (gate != null) {
+          try {
+            gate.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
         if (failForce.get()) {
           failedForces.incrementAndGet();
           throw new IOException("Input/output error (injected)");
