@@ -83,7 +83,8 @@ final class QueryParser {
 
   private static final List<String> VERDICTS = List.of("allowed", "denied", "observed");
   private static final List<String> TYPES = List.of("intent", "outcome", "event");
-  private static final List<String> STATUSES = List.of("ok", "error", "refused", "unknown");
+  private static final List<String> STATUSES =
+      List.of("ok", "error", "refused", "not-run", "unknown");
 
   private static final Pattern RELATIVE = Pattern.compile("([0-9]{1,9})([smhdw])");
   private static final Pattern DATE = Pattern.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}");

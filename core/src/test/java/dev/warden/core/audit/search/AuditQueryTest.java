@@ -134,7 +134,7 @@ class AuditQueryTest {
         "verdict:maybe|8|verdict to be one of allowed, denied, observed",
         "verdict:den*|11|a whole value for verdict",
         "type:statement|5|type to be one of intent, outcome, event",
-        "status:done|7|status to be one of ok, error, refused, unknown",
+        "status:done|7|status to be one of ok, error, refused, not-run, unknown",
         "kind:raed|5|a kind (read, write",
         "\"where id|9|a closing quote",
         "\"\"|0|text between the quotes",

@@ -1,0 +1,90 @@
+package dev.warden.store.audit.index;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * The index file's tables. The index is derived from the audit log and can always be rebuilt from
+ * it, so a file of another layout version is emptied and rebuilt rather than migrated.
+ *
+ * <ul>
+ *   <li>{@code logs}: per log, the last sequence number indexed (catching up starts after it);
+ *   <li>{@code entries}: one row per result, a statement (intent, with its outcome once it arrives)
+ *       or an event; {@code time} in microseconds since the epoch;
+ *   <li>{@code terms}: the {@code AuditTerms} of each entry, the primary key doubling as the index
+ *       by term, to start a search from the entries of its most selective term; {@code
+ *       entries.terms} holds the same terms as one string ({@link Terms}), to check the other
+ *       filters of each entry without a second index;
+ *   <li>{@code texts}: FTS5 with the trigram tokenizer over {@code entries.text}, so that any
+ *       substring of three characters or more is found through the index.
+ * </ul>
+ */
+final class IndexSchema {
+  static final int VERSION = 1;
+
+  private static final String[] TABLES = {"texts", "terms", "entries", "logs"};
+
+  private static final String[] CREATE = {
+    "CREATE TABLE IF NOT EXISTS logs (log_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)"
+        + " WITHOUT ROWID",
+    """
+    CREATE TABLE IF NOT EXISTS entries (
+      id INTEGER PRIMARY KEY,
+      log_id TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      time INTEGER NOT NULL,
+      session TEXT,
+      stmt INTEGER,
+      awaiting INTEGER NOT NULL DEFAULT 0,
+      rows INTEGER,
+      duration_us INTEGER,
+      text TEXT,
+      terms TEXT NOT NULL,
+      doc BLOB NOT NULL,
+      outcome_seq INTEGER,
+      outcome BLOB)""",
+    "CREATE INDEX IF NOT EXISTS entries_time ON entries (time, log_id, seq)",
+    "CREATE INDEX IF NOT EXISTS entries_stmt ON entries (log_id, session, stmt)"
+        + " WHERE session IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS entries_rows ON entries (rows) WHERE rows IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS entries_duration ON entries (duration_us)"
+        + " WHERE duration_us IS NOT NULL",
+    "CREATE TABLE IF NOT EXISTS terms (term TEXT NOT NULL, entry INTEGER NOT NULL,"
+        + " PRIMARY KEY (term, entry)) WITHOUT ROWID",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS texts USING fts5(text, content='entries',"
+        + " content_rowid='id', tokenize='trigram', columnsize=0)",
+  };
+
+  private IndexSchema() {}
+
+  /** Creates the tables, emptying a file of another version first; true if it was emptied. */
+  static boolean create(Connection c) throws SQLException {
+    boolean emptied = false;
+    try (Statement s = c.createStatement()) {
+      int version;
+      try (ResultSet r = s.executeQuery("PRAGMA user_version")) {
+        version = r.next() ? r.getInt(1) : 0;
+      }
+      s.execute("BEGIN IMMEDIATE");
+      try {
+        if (version != VERSION && version != 0) {
+          for (String table : TABLES) {
+            s.execute("DROP TABLE IF EXISTS " + table);
+          }
+          emptied = true;
+        }
+        for (String sql : CREATE) {
+          s.execute(sql);
+        }
+        s.execute("PRAGMA user_version = " + VERSION);
+        s.execute("COMMIT");
+      } catch (SQLException e) {
+        s.execute("ROLLBACK");
+        throw e;
+      }
+    }
+    return emptied;
+  }
+}
