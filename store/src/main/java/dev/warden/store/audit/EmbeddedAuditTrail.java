@@ -73,6 +73,13 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
   private static final int MAX_BATCH = 4096;
   private static final long NONE = Long.MAX_VALUE;
 
+  /**
+   * The least free space a probe waits for before it tries to write again, even with no margin
+   * configured: on a disk that is still full it would otherwise recover and fail again at every
+   * probe.
+   */
+  private static final long RECOVERY_FREE_BYTES = 256 << 10;
+
   /** Told of records once they are durable. */
   @FunctionalInterface
   public interface Listener {
@@ -592,8 +599,8 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
     Failure f = failure;
     try {
       long free = opener.usableSpace(directory);
-      if (free < settings.minFreeBytes()) {
-        log.debug("audit log {}: still {}", logId, lowSpace(free));
+      if (free < Math.max(settings.minFreeBytes(), RECOVERY_FREE_BYTES)) {
+        log.debug("audit log {}: still only {} free", logId, bytes(free));
         return;
       }
       segments.recover();
