@@ -348,24 +348,27 @@ final class AuditWriter {
     if (a.records().isEmpty() && a.checkpoint().isEmpty()) {
       return true;
     }
+    List<AuditTables.Row> rows = new ArrayList<>(a.records().size());
+    for (int i = 0; i < a.records().size(); i++) {
+      Entry e = a.entries().get(i);
+      rows.add(new AuditTables.Row(a.records().get(i), e.time(), e.doc()));
+    }
     try (Connection c = connection(dataSource, settings.timeout())) {
-      c.setAutoCommit(false);
-      try {
-        if (!a.records().isEmpty()) {
-          List<AuditTables.Row> rows = new ArrayList<>(a.records().size());
-          for (int i = 0; i < a.records().size(); i++) {
-            Entry e = a.entries().get(i);
-            rows.add(new AuditTables.Row(a.records().get(i), e.time(), e.doc()));
+      if (a.checkpoint().isEmpty()) {
+        // One statement in autocommit: the batch is inserted and committed in one round trip.
+        AuditTables.insert(c, logId, rows);
+      } else {
+        c.setAutoCommit(false);
+        try {
+          if (!rows.isEmpty()) {
+            AuditTables.insert(c, logId, rows);
           }
-          AuditTables.insert(c, logId, rows);
-        }
-        if (a.checkpoint().isPresent()) {
           AuditTables.insert(c, a.checkpoint().get());
+          c.commit();
+        } catch (SQLException | RuntimeException e) {
+          rollbackQuietly(c);
+          throw e;
         }
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(c);
-        throw e;
       }
     } catch (SQLException | RuntimeException e) {
       failed(a, e);
