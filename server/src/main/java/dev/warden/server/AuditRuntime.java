@@ -4,18 +4,28 @@ import dev.warden.core.audit.AuditEncoder;
 import dev.warden.core.audit.AuditEvent;
 import dev.warden.core.audit.AuditTrail;
 import dev.warden.core.audit.AuditUnavailableException;
+import dev.warden.core.audit.ChainedRecord;
 import dev.warden.core.audit.Durability;
 import dev.warden.core.audit.Redactor;
+import dev.warden.core.audit.search.AuditSearch;
+import dev.warden.server.audit.AuditFeed;
+import dev.warden.server.audit.RecordSource;
 import dev.warden.server.config.AuditConfig;
 import dev.warden.store.audit.AuditKeys;
+import dev.warden.store.audit.AuditLogReader;
 import dev.warden.store.audit.AuditLogSettings;
 import dev.warden.store.audit.EmbeddedAuditTrail;
+import dev.warden.store.audit.index.AuditIndex;
+import dev.warden.store.audit.index.AuditIndexer;
 import dev.warden.store.embedded.AuditOutbox;
 import dev.warden.store.embedded.EmbeddedStore;
+import dev.warden.store.postgres.PostgresAuditReader;
 import dev.warden.store.postgres.PostgresAuditSettings;
 import dev.warden.store.postgres.PostgresAuditTrail;
+import dev.warden.store.postgres.search.PostgresAuditSearch;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,21 +53,34 @@ final class AuditRuntime implements AutoCloseable {
 
   private static final int OUTBOX_BATCH = 100;
 
+  /** The embedded search index's file inside the audit directory. */
+  static final String INDEX_FILE = "index.db";
+
   private final AuditTrail trail;
+  private final AuditSearch search;
+  private final AuditFeed feed;
+  private final RecordSource source;
   private final Clock clock;
   private final List<AutoCloseable> resources;
   private final ScheduledExecutorService outboxMover;
 
   private AuditRuntime(
-      AuditTrail trail,
+      Opened opened,
       Clock clock,
       List<AutoCloseable> resources,
       ScheduledExecutorService outboxMover) {
-    this.trail = trail;
+    this.trail = opened.trail();
+    this.search = opened.search();
+    this.feed = opened.feed();
+    this.source = opened.source();
     this.clock = clock;
     this.resources = resources;
     this.outboxMover = outboxMover;
   }
+
+  /** A store as opened: the trail and the views of it the rest of the server uses. */
+  private record Opened(
+      AuditTrail trail, AuditSearch search, AuditFeed feed, RecordSource source) {}
 
   /** Opens the configured store and starts moving the outbox of {@code store} into it. */
   static AuditRuntime start(
@@ -74,13 +97,45 @@ final class AuditRuntime implements AutoCloseable {
       String instance = config.instance().orElse(InstanceId.loadOrCreate(dataDir));
       settings = settings.withLogId(instance);
       AuditEncoder encoder = new AuditEncoder(instance, redactor, keys.textHmacKey());
-      AuditTrail trail;
+      Opened opened;
       switch (config.store()) {
         case AuditConfig.Store.Embedded embedded -> {
-          EmbeddedAuditTrail log =
-              EmbeddedAuditTrail.open(dataDir.resolve(AUDIT_DIRECTORY), settings, encoder, clock);
+          Path auditDir = dataDir.resolve(AUDIT_DIRECTORY);
+          EmbeddedAuditTrail log = EmbeddedAuditTrail.open(auditDir, settings, encoder, clock);
           resources.add(log);
-          trail = log;
+          // The search index follows the log: it catches up from the log at start and is fed
+          // each durable batch after that, on a thread of its own.
+          AuditIndex index = AuditIndex.open(auditDir.resolve(INDEX_FILE), clock);
+          resources.add(index);
+          AuditIndexer indexer = AuditIndexer.start(index, log.logId(), log::readAfter);
+          resources.add(indexer);
+          log.addListener(indexer::written);
+          opened =
+              new Opened(
+                  log,
+                  index,
+                  listener -> log.addListener(listener::written),
+                  new RecordSource() {
+                    @Override
+                    public String logId() {
+                      return log.logId();
+                    }
+
+                    @Override
+                    public List<ChainedRecord> readAfter(long after, int max) throws IOException {
+                      List<ChainedRecord> out = new ArrayList<>();
+                      try (AuditLogReader.Cursor cursor = log.readAfter(after)) {
+                        while (out.size() < max && cursor.hasNext()) {
+                          out.add(cursor.next());
+                        }
+                      } catch (IOException e) {
+                        throw e;
+                      } catch (Exception e) {
+                        throw new IOException(e.getMessage(), e);
+                      }
+                      return out;
+                    }
+                  });
         }
         case AuditConfig.Store.Postgres postgres -> {
           PostgresAuditSettings pg =
@@ -100,13 +155,35 @@ final class AuditRuntime implements AutoCloseable {
             throw new StartupException("cannot open the audit trail: " + e.getMessage(), e);
           }
           resources.add(shared);
-          trail = shared;
+          PostgresAuditSearch search = new PostgresAuditSearch(shared.dataSource(), clock);
+          search.prepare();
+          opened =
+              new Opened(
+                  shared,
+                  search,
+                  listener -> shared.addListener(listener::written),
+                  new RecordSource() {
+                    @Override
+                    public String logId() {
+                      return instance;
+                    }
+
+                    @Override
+                    public List<ChainedRecord> readAfter(long after, int max) throws IOException {
+                      try {
+                        return PostgresAuditReader.readAfter(
+                            shared.dataSource(), instance, after, max);
+                      } catch (SQLException e) {
+                        throw new IOException(e.getMessage(), e);
+                      }
+                    }
+                  });
         }
       }
       ScheduledExecutorService mover =
           Executors.newSingleThreadScheduledExecutor(
               Thread.ofPlatform().daemon().name("warden-audit-outbox").factory());
-      AuditRuntime runtime = new AuditRuntime(trail, clock, resources, mover);
+      AuditRuntime runtime = new AuditRuntime(opened, clock, resources, mover);
       mover.scheduleWithFixedDelay(
           () -> runtime.moveOutbox(store.outbox()), 0, 1, TimeUnit.SECONDS);
       return runtime;
@@ -121,6 +198,21 @@ final class AuditRuntime implements AutoCloseable {
 
   AuditTrail trail() {
     return trail;
+  }
+
+  /** Searches the trail (the embedded index, or the shared PostgreSQL table). */
+  AuditSearch search() {
+    return search;
+  }
+
+  /** Tells of records once they are durable, for live tails and exporters. */
+  AuditFeed feed() {
+    return feed;
+  }
+
+  /** Reads this instance's log from a sequence number, for exporters. */
+  RecordSource source() {
+    return source;
   }
 
   /** Records an administrative event, waiting until it is durable; false when it could not be. */

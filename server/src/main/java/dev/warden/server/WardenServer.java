@@ -1,6 +1,7 @@
 package dev.warden.server;
 
 import dev.warden.core.audit.AuditTrail;
+import dev.warden.core.audit.search.AuditSearch;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
@@ -249,6 +250,11 @@ public final class WardenServer implements AutoCloseable {
   /** The audit trail this server records to. */
   public AuditTrail auditTrail() {
     return audit.trail();
+  }
+
+  /** Searches this server's audit trail. */
+  public AuditSearch auditSearch() {
+    return audit.search();
   }
 
   /** The address clients connect to (the real port when the configuration asked for port 0). */

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warden.core.audit.ChainedRecord;
+import dev.warden.core.audit.search.AuditHit;
+import dev.warden.core.audit.search.AuditQuery;
 import dev.warden.core.environment.Environment;
 import dev.warden.core.environment.TlsMode;
 import dev.warden.core.environment.Upstream;
@@ -150,6 +152,22 @@ class AuditEndToEndTest {
         s.executeUpdate("INSERT INTO t VALUES (1, 'a@example.com'), (2, 'b@example.com')");
         s.executeQuery("SELECT email FROM t WHERE id = 1").close();
         assertThatThrownBy(() -> s.execute("DROP TABLE t")).isInstanceOf(SQLException.class);
+        // Searchable within a second of being written.
+        long written = System.nanoTime();
+        AuditQuery denied = AuditQuery.parse("user:alice verdict:denied kind:ddl \"drop table\"");
+        while (server.auditSearch().search(denied, 10).hits().isEmpty()) {
+          assertThat(System.nanoTime() - written).as("searchable").isLessThan(1_000_000_000L);
+          Thread.sleep(10);
+        }
+        AuditHit hit = server.auditSearch().search(denied, 10).hits().getFirst();
+        assertThat(hit.fields()).containsEntry("text", "DROP TABLE t");
+        assertThat(
+                server
+                    .auditSearch()
+                    .search(AuditQuery.parse("table:t kind:write rows>1"), 10)
+                    .hits())
+            .extracting(h -> h.fields().get("text"))
+            .containsExactly("INSERT INTO t VALUES (1, 'a@example.com'), (2, 'b@example.com')");
       }
       try (Connection c = connect(server, "dev-" + suffix, "simple");
           Statement s = c.createStatement()) {
