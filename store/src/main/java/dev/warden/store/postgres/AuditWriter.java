@@ -2,6 +2,7 @@ package dev.warden.store.postgres;
 
 import dev.warden.core.audit.AuditChain;
 import dev.warden.core.audit.AuditEncoder;
+import dev.warden.core.audit.AuditEvent;
 import dev.warden.core.audit.AuditRecord;
 import dev.warden.core.audit.AuditUnavailableException;
 import dev.warden.core.audit.ChainedRecord;
@@ -18,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -292,27 +294,47 @@ final class AuditWriter {
     return Math.clamp(left, 1, Math.max(1, interval));
   }
 
+  /**
+   * Encodes a record once. A record the encoder cannot turn into bytes (a bug) is still recorded,
+   * as an event saying so, so that it does not vanish; an IMMEDIATE one is also refused.
+   */
   private Entry encode(Pending p) {
     if (p == CLOSE) {
       closeRequested = true;
       return null;
     }
+    byte[] payload;
+    Instant time = p.record().time();
     try {
-      byte[] payload = encoder.encode(p.record());
-      return new Entry(
-          p, payload, AuditEncoder.formatTime(p.record().time()), Json.docText(payload));
+      payload = encoder.encode(p.record());
     } catch (RuntimeException e) {
-      waiting.decrementAndGet();
+      // The exception's message may quote the record: only its type is logged and kept.
       log.error(
-          "audit log {}: a {} record could not be encoded and is not recorded",
+          "audit log {}: cannot encode a {} ({})",
           logId,
           p.record().getClass().getSimpleName(),
-          e);
-      p.done()
-          .completeExceptionally(
-              new AuditUnavailableException("the audit record could not be encoded", e));
-      return null;
+          e.getClass().getName());
+      if (p.durability() == Durability.IMMEDIATE) {
+        p.done()
+            .completeExceptionally(
+                new AuditUnavailableException(
+                    "the audit trail cannot encode this record (" + e.getClass().getName() + ")",
+                    e));
+      }
+      time = clock.instant();
+      payload =
+          encoder.encode(
+              new AuditEvent(
+                  time,
+                  "audit-record-unencodable",
+                  false,
+                  "",
+                  Optional.empty(),
+                  Map.of(
+                      "record", p.record().getClass().getSimpleName(),
+                      "error", e.getClass().getName())));
     }
+    return new Entry(p, payload, AuditEncoder.formatTime(time), Json.docText(payload));
   }
 
   private boolean checkpointDue(boolean force) {

@@ -12,7 +12,20 @@ import dev.warden.core.audit.ChainedRecord;
 import dev.warden.core.audit.Checkpoint;
 import dev.warden.core.audit.Durability;
 import dev.warden.core.audit.Redactor;
+import dev.warden.core.audit.StatementIntent;
+import dev.warden.core.environment.Environment;
+import dev.warden.core.environment.TlsMode;
+import dev.warden.core.environment.Upstream;
+import dev.warden.core.gate.Decision;
+import dev.warden.core.gate.SessionContext;
+import dev.warden.core.gate.StatementPath;
+import dev.warden.core.gate.Verdict;
+import dev.warden.core.identity.AuthMethod;
+import dev.warden.core.identity.Identity;
 import dev.warden.core.identity.Secret;
+import dev.warden.core.statement.Analysis;
+import dev.warden.core.statement.LexicalSettings;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -31,6 +44,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -438,6 +453,81 @@ class PostgresAuditTrailTest {
     appendAll(t, 0, 5);
     eventually("the second listener heard 5 records", () -> heard.get() == 5);
     assertThat(t.unavailable()).isEmpty();
+  }
+
+  @Test
+  void aRecordTheEncoderCannotEncodeIsRecordedAsAnEventAndAnImmediateOneIsRefused()
+      throws Exception {
+    Redactor failing =
+        (sql, lexical) -> {
+          throw new IllegalStateException("cannot redact " + sql);
+        };
+    PostgresAuditTrail t =
+        PostgresAuditTrail.open(
+            settings, keys, new AuditEncoder("pg-test", failing, new byte[32]), Clock.systemUTC());
+    opened.add(t);
+    CompletableFuture<Void> refused = t.append(intent("SELECT 'boom'"), Durability.IMMEDIATE);
+    assertThatThrownBy(() -> refused.get(10, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(AuditUnavailableException.class)
+        .hasMessageContaining("cannot encode this record (java.lang.IllegalStateException)")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("boom"));
+    assertThat(t.append(intent("SELECT 'bang'"), Durability.BOUNDED)).isCompleted();
+    t.append(event(1), Durability.IMMEDIATE).get(10, TimeUnit.SECONDS);
+    List<ChainedRecord> stored =
+        PostgresAuditReader.readAfter(db.dataSource(), settings.logId(), 0, 100);
+    assertThat(stored).hasSize(3);
+    for (ChainedRecord r : stored.subList(0, 2)) {
+      assertThat(new String(r.payload(), StandardCharsets.UTF_8))
+          .contains("\"event\":\"audit-record-unencodable\"")
+          .contains("\"record\":\"StatementIntent\"")
+          .doesNotContain("boom")
+          .doesNotContain("bang");
+    }
+    assertThat(t.unavailable()).isEmpty();
+    assertThat(
+            PostgresAuditVerifier.verify(db.dataSource(), settings.logId(), keys.getPublic())
+                .intact())
+        .isTrue();
+  }
+
+  private static StatementIntent intent(String text) {
+    Upstream upstream =
+        new Upstream(
+            "127.0.0.1",
+            5432,
+            Optional.empty(),
+            "warden",
+            Secret.of("not-recorded"),
+            TlsMode.DISABLE,
+            Optional.empty());
+    SessionContext session =
+        new SessionContext(
+            "s-1",
+            new Identity("alice", Set.of(), AuthMethod.SCRAM_SHA_256),
+            new Environment("dev", Set.of(), List.of("shop"), upstream),
+            "127.0.0.1:50000",
+            "shop",
+            "psql");
+    Decision allow =
+        new Decision(
+            Verdict.ALLOW,
+            new Analysis(List.of(), "fp"),
+            "",
+            false,
+            OptionalLong.empty(),
+            null,
+            1,
+            true);
+    return new StatementIntent(
+        Instant.parse("2026-06-01T10:00:00Z"),
+        session,
+        1,
+        StatementPath.SIMPLE,
+        text,
+        LexicalSettings.DEFAULT,
+        "",
+        allow,
+        Durability.IMMEDIATE);
   }
 
   @Test
