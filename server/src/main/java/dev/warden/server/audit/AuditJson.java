@@ -3,6 +3,7 @@ package dev.warden.server.audit;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.warden.core.audit.ChainedRecord;
@@ -29,7 +30,8 @@ public final class AuditJson {
   private final ObjectMapper mapper;
 
   public AuditJson() {
-    JsonMapper json = JsonMapper.builder().build();
+    // Integers as Long, as the search's hits hold them, so records compare alike from either.
+    JsonMapper json = JsonMapper.builder().enable(DeserializationFeature.USE_LONG_FOR_INTS).build();
     json.getFactory()
         .setStreamReadConstraints(
             StreamReadConstraints.builder()

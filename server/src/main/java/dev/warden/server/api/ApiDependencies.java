@@ -1,0 +1,38 @@
+package dev.warden.server.api;
+
+import dev.warden.core.audit.AuditTrail;
+import dev.warden.core.audit.search.AuditSearch;
+import dev.warden.core.identity.AuthThrottle;
+import dev.warden.core.identity.UserDirectory;
+import dev.warden.server.audit.AuditFeed;
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * What the REST API works with, built by the composition root.
+ *
+ * @param users the local users API clients authenticate as (HTTP Basic against their SCRAM
+ *     verifiers) with their groups
+ * @param search the audit trail's search
+ * @param trail where the API records what it does: searches, tails, failed logins
+ * @param feed the trail's durable batches, for the live tail
+ * @param throttle backoff on failed logins per (user, source address); pass the proxy's, so that
+ *     guesses through either door slow each other down
+ * @param clock the time of recorded events and of relative search bounds
+ */
+public record ApiDependencies(
+    UserDirectory users,
+    AuditSearch search,
+    AuditTrail trail,
+    AuditFeed feed,
+    AuthThrottle throttle,
+    Clock clock) {
+  public ApiDependencies {
+    Objects.requireNonNull(users, "users");
+    Objects.requireNonNull(search, "search");
+    Objects.requireNonNull(trail, "trail");
+    Objects.requireNonNull(feed, "feed");
+    Objects.requireNonNull(throttle, "throttle");
+    Objects.requireNonNull(clock, "clock");
+  }
+}

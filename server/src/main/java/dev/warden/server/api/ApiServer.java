@@ -1,0 +1,424 @@
+package dev.warden.server.api;
+
+import dev.warden.core.audit.AuditEvent;
+import dev.warden.core.audit.Durability;
+import dev.warden.core.audit.search.AuditHit;
+import dev.warden.core.audit.search.AuditQuery;
+import dev.warden.core.audit.search.AuditQueryException;
+import dev.warden.core.audit.search.AuditResults;
+import dev.warden.core.audit.search.AuditSearch;
+import dev.warden.core.audit.search.AuditSearchException;
+import dev.warden.core.identity.LocalUser;
+import dev.warden.server.StartupException;
+import dev.warden.server.audit.AuditJson;
+import dev.warden.server.config.HostPort;
+import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Warden's REST API (the web console will join it on the same listener): the audit trail for the
+ * people allowed to read it.
+ *
+ * <ul>
+ *   <li>{@code GET /api/health}: unauthenticated; {@code 200 {"status":"ok"}}, or {@code 503
+ *       {"status":"unavailable","reason":...}} while the audit trail refuses records (and so Warden
+ *       refuses statements).
+ *   <li>{@code GET /api/audit?q=QUERY&limit=N}: the newest results, {@code {"hits":[...],
+ *       "more":bool}}; 400 with the parser's message and position for a bad query.
+ *   <li>{@code GET /api/audit/tail?q=QUERY}: server-sent events, one {@code record} event per new
+ *       record matching the query, with {@code id: <log id>:<seq>}.
+ * </ul>
+ *
+ * <p>Authentication is HTTP Basic with a Warden local user's password ({@link BasicAuthenticator}),
+ * throttled per user and source; reading the trail needs the group {@code auditors} or {@code
+ * admins} (403 otherwise). Every search and tail is itself recorded in the trail, durably, before
+ * it runs, and refused when it cannot be (who looked at what is part of the record); so is every
+ * failed login (the claimed user, the source and why, never the password).
+ *
+ * <p>Handlers run on virtual threads: a throttled login or a long tail holds no platform thread.
+ */
+public final class ApiServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+
+  /** Groups whose members may read the audit trail. */
+  public static final Set<String> AUDIT_READERS = Set.of("auditors", "admins");
+
+  /** Results per search when the client names no limit. */
+  static final int DEFAULT_LIMIT = 50;
+
+  /** How long a search waits for its own audit record to be durable. */
+  private static final long RECORD_TIMEOUT_SECONDS = 5;
+
+  /** Records a tail client may fall behind by before it is disconnected. */
+  private static final int TAIL_BACKLOG = 10_000;
+
+  /** A comment is sent this often on an idle tail, to find closed clients and keep proxies open. */
+  private static final long KEEPALIVE_SECONDS = 15;
+
+  private static final String JSON = "application/json; charset=utf-8";
+
+  private final Javalin app;
+  private final ApiDependencies deps;
+  private final BasicAuthenticator authenticator;
+  private final TailHub tail;
+  private final AuditJson json = new AuditJson();
+  private final InetSocketAddress address;
+
+  private ApiServer(HostPort listen, ApiDependencies deps) throws StartupException {
+    this.deps = Objects.requireNonNull(deps, "deps");
+    this.authenticator = new BasicAuthenticator(deps.users(), deps.throttle());
+    this.app =
+        Javalin.create(
+            config -> {
+              config.startup.showJavalinBanner = false;
+              config.startup.showOldJavalinVersionWarning = false;
+              config.concurrency.useVirtualThreads = true;
+              config.http.maxRequestSize = 64 * 1024;
+              // Answers are small, and a compressing stream would hold back the tail's events.
+              config.http.compressionStrategy = CompressionStrategy.NONE;
+              config.jetty.host = listen.host();
+              config.jetty.port = listen.port();
+              config.routes.before(ApiServer::commonHeaders);
+              config.routes.get("/api/health", this::health);
+              config.routes.get("/api/audit", this::search);
+              config.routes.get("/api/audit/tail", this::tail);
+              config.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e));
+              config.routes.exception(
+                  Exception.class,
+                  (e, ctx) -> {
+                    LOG.warn("REST API: {} {} failed", ctx.method(), ctx.path(), e);
+                    error(ctx, 500, new ApiError(500, "internal error; see Warden's log"));
+                  });
+              config.routes.error(
+                  404,
+                  ctx ->
+                      error(
+                          ctx, 404, new ApiError(404, "no such endpoint: " + shorten(ctx.path()))));
+            });
+    try {
+      app.start();
+    } catch (RuntimeException e) {
+      app.stop();
+      if (causedBy(e, BindException.class)) {
+        throw new StartupException(
+            "cannot listen on "
+                + listen
+                + " for the REST API: the address is in use (is another Warden running?); set"
+                + " another address with console: in the configuration file",
+            e);
+      }
+      throw new StartupException(
+          "cannot listen on " + listen + " for the REST API: " + e.getMessage(), e);
+    }
+    this.address = new InetSocketAddress(listen.host(), app.port());
+    this.tail = new TailHub(deps.feed(), json, deps.clock());
+  }
+
+  /**
+   * Starts listening.
+   *
+   * @throws StartupException when the address is taken or cannot be bound, with a message fit for
+   *     the operator
+   */
+  public static ApiServer start(HostPort listen, ApiDependencies deps) throws StartupException {
+    return new ApiServer(listen, deps);
+  }
+
+  /** Where the API listens (the real port when the configuration asked for port 0). */
+  public InetSocketAddress address() {
+    return address;
+  }
+
+  /** Ends the live tails, then stops listening. */
+  @Override
+  public void close() {
+    tail.close();
+    app.stop();
+  }
+
+  // ---- endpoints --------------------------------------------------------------------------------
+
+  private void health(Context ctx) {
+    Optional<String> unavailable = deps.trail().unavailable();
+    Map<String, Object> body = new LinkedHashMap<>();
+    if (unavailable.isEmpty()) {
+      body.put("status", "ok");
+      ctx.status(200);
+    } else {
+      body.put("status", "unavailable");
+      body.put("reason", "audit trail unavailable: " + unavailable.get());
+      ctx.status(503);
+    }
+    ctx.contentType(JSON).result(json.write(body));
+  }
+
+  private void search(Context ctx) throws InterruptedException {
+    LocalUser user = authenticate(ctx);
+    String q = Optional.ofNullable(ctx.queryParam("q")).orElse("");
+    int limit = limit(ctx.queryParam("limit"));
+    authorize(ctx, user, "audit-search", q);
+    AuditQuery query = parse(q);
+    record("audit-search", user, ctx, Map.of("query", q, "limit", Integer.toString(limit)), true);
+    AuditResults results;
+    try {
+      results = deps.search().search(query, limit);
+    } catch (AuditSearchException e) {
+      LOG.warn("REST API: audit search failed: {}", e.getMessage());
+      throw new ApiError(503, "the audit search is unavailable: " + e.getMessage());
+    }
+    List<Object> hits = new ArrayList<>(results.hits().size());
+    for (AuditHit hit : results.hits()) {
+      hits.add(hit(hit));
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("hits", hits);
+    body.put("more", results.more());
+    ctx.status(200).contentType(JSON).result(json.write(body));
+  }
+
+  /** A hit as the API shows it: its position, then its fields. */
+  static Map<String, Object> hit(AuditHit hit) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("log_id", hit.logId());
+    out.put("seq", hit.seq());
+    if (hit.outcomeSeq().isPresent()) {
+      out.put("outcome_seq", hit.outcomeSeq().getAsLong());
+    }
+    for (Map.Entry<String, Object> field : hit.fields().entrySet()) {
+      out.putIfAbsent(field.getKey(), field.getValue());
+    }
+    return out;
+  }
+
+  private void tail(Context ctx) throws InterruptedException {
+    LocalUser user = authenticate(ctx);
+    String q = Optional.ofNullable(ctx.queryParam("q")).orElse("");
+    authorize(ctx, user, "audit-tail", q);
+    AuditQuery query = parse(q);
+    record("audit-tail", user, ctx, Map.of("query", q), true);
+    try (TailHub.Subscription subscription = tail.subscribe(query, TAIL_BACKLOG)) {
+      ctx.status(200);
+      ctx.header("Content-Type", "text/event-stream; charset=utf-8");
+      ctx.header("X-Accel-Buffering", "no");
+      // The servlet's own stream: every flush reaches the client.
+      OutputStream out = ctx.res().getOutputStream();
+      write(out, ": following the audit trail\n\n");
+      while (!subscription.ended()) {
+        TailHub.TailEvent event = subscription.poll(KEEPALIVE_SECONDS, TimeUnit.SECONDS);
+        if (event != null) {
+          write(
+              out,
+              "event: record\nid: "
+                  + event.logId()
+                  + ":"
+                  + event.seq()
+                  + "\ndata: "
+                  + event.json()
+                  + "\n\n");
+        } else if (subscription.overflowed()) {
+          write(
+              out,
+              "event: overflow\ndata: "
+                  + json.write(
+                      Map.of(
+                          "error",
+                          "this client fell more than "
+                              + TAIL_BACKLOG
+                              + " records behind and missed some; search for them and follow"
+                              + " again"))
+                  + "\n\n");
+          return;
+        } else {
+          write(out, ": keepalive\n\n");
+        }
+      }
+    } catch (IOException e) {
+      // The client went away.
+    }
+  }
+
+  private static void write(OutputStream out, String text) throws IOException {
+    out.write(text.getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+
+  // ---- authentication, authorization, recording -------------------------------------------------
+
+  private LocalUser authenticate(Context ctx) throws InterruptedException {
+    String source = ctx.ip();
+    BasicAuthenticator.Result result =
+        authenticator.authenticate(ctx.header("Authorization"), source);
+    switch (result) {
+      case BasicAuthenticator.Authenticated a -> {
+        return a.user();
+      }
+      case BasicAuthenticator.Missing m -> throw unauthorized(ctx);
+      case BasicAuthenticator.Refused r -> {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("method", "http-basic");
+        details.put("via", "api");
+        details.put("user", r.claimed());
+        details.put("source", source);
+        details.put("reason", r.reason());
+        // Not waited for: a refused login must not be able to make Warden wait for a disk.
+        deps.trail()
+            .append(
+                new AuditEvent(
+                    deps.clock().instant(), "authenticate", false, "", Optional.empty(), details),
+                Durability.BOUNDED)
+            .exceptionally(
+                e -> {
+                  LOG.warn("REST API: a failed login could not be recorded: {}", e.getMessage());
+                  return null;
+                });
+        throw unauthorized(ctx);
+      }
+    }
+  }
+
+  private static ApiError unauthorized(Context ctx) {
+    ctx.header("WWW-Authenticate", "Basic realm=\"warden\", charset=\"UTF-8\"");
+    return new ApiError(
+        401, "authentication required: a Warden user name and password (HTTP Basic)");
+  }
+
+  private void authorize(Context ctx, LocalUser user, String action, String query)
+      throws InterruptedException {
+    for (String group : user.groups()) {
+      if (AUDIT_READERS.contains(group)) {
+        return;
+      }
+    }
+    record(action, user, ctx, Map.of("query", query, "reason", "not in auditors or admins"), false);
+    throw new ApiError(
+        403,
+        "user "
+            + user.name()
+            + " may not read the audit trail: that needs the group auditors or admins");
+  }
+
+  private static AuditQuery parse(String q) {
+    try {
+      return AuditQuery.parse(q);
+    } catch (AuditQueryException e) {
+      throw new ApiError(400, e.getMessage(), Optional.of(e.position()));
+    }
+  }
+
+  private static int limit(String text) {
+    if (text == null || text.isEmpty()) {
+      return DEFAULT_LIMIT;
+    }
+    int limit;
+    try {
+      limit = Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > AuditSearch.MAX_LIMIT) {
+      throw new ApiError(
+          400,
+          "limit must be a whole number from 1 to "
+              + AuditSearch.MAX_LIMIT
+              + ", not '"
+              + shorten(text)
+              + "'");
+    }
+    return limit;
+  }
+
+  /**
+   * Records an administrative act and waits until it is durable: an act on the audit trail that
+   * cannot be recorded does not happen.
+   */
+  private void record(
+      String name, LocalUser user, Context ctx, Map<String, String> facts, boolean success)
+      throws InterruptedException {
+    Map<String, String> details = new LinkedHashMap<>(facts);
+    details.put("via", "api");
+    details.put("source", ctx.ip());
+    AuditEvent event =
+        new AuditEvent(
+            deps.clock().instant(), name, success, user.name(), Optional.empty(), details);
+    try {
+      deps.trail()
+          .append(event, Durability.IMMEDIATE)
+          .get(RECORD_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      String reason =
+          deps.trail()
+              .unavailable()
+              .orElse(e instanceof TimeoutException ? "timed out" : "write failed");
+      throw new ApiError(
+          503,
+          "the audit trail cannot record this "
+              + (name.equals("audit-tail") ? "tail" : "search")
+              + ", so it is refused: "
+              + reason);
+    }
+  }
+
+  // ---- answers ----------------------------------------------------------------------------------
+
+  private void error(Context ctx, int status, ApiError e) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("error", e.getMessage());
+    e.position.ifPresent(p -> body.put("position", p));
+    ctx.status(status).contentType(JSON).result(json.write(body));
+  }
+
+  private static String shorten(String text) {
+    return text.length() <= 80 ? text : text.substring(0, 77) + "...";
+  }
+
+  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void commonHeaders(Context ctx) {
+    ctx.header("Cache-Control", "no-store");
+    ctx.header("X-Content-Type-Options", "nosniff");
+    ctx.header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  }
+
+  /** An answer other than 200, with a message for the client. */
+  static final class ApiError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    final int status;
+    final transient Optional<Integer> position;
+
+    ApiError(int status, String message) {
+      this(status, message, Optional.empty());
+    }
+
+    ApiError(int status, String message, Optional<Integer> position) {
+      super(message, null, false, false);
+      this.status = status;
+      this.position = position;
+    }
+  }
+}
