@@ -1,68 +1,71 @@
 package dev.warden.core.audit;
 
-import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * A deterministic JSON encoding for audit payloads, so that a record's hash can be recomputed from
- * its fields by anyone: object keys sorted by code point, no whitespace, integers only (no floating
- * point), strings with quotes, backslashes and control characters escaped (the short escapes where
- * JSON has them, a four-digit unicode escape otherwise) and everything else as UTF-8, as RFC 8785
- * does for these types. Terminal and log injection (THREATS AD07) is harmless in it: a newline or
- * an ANSI escape in a statement is an escape sequence, not a byte that a terminal acts on.
+ * its fields by anyone: no whitespace, integers only (no floating point), strings with quotes,
+ * backslashes and control characters escaped (the short escapes where JSON has them, a four-digit
+ * lower-case unicode escape otherwise) and everything else as UTF-8, as RFC 8785 does for these
+ * types. Terminal and log injection (THREATS AD07) is harmless in it: a newline or an ANSI escape
+ * in a statement is an escape sequence, not a byte that a terminal acts on.
+ *
+ * <p>Object keys are sorted by their UTF-16 code units ({@link String#compareTo}), as RFC 8785
+ * section 3.2.3 specifies. That differs from code-point order only for keys with a character above
+ * U+FFFF (a surrogate pair, 0xD800–0xDFFF) where another key has one in U+E000–U+FFFF: {@code
+ * "\uD83D\uDE00"} (U+1F600) sorts before {@code "\uFFFF"}. An unpaired surrogate, which is not
+ * Unicode and outside RFC 8785's domain, is written as {@code ?} (as the JDK's UTF-8 encoder
+ * replaces it), both in keys and in values; keys are sorted before that replacement.
+ *
+ * <p>{@link AuditEncoder#encode} writes its records without building maps, in the same bytes; this
+ * class stays the reference for them and the encoder for other payloads (checkpoints, witnesses).
  */
 public final class CanonicalJson {
+  private static final byte[] NULL = {'n', 'u', 'l', 'l'};
+  private static final byte[] TRUE = {'t', 'r', 'u', 'e'};
+  private static final byte[] FALSE = {'f', 'a', 'l', 's', 'e'};
+
+  /** Entries whose keys were checked to be strings, in RFC 8785 order. */
+  private static final Comparator<Map.Entry<?, ?>> BY_KEY =
+      (a, b) -> ((String) a.getKey()).compareTo((String) b.getKey());
+
   private CanonicalJson() {}
 
   /**
    * Encodes {@code value}: a {@link Map} with String keys, a {@link List}, a String, a Long or
    * Integer, a Boolean, or null.
+   *
+   * @throws IllegalArgumentException for anything else (a floating-point number, a key that is not
+   *     a string), naming it
    */
   public static byte[] encode(Object value) {
-    StringBuilder out = new StringBuilder(128);
+    JsonBytes out = new JsonBytes(256);
     write(out, value);
-    return out.toString().getBytes(StandardCharsets.UTF_8);
+    return out.toByteArray();
   }
 
-  private static void write(StringBuilder out, Object value) {
+  static void write(JsonBytes out, Object value) {
     switch (value) {
-      case null -> out.append("null");
-      case String s -> string(out, s);
-      case Boolean b -> out.append(b);
-      case Long l -> out.append(l.longValue());
-      case Integer i -> out.append(i.intValue());
-      case Map<?, ?> m -> {
-        Map<String, Object> sorted = new TreeMap<>();
-        for (Map.Entry<?, ?> e : m.entrySet()) {
-          if (!(e.getKey() instanceof String key)) {
-            throw new IllegalArgumentException("a JSON object key must be a string: " + e.getKey());
-          }
-          sorted.put(key, e.getValue());
-        }
-        out.append('{');
+      case null -> out.raw(NULL);
+      case String s -> out.string(s);
+      case Boolean b -> out.raw(b ? TRUE : FALSE);
+      case Long l -> out.number(l);
+      case Integer i -> out.number(i);
+      case Map<?, ?> m -> object(out, m);
+      case List<?> list -> {
+        out.ascii('[');
         boolean first = true;
-        for (Map.Entry<String, Object> e : sorted.entrySet()) {
+        for (Object element : list) {
           if (!first) {
-            out.append(',');
+            out.ascii(',');
           }
           first = false;
-          string(out, e.getKey());
-          out.append(':');
-          write(out, e.getValue());
+          write(out, element);
         }
-        out.append('}');
-      }
-      case List<?> list -> {
-        out.append('[');
-        for (int i = 0; i < list.size(); i++) {
-          if (i > 0) {
-            out.append(',');
-          }
-          write(out, list.get(i));
-        }
-        out.append(']');
+        out.ascii(']');
       }
       default ->
           throw new IllegalArgumentException(
@@ -70,27 +73,30 @@ public final class CanonicalJson {
     }
   }
 
-  private static void string(StringBuilder out, String s) {
-    out.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\b' -> out.append("\\b");
-        case '\f' -> out.append("\\f");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
+  private static void object(JsonBytes out, Map<?, ?> m) {
+    Map.Entry<?, ?>[] entries = m.entrySet().toArray(new Map.Entry<?, ?>[0]);
+    for (Map.Entry<?, ?> e : entries) {
+      if (!(e.getKey() instanceof String)) {
+        throw new IllegalArgumentException("a JSON object key must be a string: " + e.getKey());
       }
     }
-    out.append('"');
+    // Stable: of equal keys (only a map by identity has them) the last one wins, as in a TreeMap.
+    Arrays.sort(entries, BY_KEY);
+    out.ascii('{');
+    boolean first = true;
+    for (int i = 0; i < entries.length; i++) {
+      String key = (String) entries[i].getKey();
+      if (i + 1 < entries.length && key.equals(entries[i + 1].getKey())) {
+        continue;
+      }
+      if (!first) {
+        out.ascii(',');
+      }
+      first = false;
+      out.string(key);
+      out.ascii(':');
+      write(out, entries[i].getValue());
+    }
+    out.ascii('}');
   }
 }
