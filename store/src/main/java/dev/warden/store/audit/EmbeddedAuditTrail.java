@@ -9,8 +9,10 @@ import dev.warden.core.audit.ChainedRecord;
 import dev.warden.core.audit.Checkpoint;
 import dev.warden.core.audit.Durability;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -170,7 +172,7 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(encoder, "encoder");
     Objects.requireNonNull(clock, "clock");
-    Files.createDirectories(auditDir);
+    createPrivateDirectory(auditDir);
     AuditKeys.writePublicKey(
         auditDir.resolve(AuditKeys.PUBLIC_KEY_FILE), settings.keys().publicKey());
     SegmentWriter.Opened opened =
@@ -222,6 +224,28 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
     } catch (IOException | RuntimeException e) {
       segments.close();
       throw e;
+    }
+  }
+
+  /**
+   * Creates the log's directory readable by Warden's user only: records hold statement texts,
+   * redacted but still the data's shape. An existing directory is left as it is.
+   */
+  private static void createPrivateDirectory(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Path parent = dir.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    try {
+      Files.createDirectory(
+          dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    } catch (FileAlreadyExistsException e) {
+      if (!Files.isDirectory(dir)) {
+        throw e;
+      }
     }
   }
 

@@ -34,7 +34,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The embedded trail: ordering, durability modes, segments, restarts, listeners, reading. */
 class EmbeddedAuditTrailTest {
-  @TempDir Path dir;
+  @TempDir Path temp;
+  Path dir;
+
+  @org.junit.jupiter.api.BeforeEach
+  void where() {
+    dir = temp.resolve("audit");
+  }
 
   EmbeddedAuditTrail open(AuditLogSettings settings) throws IOException {
     return EmbeddedAuditTrail.open(dir, settings, encoder(), CLOCK);
@@ -98,6 +104,10 @@ class EmbeddedAuditTrailTest {
     }
     AuditVerifier.Report report = assertIntact(dir, Optional.empty());
     assertThat(report.records()).isEqualTo(1001);
+    assertThat(
+            java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir)))
+        .isEqualTo("rwx------");
     assertThat(report.lastCheckpointSeq()).isEqualTo(1001); // closing signs the tail
   }
 
