@@ -16,6 +16,10 @@ import dev.warden.proxy.postgres.ListenerTls;
 import dev.warden.proxy.postgres.PostgresProxy;
 import dev.warden.proxy.postgres.ProxyAudit;
 import dev.warden.proxy.postgres.ProxySettings;
+import dev.warden.server.api.ApiDependencies;
+import dev.warden.server.api.ApiServer;
+import dev.warden.server.audit.ExportService;
+import dev.warden.server.audit.ExportSettings;
 import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
 import dev.warden.server.policy.PolicyFile;
@@ -38,6 +42,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.slf4j.LoggerFactory;
 
 /**
  * The composition root: the one place that builds Warden's parts with {@code new} and wires them
@@ -57,11 +62,15 @@ public final class WardenServer implements AutoCloseable {
   private final Supplier<Policy> policy;
   private final Optional<PolicyReloader> reloader;
   private final AuditRuntime audit;
+  private final ApiServer api;
+  private final ExportService export;
 
   private WardenServer(
       WardenConfig config,
       EmbeddedStore store,
       AuditRuntime audit,
+      ApiServer api,
+      ExportService export,
       PostgresProxy proxy,
       Optional<CertificateFiles> certificate,
       Supplier<Policy> policy,
@@ -69,6 +78,8 @@ public final class WardenServer implements AutoCloseable {
     this.config = config;
     this.store = store;
     this.audit = audit;
+    this.api = api;
+    this.export = export;
     this.proxy = proxy;
     this.certificate = certificate;
     this.policy = policy;
@@ -130,7 +141,23 @@ public final class WardenServer implements AutoCloseable {
     recordPolicyLoad(audit, config, policy.get());
     reloader.ifPresent(r -> r.onChange(outcome -> recordPolicyChange(audit, r, outcome)));
     PostgresProxy proxy = null;
+    ApiServer api = null;
+    ExportService export = null;
+    AuthThrottle throttle = new AuthThrottle(clock);
     try {
+      export =
+          ExportService.start(
+              config.audit().exports(),
+              dataDir.resolve(ExportService.CURSOR_DIRECTORY),
+              audit.source(),
+              audit.feed(),
+              ExportSettings.defaults(),
+              System.out);
+      api =
+          ApiServer.start(
+              config.console(),
+              new ApiDependencies(
+                  store.users(), audit.search(), audit.trail(), audit.feed(), throttle, clock));
       Secret mockKey = mockKey(dataDir, random);
       ListenerTls listenerTls;
       Optional<CertificateFiles> generated = Optional.empty();
@@ -157,7 +184,7 @@ public final class WardenServer implements AutoCloseable {
               settings,
               new Environments(config.environments()),
               new ScramServer(store.users(), mockKey, random),
-              new AuthThrottle(clock),
+              throttle,
               gatekeeper,
               new ProxyAudit(audit.trail(), config.audit().strict(), clock));
       try {
@@ -166,14 +193,15 @@ public final class WardenServer implements AutoCloseable {
         throw new StartupException(
             "cannot listen on " + config.listen() + ": " + e.getMessage(), e);
       }
-      return new WardenServer(config, store, audit, proxy, generated, policy, reloader);
+      return new WardenServer(
+          config, store, audit, api, export, proxy, generated, policy, reloader);
     } catch (StartupException e) {
       reloader.ifPresent(PolicyReloader::close);
-      closeQuietly(proxy, audit, store);
+      closeQuietly(api, proxy, export, audit, store);
       throw e;
     } catch (RuntimeException e) {
       reloader.ifPresent(PolicyReloader::close);
-      closeQuietly(proxy, audit, store);
+      closeQuietly(api, proxy, export, audit, store);
       throw new StartupException("cannot start the proxy: " + e.getMessage(), e);
     }
   }
@@ -197,16 +225,24 @@ public final class WardenServer implements AutoCloseable {
     }
   }
 
-  private static void closeQuietly(PostgresProxy proxy, AuditRuntime audit, EmbeddedStore store) {
-    try {
-      if (proxy != null) {
-        proxy.close();
+  /**
+   * Closes what was started, newest first: the doors (API, proxy) before what they record to, the
+   * trail before the store whose outbox feeds it.
+   */
+  private static void closeQuietly(
+      ApiServer api,
+      PostgresProxy proxy,
+      ExportService export,
+      AuditRuntime audit,
+      EmbeddedStore store) {
+    for (AutoCloseable part : new AutoCloseable[] {api, proxy, export, audit, store}) {
+      if (part == null) {
+        continue;
       }
-    } finally {
       try {
-        audit.close();
-      } finally {
-        store.close();
+        part.close();
+      } catch (Exception e) {
+        LoggerFactory.getLogger(WardenServer.class).warn("closing {} failed", part, e);
       }
     }
   }
@@ -291,6 +327,11 @@ public final class WardenServer implements AutoCloseable {
   @Override
   public void close() {
     reloader.ifPresent(PolicyReloader::close);
-    closeQuietly(proxy, audit, store);
+    closeQuietly(api, proxy, export, audit, store);
+  }
+
+  /** Where the REST API listens (the real port when the configuration asked for port 0). */
+  public InetSocketAddress apiAddress() {
+    return api.address();
   }
 }

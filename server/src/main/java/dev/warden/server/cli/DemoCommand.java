@@ -29,6 +29,13 @@ final class DemoCommand implements Callable<Integer> {
   HostPort listen;
 
   @Option(
+      names = "--console",
+      paramLabel = "HOST:PORT",
+      description = "Where the REST API listens (default: ${DEFAULT-VALUE}).",
+      defaultValue = "127.0.0.1:8080")
+  HostPort console;
+
+  @Option(
       names = "--data-dir",
       paramLabel = "DIR",
       description =
@@ -52,7 +59,12 @@ final class DemoCommand implements Callable<Integer> {
     try {
       demo =
           Demo.start(
-              terminal.resolve(dataDir), listen, fresh, Clock.systemUTC(), new SecureRandom());
+              terminal.resolve(dataDir),
+              listen,
+              console,
+              fresh,
+              Clock.systemUTC(),
+              new SecureRandom());
     } catch (StartupException e) {
       throw new CommandFailure(e.getMessage(), e);
     }

@@ -37,6 +37,12 @@ final class ServeCommand implements Callable<Integer> {
   Optional<HostPort> listen = Optional.empty();
 
   @Option(
+      names = "--console",
+      paramLabel = "HOST:PORT",
+      description = "Where the REST API listens (default 127.0.0.1:8080).")
+  Optional<HostPort> console = Optional.empty();
+
+  @Option(
       names = "--upstream",
       paramLabel = "URL",
       description =
@@ -123,6 +129,9 @@ final class ServeCommand implements Callable<Integer> {
     configuration = configuration.withDataDir(terminal.resolve(configuration.dataDir()));
     if (listen.isPresent()) {
       configuration = configuration.withListen(listen.get());
+    }
+    if (console.isPresent()) {
+      configuration = configuration.withConsole(console.get());
     }
     if (dataDir.isPresent()) {
       configuration = configuration.withDataDir(terminal.resolve(dataDir.get()));

@@ -59,7 +59,10 @@ public record WardenConfig(
     Objects.requireNonNull(audit, "audit");
   }
 
-  /** A configuration with the default console address and audit settings. */
+  /**
+   * A configuration built in code (embedding, tests): the REST API on an ephemeral port of this
+   * machine, so that several can run at once, and the default audit settings.
+   */
   public WardenConfig(
       HostPort listen,
       Path dataDir,
@@ -74,7 +77,7 @@ public record WardenConfig(
         environments,
         policy,
         observedEnvironments,
-        DEFAULT_CONSOLE,
+        new HostPort("127.0.0.1", 0),
         AuditConfig.defaults());
   }
 
@@ -90,7 +93,14 @@ public record WardenConfig(
    */
   public static WardenConfig defaults() {
     return new WardenConfig(
-        DEFAULT_LISTEN, DEFAULT_DATA_DIR, TlsConfig.generated(), List.of(defaultEnvironment()));
+        DEFAULT_LISTEN,
+        DEFAULT_DATA_DIR,
+        TlsConfig.generated(),
+        List.of(defaultEnvironment()),
+        Optional.empty(),
+        Set.of(),
+        DEFAULT_CONSOLE,
+        AuditConfig.defaults());
   }
 
   /** One environment named {@code default} serving every database of {@code upstream}. */

@@ -54,7 +54,12 @@ public final class Demo implements AutoCloseable {
    *     postgres/}
    */
   public static Demo start(
-      Path dataDir, HostPort listen, boolean fresh, Clock clock, SecureRandom random)
+      Path dataDir,
+      HostPort listen,
+      HostPort console,
+      boolean fresh,
+      Clock clock,
+      SecureRandom random)
       throws StartupException {
     DemoDatabase database;
     try {
@@ -65,7 +70,8 @@ public final class Demo implements AutoCloseable {
     }
     try {
       WardenServer server =
-          WardenServer.start(config(dataDir, listen, database.port()), clock, random);
+          WardenServer.start(
+              config(dataDir, listen, database.port()).withConsole(console), clock, random);
       try {
         addUser(server.users(), DEMO_USER, Set.of(), clock, random);
         addUser(server.users(), ADMIN_USER, Set.of("admins", "approvers"), clock, random);

@@ -27,7 +27,13 @@ class DemoTest {
   @BeforeAll
   static void start() throws Exception {
     demo =
-        Demo.start(dir, new HostPort("127.0.0.1", 0), false, Clock.systemUTC(), new SecureRandom());
+        Demo.start(
+            dir,
+            new HostPort("127.0.0.1", 0),
+            new HostPort("127.0.0.1", 0),
+            false,
+            Clock.systemUTC(),
+            new SecureRandom());
   }
 
   @AfterAll
