@@ -221,6 +221,24 @@ class EmbeddedAuditTrailTest {
   }
 
   @Test
+  void theTrailsReaderStopsAtTheLastDurableRecordWhereAFileReaderDoesNot() throws Exception {
+    try (EmbeddedAuditTrail trail = open(settings().withBoundedWindow(Duration.ofSeconds(30)))) {
+      trail.append(event("durable"), Durability.IMMEDIATE).get(10, TimeUnit.SECONDS);
+      trail.append(event("written"), Durability.BOUNDED);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (records(dir).size() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertThat(records(dir)).hasSize(2); // written to the file, not yet fsynced
+      List<ChainedRecord> durable = new ArrayList<>();
+      try (AuditLogReader.Cursor c = trail.readAfter(0)) {
+        c.forEachRemaining(durable::add);
+      }
+      assertThat(durable).extracting(ChainedRecord::seq).containsExactly(1L);
+    }
+  }
+
+  @Test
   void aTornTailIsCutOffAndRecordedOnReopen() throws Exception {
     try (EmbeddedAuditTrail trail = open(settings())) {
       for (int i = 0; i < 10; i++) {
