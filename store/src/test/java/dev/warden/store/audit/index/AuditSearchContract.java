@@ -49,7 +49,7 @@ public abstract class AuditSearchContract {
     return Instant.parse("2026-11-02T" + time + "Z");
   }
 
-  /** Two instances' logs, the scenario of {@code docs/audit.md}. */
+  /** Two instances' logs: a short session of each, with an intent still awaiting its outcome. */
   static Map<String, List<ChainedRecord>> scenario() {
     SessionContext alice = session("s1", "alice", "production", "psql");
     AuditFixture.Writer a = new AuditFixture.Writer("warden-a");
@@ -219,6 +219,11 @@ public abstract class AuditSearchContract {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
+  /** How many random queries {@link #randomLogsAndQueriesAnswerAsTheReference} asks. */
+  protected int randomQueries() {
+    return 400;
+  }
+
   @Test
   void randomLogsAndQueriesAnswerAsTheReference() throws Exception {
     Map<String, List<ChainedRecord>> logs = AuditFixture.randomLogs(20261102L, 700);
@@ -226,7 +231,8 @@ public abstract class AuditSearchContract {
     ReferenceSearch reference = new ReferenceSearch(logs, AuditFixture.CLOCK);
     Random r = new Random(4);
     int nonEmpty = 0;
-    for (int i = 0; i < 400; i++) {
+    int queries = randomQueries();
+    for (int i = 0; i < queries; i++) {
       String q = RandomQueries.query(r);
       int limit = r.nextInt(4) == 0 ? 1 + r.nextInt(5) : 200;
       AuditQuery query = AuditQuery.parse(q);
@@ -239,6 +245,6 @@ public abstract class AuditSearchContract {
       }
     }
     // The queries must find something often enough to prove anything.
-    assertThat(nonEmpty).isGreaterThan(150);
+    assertThat(nonEmpty).isGreaterThan(queries * 3 / 8);
   }
 }
