@@ -91,20 +91,34 @@ final class Witness {
         throw new Json.MalformedException("not an object");
       }
       return new Checkpoint(
-          (String) f.get("log"),
-          ((BigDecimal) f.get("seq")).longValueExact(),
-          HEX.parseHex((String) f.get("hash")),
-          ((BigDecimal) f.get("wall")).longValueExact(),
-          HEX.parseHex((String) f.get("prev")),
-          HEX.parseHex((String) f.get("sig")));
-    } catch (Json.MalformedException
-        | ClassCastException
-        | NullPointerException
-        | ArithmeticException
-        | IllegalArgumentException e) {
+          text(f, "log"),
+          number(f, "seq"),
+          HEX.parseHex(text(f, "hash")),
+          number(f, "wall"),
+          HEX.parseHex(text(f, "prev")),
+          HEX.parseHex(text(f, "sig")));
+    } catch (Json.MalformedException | IllegalArgumentException e) {
       throw new IOException(
           "the witness file " + file + " is unreadable at line " + number + ": " + e.getMessage(),
           e);
     }
+  }
+
+  private static String text(Map<?, ?> fields, String name) throws Json.MalformedException {
+    if (fields.get(name) instanceof String s) {
+      return s;
+    }
+    throw new Json.MalformedException("\"" + name + "\" is not a string");
+  }
+
+  private static long number(Map<?, ?> fields, String name) throws Json.MalformedException {
+    if (fields.get(name) instanceof BigDecimal n) {
+      try {
+        return n.longValueExact();
+      } catch (ArithmeticException e) {
+        throw new Json.MalformedException("\"" + name + "\" is not a whole number");
+      }
+    }
+    throw new Json.MalformedException("\"" + name + "\" is not a number");
   }
 }
