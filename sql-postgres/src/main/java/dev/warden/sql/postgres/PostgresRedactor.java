@@ -156,7 +156,7 @@ public final class PostgresRedactor implements Redactor {
   public String redact(String sql, LexicalSettings lexical) {
     Objects.requireNonNull(sql, "the statement text to redact is null");
     Objects.requireNonNull(lexical, "the lexical settings are null");
-    if (mode == Mode.CREDENTIALS ? !RedactTriggers.any(sql) : !mayHoldLiterals(sql)) {
+    if (!RedactTriggers.any(sql) && (mode == Mode.CREDENTIALS || !mayHoldLiterals(sql))) {
       return sql;
     }
     try {

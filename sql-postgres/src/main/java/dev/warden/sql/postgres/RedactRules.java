@@ -53,6 +53,9 @@ final class RedactRules {
   private final boolean standardStrings;
   private final InnerSql innerSql;
   private final int[] match;
+  private int markedFrom;
+  private int markedTo = -1;
+  private boolean markedWords;
 
   /** Items replaced whole. */
   final boolean[] secret;
@@ -124,10 +127,12 @@ final class RedactRules {
       head.add(item.word());
     }
     boolean optionsAreSecret = optionsAreSecret(head);
+    boolean update = false; // an UPDATE before a SET makes it a list of column assignments
     for (int i = from; i < to; i++) {
       RedactItem item = items.get(i);
       if (item.kind() == RedactItem.Kind.WORD) {
-        word(i, to, optionsAreSecret, from);
+        update |= item.isWord("update");
+        word(i, to, optionsAreSecret, update);
         continue;
       }
       if (item.isConstant() && i + 2 < to && comparison(items.get(i + 1))) {
@@ -158,7 +163,7 @@ final class RedactRules {
         || (head.size() >= 3 && head.get(1).equals("foreign") && head.get(2).equals("data"));
   }
 
-  private void word(int i, int to, boolean optionsAreSecret, int from) {
+  private void word(int i, int to, boolean optionsAreSecret, boolean update) {
     RedactItem item = items.get(i);
     String w = item.word();
     RedactItem next = i + 1 < to ? items.get(i + 1) : null;
@@ -176,7 +181,7 @@ final class RedactRules {
       call(w, i + 1, close);
     }
     if (w.equals("set") && item.keyword()) {
-      set(i, to, from);
+      set(i, to, update);
     }
     if (RedactTriggers.sensitiveName(w) && comparison(next)) {
       operand(i + 2, to);
@@ -240,11 +245,7 @@ final class RedactRules {
   }
 
   /** {@code SET [SESSION | LOCAL] name {= | TO} value, ...}, or an UPDATE's SET list. */
-  private void set(int at, int to, int from) {
-    boolean update = false;
-    for (int k = from; k < at; k++) {
-      update |= items.get(k).isWord("update");
-    }
+  private void set(int at, int to, boolean update) {
     int j = at + 1;
     if (!update
         && j + 1 < to
@@ -275,12 +276,7 @@ final class RedactRules {
       j++;
       if (!update) {
         if (RedactTriggers.sensitiveName(name.toString())) {
-          for (int k = j; k < to; k++) {
-            RedactItem v = items.get(k);
-            if (v.isConstant() || (v.kind() == RedactItem.Kind.WORD && !v.keyword())) {
-              secret[k] = true;
-            }
-          }
+          mark(j, to, true);
         }
         return;
       }
@@ -388,11 +384,27 @@ final class RedactRules {
   }
 
   private void constants(int from, int to) {
+    mark(from, to, false);
+  }
+
+  /**
+   * Marks every constant in [from, to) (and, with {@code words}, every identifier) a secret. Ranges
+   * come left to right and nest like the brackets that bound them, so a range inside the last one
+   * marked is skipped: nested key functions cost linear time, not quadratic.
+   */
+  private void mark(int from, int to, boolean words) {
+    if (from >= markedFrom && to <= markedTo && (!words || markedWords)) {
+      return;
+    }
     for (int k = from; k < to; k++) {
-      if (items.get(k).isConstant()) {
+      RedactItem v = items.get(k);
+      if (v.isConstant() || (words && v.kind() == RedactItem.Kind.WORD && !v.keyword())) {
         secret[k] = true;
       }
     }
+    markedFrom = from;
+    markedTo = to;
+    markedWords = words;
   }
 
   private void content(int i) {

@@ -1,5 +1,6 @@
 package dev.warden.sql.postgres;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -60,19 +61,47 @@ final class RedactTriggers {
           "sk-ant-",
           "sk-proj-");
 
-  /** The words by their first char (lower case ASCII). */
-  private static final String[][] BY_FIRST = new String[128][];
+  /**
+   * The words by their first two chars (lower case ASCII, {@code first * 128 + second}); the one
+   * word of one char, the backslash, is looked for on its own.
+   */
+  private static final String[][] BY_PAIR = new String[128 * 128][];
+
+  /** One bit per pair that starts a word: 2 KiB, so the scan stays in the L1 cache. */
+  private static final long[] PAIRS = new long[128 * 128 / 64];
 
   static {
     List<List<String>> lists = new ArrayList<>();
-    for (int i = 0; i < 128; i++) {
-      lists.add(new ArrayList<>());
+    for (int i = 0; i < BY_PAIR.length; i++) {
+      lists.add(null);
     }
     for (String w : WORDS) {
-      lists.get(w.charAt(0)).add(w);
+      if (w.length() < 2) {
+        continue;
+      }
+      int pair = w.charAt(0) * 128 + w.charAt(1);
+      if (lists.get(pair) == null) {
+        lists.set(pair, new ArrayList<>());
+      }
+      lists.get(pair).add(w);
     }
+    for (int i = 0; i < BY_PAIR.length; i++) {
+      BY_PAIR[i] = lists.get(i) == null ? null : lists.get(i).toArray(String[]::new);
+      if (BY_PAIR[i] != null) {
+        PAIRS[i >>> 6] |= 1L << i;
+      }
+    }
+  }
+
+  /**
+   * Each Latin-1 byte in ASCII lower case; bytes beyond ASCII map to 0, which no word holds (so
+   * that a pair index stays below 128 * 128).
+   */
+  private static final byte[] LOWER = new byte[256];
+
+  static {
     for (int i = 0; i < 128; i++) {
-      BY_FIRST[i] = lists.get(i).isEmpty() ? null : lists.get(i).toArray(String[]::new);
+      LOWER[i] = (byte) (i >= 'A' && i <= 'Z' ? i + 32 : i);
     }
   }
 
@@ -80,42 +109,43 @@ final class RedactTriggers {
 
   /** Whether {@code text} holds any of the {@link #WORDS}, ignoring ASCII case. */
   static boolean any(String text) {
-    int length = text.length();
-    for (int i = 0; i < length; i++) {
-      char c = text.charAt(i);
-      if (c >= 128) {
-        continue;
+    // Latin-1 bytes: a copy of the string's own bytes for most texts, and a loop the JIT compiles
+    // without bounds checks; chars beyond Latin-1 become '?', which no word holds
+    byte[] b = text.getBytes(StandardCharsets.ISO_8859_1);
+    if (b.length == 0) {
+      return false;
+    }
+    int previous = LOWER[b[0] & 0xff];
+    if (previous == '\\') {
+      return true;
+    }
+    for (int i = 1; i < b.length; i++) {
+      int c = LOWER[b[i] & 0xff];
+      if (c == '\\') {
+        return true;
       }
-      if (c >= 'A' && c <= 'Z') {
-        c = (char) (c + 32);
+      int pair = (previous << 7) | c;
+      if ((PAIRS[pair >>> 6] & (1L << pair)) != 0 && matchesAny(b, i - 1, BY_PAIR[pair])) {
+        return true;
       }
-      String[] candidates = BY_FIRST[c];
-      if (candidates == null) {
-        continue;
-      }
-      for (String w : candidates) {
-        if (matchesAt(text, i, w)) {
+      previous = c;
+    }
+    return false;
+  }
+
+  private static boolean matchesAny(byte[] b, int at, String[] candidates) {
+    for (String w : candidates) {
+      if (at + w.length() <= b.length) {
+        int k = 2;
+        while (k < w.length() && LOWER[b[at + k] & 0xff] == w.charAt(k)) {
+          k++;
+        }
+        if (k == w.length()) {
           return true;
         }
       }
     }
     return false;
-  }
-
-  private static boolean matchesAt(String text, int at, String word) {
-    if (at + word.length() > text.length()) {
-      return false;
-    }
-    for (int k = 1; k < word.length(); k++) {
-      char c = text.charAt(at + k);
-      if (c >= 'A' && c <= 'Z') {
-        c = (char) (c + 32);
-      }
-      if (c != word.charAt(k)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /**

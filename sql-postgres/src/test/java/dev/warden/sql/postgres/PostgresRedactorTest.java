@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.warden.core.statement.LexicalSettings;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -189,6 +190,7 @@ class PostgresRedactorTest {
             "SELECT E'a\\nb', U&'d\\0061t', $q$x$q$, B'01', X'1f' -- note",
             "SELECT $1, $2, $3, $4, $5 -- ***"),
         pair("SET my.secret = pw /* c */", "SET my.secret = *** /* *** */"),
+        pair("SET my.secret = pw", "SET my.secret = ***"), // no literal, but a secret
         pair("SELECT a FROM t", "SELECT a FROM t"));
   }
 
@@ -287,6 +289,19 @@ class PostgresRedactorTest {
     assertThat(pgQuery.scanWithoutStandardStrings(sql).tokens()).hasSize(2);
     // the analyser on this thread must see the DROP again
     assertThat(pgQuery.scan(sql).tokens().size()).isGreaterThan(2);
+  }
+
+  @Test
+  @Timeout(60)
+  void nestingCostsLinearTimeNotQuadratic() {
+    // 60 000 nested key-function calls: each would mark its whole range again without the
+    // containment check (some 10^9 steps), a denial of service of the audit writer
+    int depth = 60_000;
+    String sql = "SELECT " + "pgp_sym_encrypt('k', ".repeat(depth) + "'x'" + ")".repeat(depth);
+    String out = CREDENTIALS.redact(sql, LexicalSettings.DEFAULT);
+    assertThat(out).doesNotContain("'k'").doesNotContain("'x'").contains("'***'");
+    String sets = "SET a.secret = x " + "SET b.secret = y ".repeat(depth);
+    assertThat(CREDENTIALS.redact(sets, LexicalSettings.DEFAULT)).doesNotContain(" x ");
   }
 
   @Test
