@@ -106,8 +106,11 @@ public final class AuditJson {
     return out == null ? json : out.toString();
   }
 
-  /** Controls and invisible formatting characters a viewer must not act on. */
-  static boolean unsafe(char c) {
+  /**
+   * Controls and invisible formatting characters a terminal or viewer must not be handed as they
+   * are: C0 and C1 controls, DEL, line and paragraph separators, bidirectional overrides.
+   */
+  public static boolean unsafe(char c) {
     return c < 0x20
         || (c >= 0x7F && c <= 0x9F)
         || c == 0x061C

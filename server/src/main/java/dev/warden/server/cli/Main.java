@@ -78,6 +78,12 @@ public final class Main implements Callable<Integer> {
         new CommandLine(new PolicyCommand())
             .addSubcommand(new PolicyCommand.Check(terminal))
             .addSubcommand(new PolicyCommand.Test(terminal, PolicyCommand::postgres)));
+    line.addSubcommand(
+        new CommandLine(new AuditCommand())
+            .addSubcommand(new AuditCommand.Search(terminal))
+            .addSubcommand(new AuditCommand.Tail(terminal))
+            .addSubcommand(new AuditCommand.Export(terminal))
+            .addSubcommand(new AuditCommand.Verify(terminal)));
     line.addSubcommand(new DemoCommand(terminal));
     line.addSubcommand(new VersionCommand(terminal));
     line.registerConverter(HostPort.class, converter(HostPort::parse));

@@ -32,13 +32,29 @@ public final class ConfigLoader {
   private static final Pattern UNQUOTED_BRACKET = Pattern.compile(":\\s*\\[[0-9A-Fa-f]*:");
 
   private final Map<String, String> environmentVariables;
+  private final boolean readSecrets;
 
   /**
    * @param environmentVariables where {@code password: { env: NAME }} is looked up; in production
    *     {@link System#getenv()}
    */
   public ConfigLoader(Map<String, String> environmentVariables) {
+    this(environmentVariables, true);
+  }
+
+  private ConfigLoader(Map<String, String> environmentVariables, boolean readSecrets) {
     this.environmentVariables = Map.copyOf(environmentVariables);
+    this.readSecrets = readSecrets;
+  }
+
+  /**
+   * A loader for tools that only need addresses and paths from the file ({@code warden audit ...}):
+   * secrets are checked for their form but neither looked up nor read, and come back empty, so that
+   * a tool run by someone without the server's environment or password files still finds the
+   * console address and the data directory. Never start a server from what it loads.
+   */
+  public ConfigLoader withoutSecrets() {
+    return new ConfigLoader(environmentVariables, false);
   }
 
   /** Reads and checks the configuration file at {@code file}. */
@@ -93,7 +109,7 @@ public final class ConfigLoader {
     } catch (YAMLException e) {
       throw new ConfigException(name + ": invalid YAML: " + e.getMessage());
     }
-    return new ConfigParser(name, baseDir, environmentVariables).parse(root);
+    return new ConfigParser(name, baseDir, environmentVariables, readSecrets).parse(root);
   }
 
   /** Explains the one YAML mistake that address syntax invites: {@code [::1]} is a YAML list. */

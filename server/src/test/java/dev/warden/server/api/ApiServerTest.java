@@ -58,10 +58,9 @@ class ApiServerTest {
 
   @BeforeEach
   void start() throws Exception {
-    search.add(
-        hit(1, "2026-11-01T10:00:00Z", "alice", "delete", "DELETE FROM orders WHERE id = 1"));
-    search.add(hit(2, "2026-11-01T11:00:00Z", "bob", "select", "SELECT * FROM users"));
-    search.add(hit(3, "2026-11-01T11:30:00Z", "alice", "select", "SELECT 1"));
+    search.add(hit(1, "2026-11-01T10:00:00Z", "alice", "write", "DELETE FROM orders WHERE id = 1"));
+    search.add(hit(2, "2026-11-01T11:00:00Z", "bob", "read", "SELECT * FROM users"));
+    search.add(hit(3, "2026-11-01T11:30:00Z", "alice", "read", "SELECT 1"));
     api =
         ApiServer.start(
             new HostPort("127.0.0.1", 0),

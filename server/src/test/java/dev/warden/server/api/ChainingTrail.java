@@ -19,8 +19,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * An audit trail in memory that encodes and chains what it is given and tells its feed's listeners,
  * as the real stores do after each durable batch.
  */
-final class ChainingTrail implements AuditTrail, AuditFeed {
-  static final String LOG_ID = "w-test00000001";
+public final class ChainingTrail implements AuditTrail, AuditFeed {
+  public static final String LOG_ID = "w-test00000001";
 
   private final AuditEncoder encoder = new AuditEncoder("test", Redactor.NONE, new byte[32]);
   private final List<AuditRecord> appended = new CopyOnWriteArrayList<>();
@@ -56,11 +56,11 @@ final class ChainingTrail implements AuditTrail, AuditFeed {
     return unavailable;
   }
 
-  void fail(String reason) {
+  public void fail(String reason) {
     unavailable = Optional.of(reason);
   }
 
-  List<AuditRecord> appended() {
+  public List<AuditRecord> appended() {
     return List.copyOf(appended);
   }
 

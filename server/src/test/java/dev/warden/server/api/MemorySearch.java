@@ -15,19 +15,19 @@ import java.util.function.IntSupplier;
  * A search over hits in memory with the reference meaning ({@link AuditQuery#matches}); remembers
  * what it was asked and how many records the trail held at that moment.
  */
-final class MemorySearch implements AuditSearch {
+public final class MemorySearch implements AuditSearch {
   private final List<AuditHit> hits = new CopyOnWriteArrayList<>();
   private final Clock clock;
   private final IntSupplier recordsSoFar;
-  final List<String> queries = new CopyOnWriteArrayList<>();
+  public final List<String> queries = new CopyOnWriteArrayList<>();
   final List<Integer> recordsWhenAsked = new CopyOnWriteArrayList<>();
 
-  MemorySearch(Clock clock, IntSupplier recordsSoFar) {
+  public MemorySearch(Clock clock, IntSupplier recordsSoFar) {
     this.clock = clock;
     this.recordsSoFar = recordsSoFar;
   }
 
-  void add(AuditHit hit) {
+  public void add(AuditHit hit) {
     hits.add(hit);
   }
 

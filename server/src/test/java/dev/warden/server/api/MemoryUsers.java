@@ -13,10 +13,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 /** Local users in memory, with verifiers derived as {@code warden users add} derives them. */
-final class MemoryUsers implements UserDirectory {
+public final class MemoryUsers implements UserDirectory {
   private final Map<String, LocalUser> users = new ConcurrentSkipListMap<>();
 
-  MemoryUsers add(String name, String password, String... groups) {
+  public MemoryUsers add(String name, String password, String... groups) {
     put(
         new LocalUser(
             name,

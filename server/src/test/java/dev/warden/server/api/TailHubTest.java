@@ -35,7 +35,7 @@ class TailHubTest {
     f.put("stmt", stmt);
     f.put("user", user);
     f.put("env", "production");
-    f.put("kinds", List.of("delete"));
+    f.put("kinds", List.of("write"));
     f.put("text", text);
     f.put("verdict", "allowed");
     return CanonicalJson.encode(f);

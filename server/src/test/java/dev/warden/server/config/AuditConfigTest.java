@@ -248,4 +248,42 @@ class AuditConfigTest {
     assertThat(exports).hasSize(1);
     assertThat(exports).isUnmodifiable();
   }
+
+  @Test
+  void toolsReadAddressesAndPathsWithoutTheServersSecrets() throws Exception {
+    String yaml =
+        """
+        console: 127.0.0.1:9191
+        data-dir: data
+        environments:
+          - name: prod
+            upstream:
+              host: db.internal
+              user: warden
+              password: { env: NOT_SET_FOR_TOOLS }
+        audit:
+          witness: witness
+          export:
+            - webhook: https://siem.example/hook
+              secret: { file: /nowhere/secret }
+        """;
+    Path file = dir.resolve("warden.yaml");
+    Files.writeString(file, yaml);
+    ConfigException e =
+        catchThrowableOfType(ConfigException.class, () -> new ConfigLoader(environment).load(file));
+    assertThat(e.getMessage()).contains("environment variable NOT_SET_FOR_TOOLS is not set");
+
+    WardenConfig forTools = new ConfigLoader(environment).withoutSecrets().load(file);
+    assertThat(forTools.console()).isEqualTo(new HostPort("127.0.0.1", 9191));
+    assertThat(forTools.dataDir()).isEqualTo(dir.resolve("data"));
+    assertThat(forTools.audit().witness()).contains(dir.resolve("witness"));
+    assertThat(forTools.environments().getFirst().upstream().password().isEmpty()).isTrue();
+    // The form of a secret is still checked.
+    Files.writeString(
+        file, "audit:\n  store:\n    url: postgresql://u@db/a\n    password: inline\n");
+    ConfigException inline =
+        catchThrowableOfType(
+            ConfigException.class, () -> new ConfigLoader(environment).withoutSecrets().load(file));
+    assertThat(inline.getMessage()).contains("inline passwords are not allowed");
+  }
 }
