@@ -9,7 +9,9 @@ import dev.warden.server.config.AuditConfig;
 import dev.warden.server.config.ConfigException;
 import dev.warden.server.config.ConfigLoader;
 import dev.warden.server.config.WardenConfig;
+import dev.warden.store.audit.AuditKeys;
 import dev.warden.store.audit.AuditVerifier;
+import dev.warden.store.postgres.PostgresAuditVerifier;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -33,6 +36,7 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
+import org.postgresql.ds.PGSimpleDataSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,6 +60,12 @@ final class AuditCommand implements Callable<Integer> {
 
   /** The embedded log's directory in the data directory (as the server lays it out). */
   static final Path AUDIT_DIRECTORY = Path.of("audit");
+
+  /** The directory of the audit keys in the data directory (as the server lays it out). */
+  static final Path SECRETS_DIRECTORY = Path.of("secrets");
+
+  /** The file the server keeps its generated instance id in, in the data directory. */
+  static final String INSTANCE_FILE = "instance-id";
 
   @Override
   public Integer call() {
@@ -468,8 +478,19 @@ final class AuditCommand implements Callable<Integer> {
     @Option(
         names = "--config",
         paramLabel = "FILE",
-        description = "The server's configuration file, for its data directory and witness.")
+        description =
+            "The server's configuration file, for its data directory, witness and store (a"
+                + " PostgreSQL store is verified in its table; its password must then be"
+                + " available as the file says).")
     Optional<Path> config = Optional.empty();
+
+    @Option(
+        names = "--instance",
+        paramLabel = "ID",
+        description =
+            "With a PostgreSQL store: the log to verify (default: the configured instance, else"
+                + " the one kept in the data directory).")
+    Optional<String> instance = Optional.empty();
 
     Verify(Terminal terminal) {
       this.terminal = terminal;
@@ -480,9 +501,10 @@ final class AuditCommand implements Callable<Integer> {
       Optional<WardenConfig> configured = config.map(c -> toolConfig(terminal, c));
       if (configured.isPresent()
           && configured.get().audit().store() instanceof AuditConfig.Store.Postgres) {
-        throw new CommandFailure(
-            "this configuration keeps the audit trail in PostgreSQL; warden audit verify checks"
-                + " the embedded log only");
+        return verifyPostgres(fullConfig(terminal, config.get()));
+      }
+      if (instance.isPresent()) {
+        throw new UsageException("--instance applies to a PostgreSQL store (named by --config)");
       }
       Path data =
           dataDir
@@ -521,6 +543,90 @@ final class AuditCommand implements Callable<Integer> {
       }
       return report.intact() ? Main.OK : Main.FAILED;
     }
+
+    /** Verifies this instance's chain in the shared table with the key in the data directory. */
+    private int verifyPostgres(WardenConfig full) {
+      AuditConfig.Store.Postgres store = (AuditConfig.Store.Postgres) full.audit().store();
+      Path data = dataDir.map(terminal::resolve).orElse(full.dataDir());
+      Optional<Path> witnessDir = witness.map(terminal::resolve).or(() -> full.audit().witness());
+      String logId =
+          instance.or(() -> full.audit().instance()).orElseGet(() -> storedInstance(data));
+      Path secrets = data.resolve(SECRETS_DIRECTORY);
+      if (!Files.isRegularFile(secrets.resolve(AuditKeys.SIGNING_KEY_FILE))) {
+        throw new CommandFailure(
+            "no audit signing key in "
+                + secrets
+                + ": name the data directory of the instance that wrote log "
+                + logId
+                + " with --data-dir");
+      }
+      PostgresAuditVerifier.Report report;
+      try {
+        AuditKeys keys = AuditKeys.loadOrCreate(secrets);
+        PGSimpleDataSource source = new PGSimpleDataSource();
+        source.setURL(store.jdbcUrl());
+        source.setUser(store.connection().user());
+        if (!store.connection().password().isEmpty()) {
+          source.setPassword(store.connection().password().reveal());
+        }
+        report = PostgresAuditVerifier.verify(source, logId, keys.publicKey(), witnessDir);
+      } catch (IOException | SQLException e) {
+        throw new CommandFailure(
+            "cannot verify log " + logId + " in " + store.jdbcUrl() + ": " + e.getMessage(), e);
+      }
+      if (report.intact()) {
+        terminal
+            .out()
+            .println(
+                AuditLines.escape(
+                    "audit log "
+                        + logId
+                        + " in PostgreSQL is intact: "
+                        + report.records()
+                        + " records, "
+                        + report.checkpoints()
+                        + " checkpoint(s)"
+                        + (witnessDir.isPresent()
+                            ? ", checked against the witness"
+                            : ", no witness checked")));
+        return Main.OK;
+      }
+      terminal
+          .err()
+          .println(
+              AuditLines.escape(
+                  "audit log "
+                      + logId
+                      + " in PostgreSQL is NOT intact"
+                      + (report.firstBadSeq() > 0
+                          ? ": record "
+                              + report.firstBadSeq()
+                              + " is the first that cannot be trusted"
+                          : "")
+                      + ": "
+                      + report.reason()));
+      return Main.FAILED;
+    }
+
+    /** The instance id the server generated and keeps in the data directory. */
+    private static String storedInstance(Path data) {
+      Path file = data.resolve(INSTANCE_FILE);
+      try {
+        String id = Files.readString(file, StandardCharsets.UTF_8).strip();
+        if (id.isEmpty() || id.length() > 63 || !id.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+          throw new CommandFailure(file + " does not hold an instance id; name it with --instance");
+        }
+        return id;
+      } catch (IOException e) {
+        throw new CommandFailure(
+            "no instance id in "
+                + data
+                + " ("
+                + file.getFileName()
+                + "): name the log with --instance, or the data directory with --data-dir",
+            e);
+      }
+    }
   }
 
   /** Prints hits and records as lines for people or as JSON lines. */
@@ -543,6 +649,16 @@ final class AuditCommand implements Callable<Integer> {
     void print(Map<String, Object> record) {
       out.println(json ? writer.write(record) : AuditLines.line(record));
       out.flush();
+    }
+  }
+
+  /** The configuration file as the server reads it, secrets included. */
+  static WardenConfig fullConfig(Terminal terminal, Path file) {
+    try {
+      WardenConfig loaded = new ConfigLoader(terminal.environment()).load(terminal.resolve(file));
+      return loaded.withDataDir(terminal.resolve(loaded.dataDir()));
+    } catch (ConfigException e) {
+      throw new CommandFailure("invalid configuration: " + e.getMessage(), e);
     }
   }
 

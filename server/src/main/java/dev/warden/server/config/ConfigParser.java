@@ -46,7 +46,7 @@ final class ConfigParser {
       List.of("strict", "bounded-window", "witness", "store", "instance", "export");
   private static final List<String> STORE_KEYS = List.of("url", "password");
   private static final List<String> EXPORT_KEYS = List.of("jsonl", "webhook", "secret");
-  private static final Pattern INSTANCE_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,63}");
+  private static final Pattern INSTANCE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(us|ms|s|m)");
   private static final Pattern ENVIRONMENT_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,63}");
   private static final int MAX_PASSWORD_FILE_BYTES = 64 * 1024;
@@ -171,7 +171,8 @@ final class ConfigParser {
               node,
               "instance '"
                   + shorten(name)
-                  + "' may contain only letters, digits, '_', '-' and '.' (at most 63); leave it"
+                  + "' must start with a letter or digit and may contain only letters, digits, '_',"
+                  + " '-' and '.' (at most 63); leave it"
                   + " empty to use the id generated and kept in the data directory");
         }
         instance = Optional.of(name);

@@ -8,6 +8,7 @@ import dev.warden.core.audit.Durability;
 import dev.warden.core.audit.Redactor;
 import dev.warden.core.audit.search.AuditHit;
 import dev.warden.core.identity.AuthThrottle;
+import dev.warden.core.identity.Secret;
 import dev.warden.server.api.ApiDependencies;
 import dev.warden.server.api.ApiServer;
 import dev.warden.server.api.ChainingTrail;
@@ -18,10 +19,15 @@ import dev.warden.server.config.HostPort;
 import dev.warden.store.audit.AuditKeys;
 import dev.warden.store.audit.AuditLogSettings;
 import dev.warden.store.audit.EmbeddedAuditTrail;
+import dev.warden.store.postgres.PostgresAuditSettings;
+import dev.warden.store.postgres.PostgresAuditTrail;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -410,5 +416,63 @@ class AuditCommandTest {
     CliRun run = run("audit", "verify", "--config", "warden.yaml");
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.out()).contains("is intact", "checked against the witness");
+  }
+
+  @Test
+  void verifyChecksAPostgresStoreNamedByTheConfiguration() throws Exception {
+    String database = "warden_cli_verify_" + Long.toHexString(System.nanoTime());
+    String admin = "jdbc:postgresql://127.0.0.1:5432/postgres";
+    try (Connection c = DriverManager.getConnection(admin, "postgres", "");
+        Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + database);
+    }
+    try {
+      Path data = dir.resolve("pgdata");
+      AuditKeys keys = AuditKeys.loadOrCreate(data.resolve("secrets"));
+      String url = "jdbc:postgresql://127.0.0.1:5432/" + database;
+      try (PostgresAuditTrail trail =
+          PostgresAuditTrail.open(
+              PostgresAuditSettings.defaults(url, "postgres", Secret.of(""), "cli-verify"),
+              keys.signingKeys(),
+              new AuditEncoder("cli-verify", Redactor.NONE, keys.textHmacKey()),
+              clock)) {
+        for (int i = 0; i < 10; i++) {
+          trail
+              .append(
+                  new AuditEvent(
+                      NOW, "user-add", true, "root", Optional.empty(), Map.of("n", "" + i)),
+                  Durability.IMMEDIATE)
+              .get(10, TimeUnit.SECONDS);
+        }
+      }
+      Files.writeString(
+          dir.resolve("pg.yaml"),
+          "data-dir: pgdata\naudit:\n  store: postgresql://postgres@127.0.0.1:5432/"
+              + database
+              + "\n  instance: cli-verify\n");
+      CliRun intact = run("audit", "verify", "--config", "pg.yaml");
+      assertThat(intact.exitCode()).as(intact.err()).isZero();
+      assertThat(intact.out()).contains("audit log cli-verify in PostgreSQL is intact: 1");
+
+      try (Connection c = DriverManager.getConnection(url, "postgres", "");
+          Statement s = c.createStatement()) {
+        s.execute(
+            "UPDATE warden_audit SET payload = convert_to(replace(convert_from(payload, 'UTF8'),"
+                + " 'user-add', 'user-del'), 'UTF8') WHERE log_id = 'cli-verify' AND seq = 5");
+      }
+      CliRun bad = run("audit", "verify", "--config", "pg.yaml");
+      assertThat(bad.exitCode()).isEqualTo(Main.FAILED);
+      assertThat(bad.err())
+          .contains("audit log cli-verify in PostgreSQL is NOT intact: record 5 is the first");
+
+      CliRun noKey = run("audit", "verify", "--config", "pg.yaml", "--data-dir", "elsewhere");
+      assertThat(noKey.exitCode()).isEqualTo(Main.FAILED);
+      assertThat(noKey.err()).contains("no audit signing key in");
+    } finally {
+      try (Connection c = DriverManager.getConnection(admin, "postgres", "");
+          Statement s = c.createStatement()) {
+        s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+      }
+    }
   }
 }

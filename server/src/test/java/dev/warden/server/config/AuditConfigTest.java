@@ -146,6 +146,7 @@ class AuditConfigTest {
     failsAt("audit:\n  bounded_window: 20ms\n", 2, 3, "did you mean 'bounded-window'?");
     failsAt("audit:\n  witness: nowhere\n", 2, 12, "witness directory", "does not exist");
     failsAt("audit:\n  instance: \"a b\"\n", 2, 13, "may contain only letters");
+    failsAt("audit:\n  instance: \"-x\"\n", 2, 13, "must start with a letter or digit");
     failsAt("audit: yes\n", 1, 8, "audit must be a mapping");
   }
 
