@@ -22,10 +22,15 @@ import java.util.regex.Pattern;
  * <p>Two modes: {@link Mode#CREDENTIALS} removes credentials only; {@link Mode#ALL_LITERALS} also
  * replaces every constant by a {@code $n} placeholder and every comment, as pg_stat_statements
  * normalises. In both, comments in a statement that lost a secret, and comments naming one of the
- * {@link RedactTriggers trigger words}, become {@code /* *** *&#47;}.
+ * {@link RedactTriggers trigger words}, are replaced by a comment holding only {@code ***}.
  *
- * <p>Fast path: in CREDENTIALS mode, text with none of the trigger words is returned as it is (the
- * same instance) without being lexed. Thread-safe; never throws on any text.
+ * <p>With {@code standard_conforming_strings} off, a text holding a backslash is lexed on platform
+ * threads only (see {@link PgQuery#scanWithoutStandardStrings}); on a virtual thread it is redacted
+ * whole. The audit writer is a platform thread.
+ *
+ * <p>Fast path: text with none of the trigger words (and, in ALL_LITERALS mode, no quote, digit,
+ * {@code $} or comment) is returned as it is, the same instance, without being lexed. Thread-safe;
+ * never throws on non-null arguments.
  */
 public final class PostgresRedactor implements Redactor {
   /** What is redacted. */
