@@ -79,12 +79,15 @@ public final class ApiServer implements AutoCloseable {
   private final ApiDependencies deps;
   private final BasicAuthenticator authenticator;
   private final TailHub tail;
-  private final AuditJson json = new AuditJson();
+  private final AuditJson json;
   private final InetSocketAddress address;
 
   private ApiServer(HostPort listen, ApiDependencies deps) throws StartupException {
     this.deps = Objects.requireNonNull(deps, "deps");
+    this.json = new AuditJson();
     this.authenticator = new BasicAuthenticator(deps.users(), deps.throttle());
+    // Before the listener: a tail request may arrive as soon as it listens.
+    this.tail = new TailHub(deps.feed(), json, deps.clock());
     this.app =
         Javalin.create(
             config -> {
@@ -116,6 +119,7 @@ public final class ApiServer implements AutoCloseable {
     try {
       app.start();
     } catch (RuntimeException e) {
+      tail.close();
       app.stop();
       if (causedBy(e, BindException.class)) {
         throw new StartupException(
@@ -129,7 +133,6 @@ public final class ApiServer implements AutoCloseable {
           "cannot listen on " + listen + " for the REST API: " + e.getMessage(), e);
     }
     this.address = new InetSocketAddress(listen.host(), app.port());
-    this.tail = new TailHub(deps.feed(), json, deps.clock());
   }
 
   /**
