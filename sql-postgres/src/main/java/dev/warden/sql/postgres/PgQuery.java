@@ -199,9 +199,33 @@ final class PgQuery {
 
   /** A syntax error (or any other error) the library reported, with its 1-based cursor. */
   record Failure(String message, int cursorPosition) {
-    /** The error as a reason for an unknown statement. */
+    /**
+     * The error as a reason for an unknown statement, without the text the library quotes from the
+     * statement ({@code at or near "..."}): the reason is recorded in the audit trail unredacted,
+     * and the quoted text may be a mistyped secret ({@code PASSWORD 'hunter2} with its closing
+     * quote missing). The character position says where instead.
+     */
     String describe() {
-      return cursorPosition > 0 ? message + " (at character " + cursorPosition + ")" : message;
+      String safe = message;
+      int near = safe.indexOf(" at or near ");
+      if (near >= 0) {
+        safe = safe.substring(0, near);
+      }
+      int quote = firstQuote(safe);
+      if (quote >= 0) {
+        safe = safe.substring(0, quote).stripTrailing();
+      }
+      return cursorPosition > 0 ? safe + " (at character " + cursorPosition + ")" : safe;
+    }
+
+    private static int firstQuote(String s) {
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c == '"' || c == '\'' || c == '$') {
+          return i;
+        }
+      }
+      return -1;
     }
   }
 

@@ -97,7 +97,9 @@ public final class PostgresAnalyzer implements SqlAnalyzer {
     try {
       found = analyzeUncached(sql, cacheable);
     } catch (RuntimeException | StackOverflowError e) {
-      return Analysis.unknown("the analyser failed on this text: " + e);
+      // The exception's class only: its message may quote the text, which may hold a secret.
+      return Analysis.unknown(
+          "the analyser failed on this text (" + e.getClass().getSimpleName() + ")");
     }
     Analysis analysis = found.analysis();
     if (cacheable && !found.byKey()) {

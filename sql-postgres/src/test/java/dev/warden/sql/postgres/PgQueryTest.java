@@ -32,7 +32,19 @@ class PgQueryTest {
     PgQuery.Failure failure = result.error().orElseThrow();
     assertThat(failure.message()).isEqualTo("syntax error at or near \"SELEC\"");
     assertThat(failure.cursorPosition()).isEqualTo(11);
-    assertThat(failure.describe()).isEqualTo("syntax error at or near \"SELEC\" (at character 11)");
+    assertThat(failure.describe()).isEqualTo("syntax error (at character 11)");
+  }
+
+  @Test
+  void aFailureDescribedForTheAuditTrailQuotesNothingOfTheText() {
+    for (String sql :
+        new String[] {
+          "ALTER ROLE x PASSWORD 'hunter2-canary", "ALTER ROLE x PASSWORD $$hunter2-canary",
+          "SELECT \"hunter2-canary", "ALTER ROLE x PASSWORD hunter2-canary"
+        }) {
+      PgQuery.Failure failure = PG_QUERY.parse(sql).error().orElseThrow();
+      assertThat(failure.describe()).as(sql).doesNotContain("hunter2").doesNotContain("canary");
+    }
   }
 
   @Test
