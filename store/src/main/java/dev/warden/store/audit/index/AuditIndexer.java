@@ -30,8 +30,12 @@ public final class AuditIndexer implements AutoCloseable {
   /** Records indexed per transaction at most. */
   static final int MAX_TRANSACTION = 8192;
 
-  /** How long to wait before retrying after the index failed. */
-  private static final long RETRY_MILLIS = 1000;
+  /**
+   * How long to wait before retrying after the index failed: doubled per failure, up to a minute.
+   */
+  private static final long FIRST_RETRY_MILLIS = 1000;
+
+  private static final long LAST_RETRY_MILLIS = 60_000;
 
   /** Reads a log's durable records after a sequence number. */
   @FunctionalInterface
@@ -148,6 +152,7 @@ public final class AuditIndexer implements AutoCloseable {
 
   private void run() {
     List<ChainedRecord> pending = new ArrayList<>();
+    long retryMillis = FIRST_RETRY_MILLIS;
     while (true) {
       Task task;
       try {
@@ -195,6 +200,7 @@ public final class AuditIndexer implements AutoCloseable {
         if (behind && queue.isEmpty()) {
           fromSource();
         }
+        retryMillis = FIRST_RETRY_MILLIS;
       } catch (RuntimeException e) {
         pending.clear();
         behind = true;
@@ -203,13 +209,14 @@ public final class AuditIndexer implements AutoCloseable {
                 + " in {} ms",
             logId,
             indexed,
-            RETRY_MILLIS,
+            retryMillis,
             e);
         try {
-          Thread.sleep(RETRY_MILLIS);
+          Thread.sleep(retryMillis);
         } catch (InterruptedException interrupted) {
           return;
         }
+        retryMillis = Math.min(LAST_RETRY_MILLIS, retryMillis * 2);
         queue.offer(new Batch(List.of()));
       }
     }

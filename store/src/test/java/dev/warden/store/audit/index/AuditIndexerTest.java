@@ -166,6 +166,26 @@ class AuditIndexerTest {
   }
 
   @Test
+  void aLogThatCannotBeReadIsTriedAgainLater() throws Exception {
+    List<ChainedRecord> records = log(100);
+    FakeLog log = new FakeLog(records, 100);
+    AtomicLong failures = new AtomicLong();
+    AuditIndexer.Source failingOnce =
+        seq -> {
+          if (failures.getAndIncrement() == 0) {
+            throw new java.io.IOException("segment unreadable");
+          }
+          return log.readAfter(seq);
+        };
+    index = AuditIndex.open(dir.resolve("index.db"), Clock.systemUTC());
+    indexer = AuditIndexer.start(index, LOG, failingOnce);
+
+    assertThat(indexer.awaitIndexed(100, 10_000)).isTrue();
+    assertThat(failures.get()).isEqualTo(2);
+    assertThat(count("")).isEqualTo(50);
+  }
+
+  @Test
   void catchUpTakesAnyIteratorAndClosesIt() throws Exception {
     List<ChainedRecord> records = log(100);
     index = AuditIndex.open(dir.resolve("index.db"), Clock.systemUTC());
