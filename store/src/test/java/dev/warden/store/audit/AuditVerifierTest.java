@@ -263,6 +263,43 @@ class AuditVerifierTest {
     assertThat(report.reason()).contains("differs from its signed checkpoint");
   }
 
+  /**
+   * Someone who stole the signing key rewrites a record, recomputes the chain and re-signs every
+   * checkpoint (the journald CVE-2023-31439 class): everything on the disk agrees, and only the
+   * witness, which keeps what was appended to it, tells.
+   */
+  @Test
+  void aLogResealedWithTheStolenKeyIsFoundByTheWitness() throws IOException {
+    copyBase();
+    List<LogSurgery.Segment> s = segments();
+    LogSurgery.Located at = find(s, 44);
+    ChainedRecord r = at.record();
+    byte[] forged =
+        AuditFixtures.text(r).replace("record-44", "harmless").getBytes(StandardCharsets.UTF_8);
+    s.get(at.segment()).records.set(at.index(), new ChainedRecord(r.seq(), forged, r.hash()));
+    LogSurgery.rechain(LOG, s);
+    s.forEach(LogSurgery.Segment::write);
+    Path local = dir.resolve(CheckpointFile.LOCAL);
+    List<ChainedRecord> records = AuditFixtures.records(dir);
+    List<Checkpoint> resealed = new ArrayList<>();
+    byte[] previous = new byte[0];
+    for (Checkpoint c : CheckpointFile.read(local).checkpoints()) {
+      byte[] hash = records.get((int) c.seq() - 1).hash();
+      Checkpoint f =
+          Checkpoint.sign(KEYS.signingKey(), LOG, c.seq(), hash, c.wallTimeMillis(), previous);
+      resealed.add(f);
+      previous = f.signature();
+    }
+    Files.delete(local);
+    CheckpointFile.append(local, resealed);
+
+    assertThat(AuditVerifier.verify(dir, Optional.empty()).intact()).isTrue(); // the limitation
+    AuditVerifier.Report report = verify();
+    assertThat(report.intact()).isFalse();
+    assertThat(report.reason()).contains("differs from the witness's");
+    assertThat(report.firstBadSeq()).isLessThanOrEqualTo(44);
+  }
+
   @Test
   void aSequenceGapIsNamed() {
     copyBase();
