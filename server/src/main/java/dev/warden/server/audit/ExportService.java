@@ -66,7 +66,8 @@ public final class ExportService implements AutoCloseable {
     for (AuditConfig.Export export : exports) {
       switch (export) {
         case AuditConfig.Export.JsonLines lines ->
-            sinks.add(new JsonLinesSink(export.name(), lines.file(), stdout, json));
+            sinks.add(
+                new JsonLinesSink(export.name(), lines.file(), stdout, json, settings.fileBatch()));
         case AuditConfig.Export.Webhook hook -> {
           if (client == null) {
             client =
@@ -82,7 +83,8 @@ public final class ExportService implements AutoCloseable {
                   hook.secret(),
                   client,
                   settings.requestTimeout(),
-                  json));
+                  json,
+                  settings.webhookBatch()));
         }
       }
     }
@@ -184,7 +186,7 @@ public final class ExportService implements AutoCloseable {
         while (!stopped) {
           long after = cursor.seq();
           List<ChainedRecord> batch =
-              attempt("read the audit log", () -> source.readAfter(after, settings.batchSize()));
+              attempt("read the audit log", () -> source.readAfter(after, sink.batchSize()));
           if (batch.isEmpty()) {
             wakeUps.poll(settings.pollInterval().toNanos(), TimeUnit.NANOSECONDS);
             continue;

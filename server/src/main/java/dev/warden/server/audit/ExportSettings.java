@@ -6,7 +6,9 @@ import java.util.Objects;
 /**
  * How the exporters pace themselves.
  *
- * @param batchSize the most records read and delivered at once
+ * @param webhookBatch the most records a webhook receives in one request
+ * @param fileBatch the most records appended to a JSON lines file (or standard output) at once:
+ *     each batch costs an fsync of the file and of the cursor, so files take larger ones
  * @param pollInterval how often a sink looks for new records when nothing woke it (the feed wakes
  *     it at once after each durable batch; polling only covers a missed wake-up)
  * @param initialBackoff the wait after a first failed delivery; it doubles with each further
@@ -15,14 +17,15 @@ import java.util.Objects;
  * @param requestTimeout how long a webhook may take to answer
  */
 public record ExportSettings(
-    int batchSize,
+    int webhookBatch,
+    int fileBatch,
     Duration pollInterval,
     Duration initialBackoff,
     Duration maxBackoff,
     Duration requestTimeout) {
   public ExportSettings {
-    if (batchSize < 1) {
-      throw new IllegalArgumentException("batchSize must be positive");
+    if (webhookBatch < 1 || fileBatch < 1) {
+      throw new IllegalArgumentException("batch sizes must be positive");
     }
     for (Duration d :
         new Duration[] {
@@ -40,10 +43,14 @@ public record ExportSettings(
     }
   }
 
-  /** 500 records a batch, a 1 s poll, backoff from 200 ms doubling to 30 s, 10 s timeout. */
+  /**
+   * 500 records a webhook request, 5000 a file append, a 1 s poll, backoff from 200 ms doubling to
+   * 30 s, 10 s timeout.
+   */
   public static ExportSettings defaults() {
     return new ExportSettings(
         500,
+        5000,
         Duration.ofSeconds(1),
         Duration.ofMillis(200),
         Duration.ofSeconds(30),

@@ -26,8 +26,12 @@ final class JsonLinesSink implements Sink {
   private final AuditJson json;
   private final String name;
 
-  JsonLinesSink(String name, Optional<Path> file, PrintStream stdout, AuditJson json) {
+  private final int batchSize;
+
+  JsonLinesSink(
+      String name, Optional<Path> file, PrintStream stdout, AuditJson json, int batchSize) {
     this.name = Objects.requireNonNull(name, "name");
+    this.batchSize = batchSize;
     this.file = Objects.requireNonNull(file, "file");
     this.stdout = Objects.requireNonNull(stdout, "stdout");
     this.json = Objects.requireNonNull(json, "json");
@@ -36,6 +40,11 @@ final class JsonLinesSink implements Sink {
   @Override
   public String name() {
     return name;
+  }
+
+  @Override
+  public int batchSize() {
+    return batchSize;
   }
 
   @Override

@@ -9,6 +9,9 @@ interface Sink {
   /** The sink's name, as configured (for cursor files and messages; holds no secret). */
   String name();
 
+  /** The most records {@link #deliver} takes at once. */
+  int batchSize();
+
   /**
    * Delivers {@code batch} completely or throws; after a throw the same batch is offered again, so
    * a receiver may see records twice but never misses one.

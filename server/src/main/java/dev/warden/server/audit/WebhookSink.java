@@ -38,6 +38,7 @@ final class WebhookSink implements Sink {
   private final HttpClient client;
   private final Duration timeout;
   private final AuditJson json;
+  private final int batchSize;
 
   WebhookSink(
       String name,
@@ -45,8 +46,10 @@ final class WebhookSink implements Sink {
       Optional<Secret> secret,
       HttpClient client,
       Duration timeout,
-      AuditJson json) {
+      AuditJson json,
+      int batchSize) {
     this.name = Objects.requireNonNull(name, "name");
+    this.batchSize = batchSize;
     this.url = Objects.requireNonNull(url, "url");
     this.key = secret.map(WebhookSink::key);
     this.client = Objects.requireNonNull(client, "client");
@@ -66,6 +69,11 @@ final class WebhookSink implements Sink {
   @Override
   public String name() {
     return name;
+  }
+
+  @Override
+  public int batchSize() {
+    return batchSize;
   }
 
   @Override

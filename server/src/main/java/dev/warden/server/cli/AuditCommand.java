@@ -534,13 +534,6 @@ final class AuditCommand implements Callable<Integer> {
       for (String note : report.notes()) {
         out.println("  note: " + AuditLines.escape(note));
       }
-      if (report.intact() && witnessDir.isEmpty()) {
-        terminal
-            .err()
-            .println(
-                "  (without --witness, a log rewritten together with its checkpoints and key by"
-                    + " someone holding the disk cannot be told apart)");
-      }
       return report.intact() ? Main.OK : Main.FAILED;
     }
 

@@ -45,6 +45,7 @@ class ExportServiceTest {
   private static ExportSettings fast(int batchSize) {
     return new ExportSettings(
         batchSize,
+        batchSize,
         Duration.ofMillis(50),
         Duration.ofMillis(5),
         Duration.ofMillis(40),
@@ -289,6 +290,11 @@ class ExportServiceTest {
     @Override
     public String name() {
       return "flaky";
+    }
+
+    @Override
+    public int batchSize() {
+      return 10;
     }
 
     @Override
