@@ -3,6 +3,7 @@ package dev.warden.server.cli;
 import dev.warden.core.environment.Environment;
 import dev.warden.core.environment.Upstream;
 import dev.warden.server.WardenServer;
+import dev.warden.server.config.AuditConfig;
 import dev.warden.server.config.HostPort;
 import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
@@ -54,6 +55,18 @@ final class Banner {
               + " -> "
               + describe(environment.upstream()));
     }
+    out.println(
+        "REST API: http://"
+            + new HostPort(config.console().host(), server.apiAddress().getPort())
+            + "/api (audit search for the groups auditors and admins).");
+    out.println(
+        "Audit trail: "
+            + switch (config.audit().store()) {
+              case AuditConfig.Store.Embedded e -> config.dataDir().resolve("audit") + "";
+              case AuditConfig.Store.Postgres p -> "PostgreSQL " + p.jdbcUrl();
+            }
+            + (config.audit().strict() ? " (strict: every statement waits for its record)" : "")
+            + ".");
     out.println("Data directory: " + config.dataDir());
   }
 

@@ -128,6 +128,7 @@ public final class Demo implements AutoCloseable {
   public String instructions(String host) {
     int port = server.address().getPort();
     String connect = "psql \"host=" + host + " port=" + port + " dbname=" + DemoDatabase.DATABASE;
+    String api = "http://" + server.config().console().host() + ":" + server.apiAddress().getPort();
     return """
         Embedded PostgreSQL on 127.0.0.1:%d holds the database shop: %d customers with \
         payment methods, %d orders, support tickets, API keys and %d employees, all invented.
@@ -148,8 +149,16 @@ public final class Demo implements AutoCloseable {
           DROP TABLE orders;         -- refused: DROP in production
 
         The environment is tagged production, so the default policy refuses destructive and
-        unbounded statements before they reach the database (see docs/policy.md). Masking and
-        the audit trail are not enforced yet. Run 'warden demo --fresh' to restore the data.
+        unbounded statements before they reach the database (see docs/policy.md). Masking is not
+        enforced yet. Run 'warden demo --fresh' to restore the data.
+
+        Every session and statement above is in the audit trail, recorded before it ran and
+        searchable at once (as admin, password admin; see docs/audit.md):
+          ./warden audit search --server %s --as admin 'verdict:denied'
+          ./warden audit search --server %s --as admin 'user:demo table:customers since:1h'
+          ./warden audit tail --server %s --as admin --follow
+          curl -u admin:admin '%s/api/audit?q=kind:delete'
+          ./warden audit verify --data-dir %s
         """
         .formatted(
             database.port(),
@@ -157,7 +166,12 @@ public final class Demo implements AutoCloseable {
             ShopSeed.ORDERS,
             ShopSeed.EMPLOYEES,
             connect,
-            connect);
+            connect,
+            api,
+            api,
+            api,
+            api,
+            server.config().dataDir());
   }
 
   /** Stops Warden, then the database. */

@@ -3,6 +3,7 @@ package dev.warden.server.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.warden.core.audit.search.AuditQuery;
 import dev.warden.server.config.HostPort;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -96,6 +97,25 @@ class DemoTest {
       assertThat(count(connection, "SELECT count(*) FROM order_items")).isPositive();
     }
     assertThat(demo.instructions("127.0.0.1")).contains("DROP TABLE orders;");
+  }
+
+  @Test
+  void theAuditTrailTheInstructionsPromiseFindsARefusedDrop() throws Exception {
+    try (Connection connection = connect("demo", "demo", "shop");
+        Statement statement = connection.createStatement()) {
+      assertThatThrownBy(() -> statement.execute("DROP TABLE orders /* demo audit */"))
+          .isInstanceOf(SQLException.class);
+    }
+    AuditQuery denied = AuditQuery.parse("user:demo verdict:denied \"demo audit\"");
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (demo.server().auditSearch().search(denied, 5).hits().isEmpty()) {
+      assertThat(System.nanoTime()).as("the refused DROP is searchable").isLessThan(deadline);
+      Thread.sleep(20);
+    }
+    assertThat(demo.instructions("127.0.0.1"))
+        .contains(
+            "warden audit search --server http://127.0.0.1:"
+                + demo.server().apiAddress().getPort());
   }
 
   @Test
