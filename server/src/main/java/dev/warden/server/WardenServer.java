@@ -186,7 +186,11 @@ public final class WardenServer implements AutoCloseable {
               new ScramServer(store.users(), mockKey, random),
               throttle,
               gatekeeper,
-              new ProxyAudit(audit.trail(), config.audit().strict(), clock));
+              new ProxyAudit(
+                  audit.trail(),
+                  config.audit().strict(),
+                  clock,
+                  config.audit().recordParameters()));
       try {
         proxy.start();
       } catch (UncheckedIOException e) {

@@ -88,7 +88,8 @@ class SharedAuditStoreTest {
             Optional.empty(),
             new AuditConfig.Store.Postgres(local(auditDatabase)),
             Optional.of(name),
-            List.of());
+            List.of(),
+            false);
     WardenConfig config =
         new WardenConfig(
                 new HostPort("127.0.0.1", 0),

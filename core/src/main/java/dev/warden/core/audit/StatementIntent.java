@@ -5,6 +5,9 @@ import dev.warden.core.gate.SessionContext;
 import dev.warden.core.gate.StatementPath;
 import dev.warden.core.statement.LexicalSettings;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -22,6 +25,8 @@ import java.util.Objects;
  * @param preparedName the prepared statement (or portal) it runs, or empty
  * @param decision the decision point's verdict and the statement facts
  * @param durability how soon the intent must be durable
+ * @param parameters the values of the statement's bind parameters, shortened, when the
+ *     configuration records them; empty otherwise (and for statements without parameters)
  */
 public record StatementIntent(
     Instant time,
@@ -32,7 +37,8 @@ public record StatementIntent(
     LexicalSettings lexical,
     String preparedName,
     Decision decision,
-    Durability durability)
+    Durability durability,
+    List<String> parameters)
     implements AuditRecord {
   public StatementIntent {
     Objects.requireNonNull(time, "time");
@@ -43,5 +49,20 @@ public record StatementIntent(
     Objects.requireNonNull(preparedName, "preparedName");
     Objects.requireNonNull(decision, "decision");
     Objects.requireNonNull(durability, "durability");
+    parameters = Collections.unmodifiableList(new ArrayList<>(parameters)); // NULL values stay
+  }
+
+  /** An intent without recorded parameters. */
+  public StatementIntent(
+      Instant time,
+      SessionContext session,
+      long number,
+      StatementPath path,
+      String text,
+      LexicalSettings lexical,
+      String preparedName,
+      Decision decision,
+      Durability durability) {
+    this(time, session, number, path, text, lexical, preparedName, decision, durability, List.of());
   }
 }

@@ -148,11 +148,15 @@ final class FrontendRelay extends RelayHandler {
 
   @Override
   void onPeek(ChannelHandlerContext ctx, byte type, ByteBuf head, long length) {
-    // Bind: the portal and statement names lead the message; the parameters are streamed unread.
+    // Bind: the portal and statement names lead the message; the parameters are streamed (and their
+    // first bytes read only when the audit trail records them).
     boolean whole = head.readableBytes() == length - 4;
     String portal = cString(head, whole, "portal name", text());
     String statement = cString(head, whole, "statement name", text());
-    session.names.bound(portal, statement);
+    session.names.bound(
+        portal,
+        statement,
+        session.audit.recordParameters() ? BindParameters.read(head, text()) : List.of());
     session.exchanges.add(Exchanges.BIND);
     inBatch = true;
   }
@@ -374,7 +378,13 @@ final class FrontendRelay extends RelayHandler {
       }
       decisions.add(now);
     }
-    Recorded recorded = record(StatementPath.PREPARED, text, portal, decisions.getLast());
+    Recorded recorded =
+        record(
+            StatementPath.PREPARED,
+            text,
+            portal,
+            decisions.getLast(),
+            session.names.parameters(portal));
     return afterIntent(
         ctx,
         body,
@@ -531,6 +541,11 @@ final class FrontendRelay extends RelayHandler {
 
   /** Records the intent of an allowed statement before any of it goes upstream. */
   private Recorded record(StatementPath path, String text, String name, Decision decision) {
+    return record(path, text, name, decision, List.of());
+  }
+
+  private Recorded record(
+      StatementPath path, String text, String name, Decision decision, List<String> parameters) {
     ProxyAudit audit = session.audit;
     Durability durability = AuditDurability.of(decision.analysis(), audit.strict());
     long number = ++session.statements;
@@ -547,7 +562,8 @@ final class FrontendRelay extends RelayHandler {
                     session.lexical,
                     name,
                     decision,
-                    durability),
+                    durability,
+                    parameters),
                 durability);
     return new Recorded(new StatementAudit(session, number, System.nanoTime()), durable);
   }

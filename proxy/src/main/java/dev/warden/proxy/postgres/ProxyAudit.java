@@ -11,10 +11,17 @@ import java.util.Objects;
  * @param strict when true every statement waits for its intent record to be fsynced, not only the
  *     ones that change something
  * @param clock the time stamped on records
+ * @param recordParameters when true the values of bind parameters are recorded with the statement
+ *     (shortened); otherwise they are left out, as they may hold personal data or secrets
  */
-public record ProxyAudit(AuditTrail trail, boolean strict, Clock clock) {
+public record ProxyAudit(AuditTrail trail, boolean strict, Clock clock, boolean recordParameters) {
   public ProxyAudit {
     Objects.requireNonNull(trail, "trail");
     Objects.requireNonNull(clock, "clock");
+  }
+
+  /** Records without bind parameter values. */
+  public ProxyAudit(AuditTrail trail, boolean strict, Clock clock) {
+    this(trail, strict, clock, false);
   }
 }

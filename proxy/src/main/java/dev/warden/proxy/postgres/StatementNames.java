@@ -28,6 +28,9 @@ final class StatementNames {
   private final Map<String, List<Parsed>> statements = new HashMap<>();
   private final Map<String, List<Parsed>> portals = new HashMap<>();
 
+  /** The recorded bind parameter values of portals that have any (see {@link BindParameters}). */
+  private final Map<String, List<String>> parameters = new HashMap<>();
+
   /** A statement as parsed: its text and the decision made on it. */
   record Parsed(String text, Decision decision) {}
 
@@ -35,8 +38,20 @@ final class StatementNames {
     define(statements, name, List.of(new Parsed(text, decision)));
   }
 
-  void bound(String portal, String statement) {
+  void bound(String portal, String statement, List<String> values) {
     define(portals, portal, statements.getOrDefault(statement, List.of()));
+    if (values.isEmpty()) {
+      if (!parameters.isEmpty()) {
+        parameters.remove(portal);
+      }
+    } else {
+      parameters.put(portal, values);
+    }
+  }
+
+  /** The parameter values recorded for {@code portal}, or none. */
+  List<String> parameters(String portal) {
+    return parameters.isEmpty() ? List.of() : parameters.getOrDefault(portal, List.of());
   }
 
   /** What an Execute of {@code portal} may run; null when Warden knows of no such portal. */
@@ -47,6 +62,9 @@ final class StatementNames {
   /** The server confirmed closing a statement ({@code 'S'}) or portal ({@code 'P'}). */
   void closed(byte kind, String name) {
     (kind == 'S' ? statements : portals).remove(name);
+    if (kind != 'S') {
+      parameters.remove(name);
+    }
   }
 
   /** The server confirmed DEALLOCATE ALL or DISCARD ALL: every prepared statement is gone. */

@@ -25,6 +25,9 @@ import java.util.Optional;
  * @param store the embedded log under the data directory, or a shared PostgreSQL database
  * @param instance this instance's log id; empty means the one generated and kept with the log
  * @param exports the SIEM sinks the trail is delivered to, at least once each
+ * @param recordParameters whether bind parameter values are recorded with their statements ({@code
+ *     parameters: recorded}); by default they are left out, since they may hold personal data or
+ *     secrets that statement redaction cannot see
  */
 public record AuditConfig(
     boolean strict,
@@ -32,7 +35,8 @@ public record AuditConfig(
     Optional<Path> witness,
     Store store,
     Optional<String> instance,
-    List<Export> exports) {
+    List<Export> exports,
+    boolean recordParameters) {
   /** The bounded window when none is configured. */
   public static final Duration DEFAULT_BOUNDED_WINDOW = Duration.ofMillis(20);
 
@@ -61,7 +65,8 @@ public record AuditConfig(
         Optional.empty(),
         new Store.Embedded(),
         Optional.empty(),
-        List.of());
+        List.of(),
+        false);
   }
 
   /** Where the trail is kept. */

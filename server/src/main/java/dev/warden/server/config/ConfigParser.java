@@ -43,7 +43,7 @@ final class ConfigParser {
       List.of("host", "port", "database", "user", "password", "tls", "ca-file");
   private static final List<String> SECRET_KEYS = List.of("env", "file");
   private static final List<String> AUDIT_KEYS =
-      List.of("strict", "bounded-window", "witness", "store", "instance", "export");
+      List.of("strict", "bounded-window", "witness", "store", "instance", "export", "parameters");
   private static final List<String> STORE_KEYS = List.of("url", "password");
   private static final List<String> EXPORT_KEYS = List.of("jsonl", "webhook", "secret");
   private static final Pattern INSTANCE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
@@ -182,7 +182,24 @@ final class ConfigParser {
     if (keys.containsKey("export")) {
       exports = exports(keys.get("export").getValueNode());
     }
-    return new AuditConfig(strict, window, witness, store, instance, exports);
+    boolean parameters = defaults.recordParameters();
+    if (keys.containsKey("parameters")) {
+      Node node = keys.get("parameters").getValueNode();
+      String value = string(node, "parameters");
+      parameters =
+          switch (value) {
+            case "redacted" -> false;
+            case "recorded" -> true;
+            default ->
+                throw error(
+                    node,
+                    "parameters must be 'redacted' (bind parameter values are left out of the"
+                        + " trail, the default) or 'recorded', found '"
+                        + shorten(value)
+                        + "'");
+          };
+    }
+    return new AuditConfig(strict, window, witness, store, instance, exports, parameters);
   }
 
   private Duration boundedWindow(Node node) throws ConfigException {

@@ -127,6 +127,14 @@ class AuditConfigTest {
   }
 
   @Test
+  void bindParametersAreLeftOutUnlessRecordingIsAskedFor() throws Exception {
+    assertThat(load("audit:\n  strict: false\n").audit().recordParameters()).isFalse();
+    assertThat(load("audit:\n  parameters: redacted\n").audit().recordParameters()).isFalse();
+    assertThat(load("audit:\n  parameters: recorded\n").audit().recordParameters()).isTrue();
+    failsAt("audit:\n  parameters: all\n", 2, 15, "parameters must be 'redacted'");
+  }
+
+  @Test
   void durationsInEveryUnit() throws Exception {
     assertThat(load("audit:\n  bounded-window: 500us\n").audit().boundedWindow())
         .isEqualTo(Duration.ofNanos(500_000));
