@@ -9,8 +9,7 @@ import java.util.TreeSet;
 /**
  * The terms a record can be found by: one {@code field:value} string per value of each {@link
  * Field}, as a field filter compares them. The embedded index stores exactly these; the PostgreSQL
- * search computes the same set in SQL ({@code warden_audit_terms}), and the shared contract test
- * holds the two to it.
+ * search expresses the same comparisons in SQL, and the shared contract test holds the two to them.
  *
  * <p>Table and column names are found by every dotted suffix, so that {@code table:users} finds
  * {@code public.users} and {@code column:users.email} finds {@code public.users.email}. Empty

@@ -20,13 +20,14 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import javax.sql.DataSource;
+import org.postgresql.PGStatement;
 
 /**
  * Searches the audit records every Warden instance writes to the shared PostgreSQL table {@code
  * warden_audit}, with the meaning of the embedded index ({@link AuditQuery#matches}; the two pass
  * the same contract test), so that one search finds every instance's records.
  *
- * <p>Nothing is stored for the search beyond indexes and two SQL functions ({@link #prepare}):
+ * <p>Nothing is stored for the search beyond indexes and one SQL function ({@link #prepare}):
  * statements are paired with their outcomes when searched, a record with the next record of the
  * same log, session and statement number, through an index on exactly that.
  */
@@ -75,6 +76,9 @@ public final class PostgresAuditSearch implements AuditSearch {
     try (Connection c = dataSource.getConnection();
         PreparedStatement p = c.prepareStatement(sql.sql())) {
       p.setQueryTimeout(TIMEOUT_SECONDS);
+      // Planned for these values every time: a generic plan, which the driver would switch to
+      // after a few executions, cannot know whether a filter is selective.
+      p.unwrap(PGStatement.class).setPrepareThreshold(0);
       int i = 1;
       for (Object o : sql.parameters()) {
         switch (o) {
@@ -86,6 +90,7 @@ public final class PostgresAuditSearch implements AuditSearch {
           case Long n -> p.setLong(i, n);
           case Integer n -> p.setInt(i, n);
           case String s -> p.setString(i, s);
+          case SearchSql.Json json -> p.setString(i, json.text());
           default -> throw new IllegalArgumentException("cannot bind " + o.getClass());
         }
         i++;

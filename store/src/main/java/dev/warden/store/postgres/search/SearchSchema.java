@@ -8,20 +8,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The functions and indexes the search needs on {@code warden_audit} (which the PostgreSQL audit
+ * The function and indexes the search needs on {@code warden_audit} (which the PostgreSQL audit
  * store creates), each created only if missing, under an advisory lock so that instances starting
  * together do not race.
  *
- * <p>{@code warden_audit_terms_v1(doc)} is {@code AuditTerms.of} in SQL: the {@code field:value}
- * terms of a record, GIN-indexed so that field filters are index lookups. {@code
- * warden_audit_merge_v1(intent, outcome)} is {@code AuditHit.merge}. Their names carry a version:
- * an index depends on the function's exact meaning, so a changed meaning gets a new name (and new
- * indexes) rather than a replaced body.
- *
- * <p>Statement text is found with {@code ILIKE} through a {@code pg_trgm} GIN index when the
- * extension is there or can be created ({@code CREATE EXTENSION} needs the right privileges; it is
- * a trusted extension since PostgreSQL 13, so a database owner may); without it the search is the
- * same, only slower for text that no other filter narrows.
+ * <ul>
+ *   <li>{@code warden_audit_search_time} on {@code (time, log_id, seq)}: newest first;
+ *   <li>{@code warden_audit_search_stmt} on log, session and statement number: pairs each intent
+ *       with the record after it;
+ *   <li>{@code warden_audit_search_doc}, GIN {@code jsonb_path_ops} over {@code doc}: field filters
+ *       as containment ({@code doc @> '{"user":"alice"}'});
+ *   <li>{@code warden_audit_search_names}, GIN over {@code warden_audit_names_v1(doc)}: the {@code
+ *       table:} and {@code column:} terms of {@code AuditTerms} (every dotted suffix of each name),
+ *       which containment cannot express. The function's name carries a version: an index depends
+ *       on its exact meaning, so a changed meaning gets a new name and index, never a new body;
+ *   <li>{@code warden_audit_search_text}, a {@code pg_trgm} GIN index over statement text, when the
+ *       extension is there or can be created ({@code CREATE EXTENSION} needs privileges; it is a
+ *       trusted extension since PostgreSQL 13, so a database owner may). Without it text searches
+ *       give the same results, more slowly.
+ * </ul>
  */
 final class SearchSchema {
   private static final Logger log = LoggerFactory.getLogger(SearchSchema.class);
@@ -29,60 +34,26 @@ final class SearchSchema {
   /** "wardenSr" as a number: the advisory lock of the search's DDL. */
   private static final long DDL_LOCK = 0x77617264656e5372L;
 
-  static final String TERMS_FUNCTION =
+  static final String NAMES_FUNCTION =
       """
-      CREATE FUNCTION warden_audit_terms_v1(d jsonb) RETURNS text[]
+      CREATE FUNCTION warden_audit_names_v1(d jsonb) RETURNS text[]
       LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 1000 AS $f$
-      SELECT coalesce(array_agg(DISTINCT t.f || ':' || t.v), '{}'::text[]) FROM (
-        SELECT k.f, d->>k.j AS v
-        FROM (VALUES ('user', 'user'), ('env', 'env'), ('database', 'database'),
-                     ('session', 'session'), ('client', 'client'),
-                     ('application', 'application'), ('verdict', 'verdict'), ('rule', 'rule'),
-                     ('event', 'event'), ('status', 'status'), ('sqlstate', 'sqlstate'),
-                     ('instance', 'instance'), ('fingerprint', 'fingerprint')) k(f, j)
-        WHERE jsonb_typeof(d->k.j) = 'string'
-        UNION ALL
-        SELECT a.f, e #>> '{}'
-        FROM (VALUES ('group', 'groups'), ('kind', 'kinds')) a(f, j),
-             jsonb_array_elements(CASE WHEN jsonb_typeof(d->a.j) = 'array'
-                                       THEN d->a.j ELSE '[]'::jsonb END) e
-        WHERE jsonb_typeof(e) = 'string'
-        UNION ALL
-        SELECT n.f, array_to_string(n.p[i:], '.')
-        FROM (SELECT a.f, string_to_array(e #>> '{}', '.') AS p
-              FROM (VALUES ('table', 'tables'), ('column', 'columns')) a(f, j),
-                   jsonb_array_elements(CASE WHEN jsonb_typeof(d->a.j) = 'array'
-                                             THEN d->a.j ELSE '[]'::jsonb END) e
-              WHERE jsonb_typeof(e) = 'string') n,
-             generate_series(1, coalesce(array_length(n.p, 1), 0)) i
-        UNION ALL
-        SELECT 'command', s->>'command'
-        FROM jsonb_array_elements(CASE WHEN jsonb_typeof(d->'statements') = 'array'
-                                       THEN d->'statements' ELSE '[]'::jsonb END) s
-        WHERE jsonb_typeof(s->'command') = 'string'
-        UNION ALL
-        SELECT 'type', CASE WHEN jsonb_typeof(d->'type') = 'string' THEN d->>'type'
-                            ELSE 'event' END
-        UNION ALL
-        SELECT 'type', 'outcome' WHERE (d->'outcome_time') IS NOT NULL
-      ) t
-      WHERE t.v <> ''
-      $f$""";
-
-  static final String MERGE_FUNCTION =
-      """
-      CREATE FUNCTION warden_audit_merge_v1(i jsonb, o jsonb) RETURNS jsonb
-      LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$
-      SELECT (o - 'type' - 'session' - 'stmt' - 'instance' - 'time')
-             || CASE WHEN (o->'time') IS NOT NULL
-                     THEN jsonb_build_object('outcome_time', o->'time') ELSE '{}'::jsonb END
-             || i
+      SELECT coalesce(array_agg(DISTINCT n.f || ':' || array_to_string(n.p[i:], '.')), '{}'::text[])
+      FROM (SELECT a.f, string_to_array(e #>> '{}', '.') AS p
+            FROM (VALUES ('table', 'tables'), ('column', 'columns')) a(f, j),
+                 jsonb_array_elements(CASE WHEN jsonb_typeof(d->a.j) = 'array'
+                                           THEN d->a.j ELSE '[]'::jsonb END) e
+            WHERE jsonb_typeof(e) = 'string') n,
+           generate_series(1, coalesce(array_length(n.p, 1), 0)) i
+      WHERE array_to_string(n.p[i:], '.') <> ''
       $f$""";
 
   private static final String[] INDEXES = {
     "CREATE INDEX IF NOT EXISTS warden_audit_search_time ON warden_audit (time, log_id, seq)",
-    "CREATE INDEX IF NOT EXISTS warden_audit_search_terms ON warden_audit"
-        + " USING gin (warden_audit_terms_v1(doc))",
+    "CREATE INDEX IF NOT EXISTS warden_audit_search_doc ON warden_audit"
+        + " USING gin (doc jsonb_path_ops)",
+    "CREATE INDEX IF NOT EXISTS warden_audit_search_names ON warden_audit"
+        + " USING gin (warden_audit_names_v1(doc))",
     "CREATE INDEX IF NOT EXISTS warden_audit_search_stmt ON warden_audit"
         + " (log_id, (doc->>'session'), (doc->>'stmt'), seq) WHERE (doc->>'stmt') IS NOT NULL",
   };
@@ -123,11 +94,8 @@ final class SearchSchema {
               e.getMessage());
         }
       }
-      if (!exists(s, "SELECT to_regprocedure('warden_audit_terms_v1(jsonb)') IS NOT NULL")) {
-        s.execute(TERMS_FUNCTION);
-      }
-      if (!exists(s, "SELECT to_regprocedure('warden_audit_merge_v1(jsonb, jsonb)') IS NOT NULL")) {
-        s.execute(MERGE_FUNCTION);
+      if (!exists(s, "SELECT to_regprocedure('warden_audit_names_v1(jsonb)') IS NOT NULL")) {
+        s.execute(NAMES_FUNCTION);
       }
       for (String sql : INDEXES) {
         s.execute(sql);

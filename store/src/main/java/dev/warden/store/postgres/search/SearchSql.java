@@ -1,5 +1,7 @@
 package dev.warden.store.postgres.search;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.warden.core.audit.search.AuditQuery;
 import dev.warden.core.audit.search.AuditQuery.FieldFilter;
 import dev.warden.core.audit.search.AuditQuery.Match;
@@ -16,11 +18,12 @@ import java.util.List;
  * next record of the same log, session and statement number (its outcome, when that is one),
  * outcomes that are another record's dropped, then the filters, newest first.
  *
- * <p>Every filter is an exact, cheap expression on the record's {@code doc} (and, for what an
- * outcome adds, on the outcome's): that is what a walk down the time index evaluates per row. A
- * positive field filter also gets {@code warden_audit_terms_v1(r.doc) && terms}, which means the
- * same but lets the planner start from the GIN index when the filter is selective; the function is
- * declared costly, so a walk evaluates it only on rows the cheap expression let through.
+ * <p>Every filter is an exact expression on the record's {@code doc} (and, for what an outcome
+ * adds, on the outcome's), cheap enough to evaluate on each row of a walk down the time index, and
+ * where possible one that a GIN index answers too: containment ({@code doc @> '{"user":"alice"}'})
+ * for most fields, and for table and column names {@code warden_audit_names_v1(doc) && terms},
+ * added beside the exact expression (the function is declared costly, so a walk evaluates it only
+ * on rows the exact expression let through).
  */
 final class SearchSql {
   /** A statement and its parameters, in order. */
@@ -34,6 +37,8 @@ final class SearchSql {
   /** The record's type as {@code AuditTerms} reads it. */
   private static final String TYPE =
       "(CASE WHEN jsonb_typeof(r.doc->'type') = 'string' THEN r.doc->>'type' ELSE 'event' END)";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private SearchSql() {}
 
@@ -61,7 +66,8 @@ final class SearchSql {
       where.add(
           t.negated()
               ? "NOT coalesce(r.doc->>'text' ILIKE ?, false)"
-              : "coalesce(r.doc->>'text' ILIKE ?, false)");
+              // Bare, so that the trigram index and the planner's estimate can see it.
+              : "r.doc->>'text' ILIKE ?");
       p.add("%" + escapeLike(t.text()) + "%");
     }
     for (NumberFilter n : query.numbers()) {
@@ -101,13 +107,15 @@ final class SearchSql {
 
   private static String filter(FieldFilter f, List<Object> p) {
     List<String> any = new ArrayList<>();
-    List<String> indexed = new ArrayList<>();
-    boolean outcomeDependent = false;
+    List<String> names = new ArrayList<>();
+    boolean allNames = true;
     for (Match m : f.matches()) {
       String term = m.term();
       int colon = term.indexOf(':');
       String field = term.substring(0, colon);
       String value = term.substring(colon + 1);
+      boolean name = field.equals("table") || field.equals("column");
+      allNames &= name && !m.prefix();
       switch (field) {
         case "user",
             "env",
@@ -119,29 +127,30 @@ final class SearchSql {
             "rule",
             "event",
             "instance",
-            "fingerprint" ->
-            any.add(string("r.doc->'" + field + "'", value, m.prefix(), p));
-        case "status", "sqlstate" -> {
-          outcomeDependent = true;
-          any.add(string(merged(field), value, m.prefix(), p));
+            "fingerprint" -> {
+          if (m.prefix()) {
+            any.add(string("r.doc->'" + field + "'", value, true, p));
+          } else {
+            any.add(contains(JSON.createObjectNode().put(field, value), p));
+          }
         }
+        case "status", "sqlstate" -> any.add(string(merged(field), value, m.prefix(), p));
         case "type" -> {
-          outcomeDependent = true;
-          any.add(
-              value.equals("outcome")
-                  ? "(" + TYPE + " = 'outcome' OR nx.doc IS NOT NULL)"
-                  : TYPE + " = ?");
-          if (!value.equals("outcome")) {
+          if (value.equals("outcome")) {
+            any.add("(" + TYPE + " = 'outcome' OR nx.doc IS NOT NULL)");
+          } else {
+            any.add(TYPE + " = ?");
             p.add(value);
           }
         }
         case "group", "kind" -> {
-          String array = "r.doc->'" + (field.equals("group") ? "groups" : "kinds") + "'";
+          String key = field.equals("group") ? "groups" : "kinds";
           if (m.prefix()) {
-            any.add(elements(array, "e <> '' AND starts_with(e, ?)", p, value));
+            any.add(elements("r.doc->'" + key + "'", "e <> '' AND starts_with(e, ?)", p, value));
           } else {
-            any.add(array + " @> jsonb_build_array(?::text)");
-            p.add(value);
+            ObjectNode o = JSON.createObjectNode();
+            o.putArray(key).add(value);
+            any.add(contains(o, p));
           }
         }
         case "command" -> {
@@ -153,9 +162,9 @@ final class SearchSql {
                     + " AND starts_with(s->>'command', ?))");
             p.add(value);
           } else {
-            any.add(
-                "r.doc->'statements' @> jsonb_build_array(jsonb_build_object('command', ?::text))");
-            p.add(value);
+            ObjectNode o = JSON.createObjectNode();
+            o.putArray("statements").addObject().put("command", value);
+            any.add(contains(o, p));
           }
         }
         case "table", "column" -> {
@@ -178,25 +187,35 @@ final class SearchSql {
                     value,
                     value.length() + 1,
                     "." + value));
+            names.add(term);
           }
         }
         default -> throw new IllegalArgumentException("no field " + field);
       }
-      if (!m.prefix()) {
-        indexed.add(term);
-      }
     }
     String exact = any.size() == 1 ? any.getFirst() : "(" + String.join(" OR ", any) + ")";
-    String condition = "coalesce(" + exact + ", false)";
     if (f.negated()) {
-      return "NOT " + condition;
+      // NULL (the record has no such field) must count as "does not have the value".
+      return "NOT coalesce(" + exact + ", false)";
     }
-    if (!outcomeDependent && indexed.size() == f.matches().size()) {
-      condition += " AND warden_audit_terms_v1(r.doc) && ?::text[]";
-      p.add(indexed.toArray(String[]::new));
+    // Bare (NULL excludes the row as false does), so that indexes and estimates can see it.
+    String condition = exact;
+    if (allNames) {
+      // The same condition, in a form the names index answers; evaluated last on a walk (costly).
+      condition += " AND warden_audit_names_v1(r.doc) && ?::text[]";
+      p.add(names.toArray(String[]::new));
     }
     return condition;
   }
+
+  /** The record's document contains {@code json}: exact, and answered by the GIN index on doc. */
+  private static String contains(ObjectNode json, List<Object> p) {
+    p.add(new Json(json.toString()));
+    return "r.doc @> ?::jsonb";
+  }
+
+  /** A JSON text parameter. */
+  record Json(String text) {}
 
   /** A string value: exactly {@code value}, or starting with it. */
   private static String string(String json, String value, boolean prefix, List<Object> p) {
