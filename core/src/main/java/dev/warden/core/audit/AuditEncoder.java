@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -102,9 +103,9 @@ public final class AuditEncoder {
       ",\"verdict\":\"observed\"".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] TRUE = {'t', 'r', 'u', 'e'};
   private static final byte[] FALSE = {'f', 'a', 'l', 's', 'e'};
-  private static final byte[][] PATHS = quotedLower(StatementPath.values());
-  private static final byte[][] DURABILITIES = quotedLower(Durability.values());
-  private static final byte[][] STATUSES = quotedLower(StatementOutcome.Status.values());
+  private static final byte[][] PATHS = fields(K_PATH, StatementPath.values());
+  private static final byte[][] DURABILITIES = fields(K_DURABILITY, Durability.values());
+  private static final byte[][] STATUSES = fields(K_STATUS, StatementOutcome.Status.values());
 
   /** A time value with its quotes: {@code "2026-11-28T09:15:30.123456Z"}. */
   private static final int TIME_JSON = 29;
@@ -112,47 +113,18 @@ public final class AuditEncoder {
   /** A {@code text_hmac} value with its quotes: 64 hex digits. */
   private static final int HMAC_JSON = 66;
 
-  /** The bytes every intent has: braces, the keys always present, time and type. */
+  /** The bytes every intent has beside its cached fields: braces, keys, time and type. */
   private static final int INTENT_FIXED =
-      1 // '{' and '}', less the first key's comma
+      1 // '{' and '}', less the first field's comma
           + TIME_JSON
-          + length(
-              K_APPLICATION,
-              K_AUTH,
-              K_CLIENT,
-              K_COLUMNS,
-              K_DATABASE,
-              K_DURABILITY,
-              K_ENV,
-              K_FINGERPRINT,
-              K_GROUPS,
-              K_INSTANCE,
-              K_KINDS,
-              K_PATH,
-              K_RULE,
-              K_SESSION,
-              K_STATEMENTS,
-              K_STMT,
-              K_TABLES,
-              K_TEXT,
-              K_TIME,
-              TYPE_INTENT,
-              K_USER);
+          + length(K_RULE, K_STMT, K_TEXT, K_TIME, TYPE_INTENT);
 
-  /** The bytes every outcome has: braces, the keys always present, brackets, time and type. */
+  /** The bytes every outcome has beside its cached fields: braces, keys, brackets, time, type. */
   private static final int OUTCOME_FIXED =
-      1 // '{' and '}', less the first key's comma
+      1 // '{' and '}', less the first field's comma
           + 2 // the masked columns' brackets
           + TIME_JSON
-          + length(
-              K_DURATION_US,
-              K_INSTANCE,
-              K_MASKED,
-              K_SESSION,
-              K_STATUS,
-              K_STMT,
-              K_TIME,
-              TYPE_OUTCOME);
+          + length(K_DURATION_US, K_MASKED, K_SESSION, K_STMT, K_TIME, TYPE_OUTCOME);
 
   /**
    * Slots of the caches of encoded sessions and statement facts: enough for the sessions and
@@ -161,7 +133,7 @@ public final class AuditEncoder {
   private static final int CACHE_SLOTS = 1024;
 
   private final String instance;
-  private final byte[] instanceJson;
+  private final byte[] instanceField;
   private final Redactor redactor;
   private final SecretKeySpec hmacKey;
   private final IdentityCache<SessionContext, SessionJson> sessions;
@@ -181,7 +153,7 @@ public final class AuditEncoder {
     this.sessions = new IdentityCache<>(cacheSlots);
     this.analyses = new IdentityCache<>(cacheSlots);
     this.instance = Objects.requireNonNull(instance, "instance");
-    this.instanceJson = JsonBytes.quoted(instance);
+    this.instanceField = field(K_INSTANCE, JsonBytes.quoted(instance));
     this.redactor = Objects.requireNonNull(redactor, "redactor");
     if (hmacKey.length < 32) {
       throw new IllegalArgumentException("the audit HMAC key needs at least 32 bytes");
@@ -343,7 +315,7 @@ public final class AuditEncoder {
         INTENT_FIXED
             + s.length()
             + a.length()
-            + instanceJson.length
+            + instanceField.length
             + DURABILITIES[i.durability().ordinal()].length
             + PATHS[i.path().ordinal()].length
             + JsonBytes.plainLength(text)
@@ -365,29 +337,17 @@ public final class AuditEncoder {
                 : 0);
     JsonBytes w = new JsonBytes(size);
     w.ascii('{');
-    w.raw(K_APPLICATION, 1);
-    w.raw(s.application());
-    w.raw(K_AUTH);
+    w.raw(s.application(), 1);
     w.raw(s.auth());
-    w.raw(K_CLIENT);
     w.raw(s.client());
-    w.raw(K_COLUMNS);
     w.raw(a.columns());
-    w.raw(K_DATABASE);
     w.raw(s.database());
-    w.raw(K_DURABILITY);
     w.raw(DURABILITIES[i.durability().ordinal()]);
-    w.raw(K_ENV);
     w.raw(s.env());
-    w.raw(K_FINGERPRINT);
     w.raw(a.fingerprint());
-    w.raw(K_GROUPS);
     w.raw(s.groups());
-    w.raw(K_INSTANCE);
-    w.raw(instanceJson);
-    w.raw(K_KINDS);
+    w.raw(instanceField);
     w.raw(a.kinds());
-    w.raw(K_PATH);
     w.raw(PATHS[i.path().ordinal()]);
     if (!i.preparedName().isEmpty()) {
       w.raw(K_PREPARED);
@@ -406,17 +366,14 @@ public final class AuditEncoder {
     }
     w.raw(K_RULE);
     w.string(d.rule());
-    w.raw(K_SESSION);
     w.raw(s.session());
     if (deny != null) {
       w.raw(K_SQLSTATE);
       w.string(deny.sqlState());
     }
-    w.raw(K_STATEMENTS);
     w.raw(a.statements());
     w.raw(K_STMT);
     w.number(i.number());
-    w.raw(K_TABLES);
     w.raw(a.tables());
     w.raw(K_TEXT);
     w.string(text);
@@ -427,7 +384,6 @@ public final class AuditEncoder {
     w.raw(K_TIME);
     time(w, i.time());
     w.raw(TYPE_INTENT);
-    w.raw(K_USER);
     w.raw(s.user());
     w.raw(verdict);
     w.ascii('}');
@@ -442,7 +398,7 @@ public final class AuditEncoder {
     int size =
         OUTCOME_FIXED
             + JsonBytes.numberLength(o.durationNanos() / 1000)
-            + instanceJson.length
+            + instanceField.length
             + masked
             + JsonBytes.plainLength(o.sessionId())
             + STATUSES[o.status().ordinal()].length
@@ -456,8 +412,7 @@ public final class AuditEncoder {
     w.ascii('{');
     w.raw(K_DURATION_US, 1);
     w.number(o.durationNanos() / 1000);
-    w.raw(K_INSTANCE);
-    w.raw(instanceJson);
+    w.raw(instanceField);
     w.raw(K_MASKED);
     w.ascii('[');
     for (int n = 0; n < o.maskedColumns().size(); n++) {
@@ -477,7 +432,6 @@ public final class AuditEncoder {
       w.raw(K_SQLSTATE);
       w.string(o.sqlState());
     }
-    w.raw(K_STATUS);
     w.raw(STATUSES[o.status().ordinal()]);
     w.raw(K_STMT);
     w.number(o.number());
@@ -499,13 +453,9 @@ public final class AuditEncoder {
     // The first key present goes without its comma: application with a session, else details or
     // event.
     if (s != null) {
-      w.raw(K_APPLICATION, 1);
-      w.raw(s.application());
-      w.raw(K_AUTH);
+      w.raw(s.application(), 1);
       w.raw(s.auth());
-      w.raw(K_CLIENT);
       w.raw(s.client());
-      w.raw(K_DATABASE);
       w.raw(s.database());
     }
     if (!e.details().isEmpty()) {
@@ -513,19 +463,15 @@ public final class AuditEncoder {
       CanonicalJson.write(w, e.details());
     }
     if (s != null) {
-      w.raw(K_ENV);
       w.raw(s.env());
     }
     w.raw(K_EVENT, s == null && e.details().isEmpty() ? 1 : 0);
     w.string(e.name());
     if (s != null) {
-      w.raw(K_GROUPS);
       w.raw(s.groups());
     }
-    w.raw(K_INSTANCE);
-    w.raw(instanceJson);
+    w.raw(instanceField);
     if (s != null) {
-      w.raw(K_SESSION);
       w.raw(s.session());
     }
     w.raw(K_SUCCESS);
@@ -535,7 +481,6 @@ public final class AuditEncoder {
     w.raw(TYPE_EVENT);
     // A session's identity is the user; without one, the actor, when known.
     if (s != null) {
-      w.raw(K_USER);
       w.raw(s.user());
     } else if (!e.actor().isEmpty()) {
       w.raw(K_USER);
@@ -566,25 +511,13 @@ public final class AuditEncoder {
       w.string(formatTime(time));
       return;
     }
-    w.ascii('"');
-    w.digits(year, 4);
-    w.ascii('-');
-    w.digits(month, 2);
-    w.ascii('-');
-    w.digits(day, 2);
-    w.ascii('T');
-    w.digits(ofDay / 3600, 2);
-    w.ascii(':');
-    w.digits(ofDay / 60 % 60, 2);
-    w.ascii(':');
-    w.digits(ofDay % 60, 2);
-    w.ascii('.');
-    w.digits(time.getNano() / 1000, 6);
-    w.ascii('Z');
-    w.ascii('"');
+    w.time((int) year, (int) month, (int) day, ofDay, time.getNano() / 1000);
   }
 
-  /** A session's fields, each as its encoded JSON value: the same for all of its records. */
+  /**
+   * A session's fields, each encoded with its key and the comma before it ({@code ,"env":"prod"}):
+   * the same for all of its records.
+   */
   private record SessionJson(
       byte[] application,
       byte[] auth,
@@ -599,14 +532,14 @@ public final class AuditEncoder {
   private static SessionJson sessionJson(SessionContext context) {
     Map<String, Object> f = new LinkedHashMap<>();
     session(f, context);
-    byte[] application = encoded(f, "application");
-    byte[] auth = encoded(f, "auth");
-    byte[] client = encoded(f, "client");
-    byte[] database = encoded(f, "database");
-    byte[] env = encoded(f, "env");
-    byte[] groups = encoded(f, "groups");
-    byte[] session = encoded(f, "session");
-    byte[] user = encoded(f, "user");
+    byte[] application = field(K_APPLICATION, encoded(f, "application"));
+    byte[] auth = field(K_AUTH, encoded(f, "auth"));
+    byte[] client = field(K_CLIENT, encoded(f, "client"));
+    byte[] database = field(K_DATABASE, encoded(f, "database"));
+    byte[] env = field(K_ENV, encoded(f, "env"));
+    byte[] groups = field(K_GROUPS, encoded(f, "groups"));
+    byte[] session = field(K_SESSION, encoded(f, "session"));
+    byte[] user = field(K_USER, encoded(f, "user"));
     return new SessionJson(
         application,
         auth,
@@ -627,8 +560,9 @@ public final class AuditEncoder {
   }
 
   /**
-   * A statement's facts, each as its encoded JSON value: the same for every record of the same
-   * statement shape, which the analysis cache gives the same {@link Analysis} instance.
+   * A statement's facts, each encoded with its key and the comma before it: the same for every
+   * record of the same statement shape, which the analysis cache gives the same {@link Analysis}
+   * instance.
    */
   private record AnalysisJson(
       byte[] columns, byte[] fingerprint, byte[] kinds, byte[] statements, byte[] tables) {
@@ -641,11 +575,11 @@ public final class AuditEncoder {
     Map<String, Object> f = new LinkedHashMap<>();
     analysis(f, analysis);
     return new AnalysisJson(
-        encoded(f, "columns"),
-        encoded(f, "fingerprint"),
-        encoded(f, "kinds"),
-        encoded(f, "statements"),
-        encoded(f, "tables"));
+        field(K_COLUMNS, encoded(f, "columns")),
+        field(K_FINGERPRINT, encoded(f, "fingerprint")),
+        field(K_KINDS, encoded(f, "kinds")),
+        field(K_STATEMENTS, encoded(f, "statements")),
+        field(K_TABLES, encoded(f, "tables")));
   }
 
   private static byte[] encoded(Map<String, Object> fields, String name) {
@@ -665,10 +599,18 @@ public final class AuditEncoder {
     return n;
   }
 
-  private static byte[][] quotedLower(Enum<?>[] values) {
+  /** {@code key} and {@code value}: {@code ,"key":value}. */
+  private static byte[] field(byte[] key, byte[] value) {
+    byte[] f = Arrays.copyOf(key, key.length + value.length);
+    System.arraycopy(value, 0, f, key.length, value.length);
+    return f;
+  }
+
+  /** The field {@code key} for each of an enum's values, by ordinal. */
+  private static byte[][] fields(byte[] key, Enum<?>[] values) {
     byte[][] out = new byte[values.length][];
     for (Enum<?> v : values) {
-      out[v.ordinal()] = JsonBytes.quoted(lower(v));
+      out[v.ordinal()] = field(key, JsonBytes.quoted(lower(v)));
     }
     return out;
   }

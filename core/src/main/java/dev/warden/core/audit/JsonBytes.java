@@ -203,6 +203,40 @@ final class JsonBytes {
     }
   }
 
+  /**
+   * Appends {@code "yyyy-MM-ddTHH:mm:ss.SSSSSSZ"}, quoted: the audit records' time format, for a
+   * year of at most four digits, in one reservation.
+   */
+  void time(int year, int month, int day, int secondOfDay, int micros) {
+    ensure(29);
+    byte[] b = buf;
+    int p = len;
+    b[p] = '"';
+    put(b, p + 1, year, 4);
+    b[p + 5] = '-';
+    put(b, p + 6, month, 2);
+    b[p + 8] = '-';
+    put(b, p + 9, day, 2);
+    b[p + 11] = 'T';
+    put(b, p + 12, secondOfDay / 3600, 2);
+    b[p + 14] = ':';
+    put(b, p + 15, secondOfDay / 60 % 60, 2);
+    b[p + 17] = ':';
+    put(b, p + 18, secondOfDay % 60, 2);
+    b[p + 20] = '.';
+    put(b, p + 21, micros, 6);
+    b[p + 27] = 'Z';
+    b[p + 28] = '"';
+    len = p + 29;
+  }
+
+  private static void put(byte[] b, int at, int v, int width) {
+    for (int p = at + width - 1; p >= at; p--) {
+      b[p] = (byte) ('0' + v % 10);
+      v /= 10;
+    }
+  }
+
   /** Appends the {@code width} lowest decimal digits of {@code v >= 0}, zero-padded. */
   void digits(long v, int width) {
     ensure(width);
