@@ -15,10 +15,12 @@ import java.util.Map;
  *
  * <p>Object keys are sorted by their UTF-16 code units ({@link String#compareTo}), as RFC 8785
  * section 3.2.3 specifies. That differs from code-point order only for keys with a character above
- * U+FFFF (a surrogate pair, 0xD800–0xDFFF) where another key has one in U+E000–U+FFFF: {@code
- * "\uD83D\uDE00"} (U+1F600) sorts before {@code "\uFFFF"}. An unpaired surrogate, which is not
- * Unicode and outside RFC 8785's domain, is written as {@code ?} (as the JDK's UTF-8 encoder
- * replaces it), both in keys and in values; keys are sorted before that replacement.
+ * U+FFFF (written as a surrogate pair, code units D800–DFFF) where another key has one in
+ * U+E000–U+FFFF at the same position: a key starting with U+1F600 sorts before one starting with
+ * U+FFFD. An unpaired surrogate, which is not Unicode and outside RFC 8785's domain, is written as
+ * {@code ?} (as the JDK's UTF-8 encoder replaces it), in keys and in values alike; keys are sorted
+ * before that replacement. This is the behaviour of the first encoder, which the records already
+ * chained were hashed with; {@code CanonicalJsonTest} spells it out.
  *
  * <p>{@link AuditEncoder#encode} writes its records without building maps, in the same bytes; this
  * class stays the reference for them and the encoder for other payloads (checkpoints, witnesses).

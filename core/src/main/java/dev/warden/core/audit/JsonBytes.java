@@ -47,13 +47,12 @@ final class JsonBytes {
     buf = new byte[Math.max(0, capacity)];
   }
 
-  /** The bytes written so far, in an array of exactly their length. */
+  /**
+   * The bytes written, in an array of exactly their length: the writer's own array when it was
+   * sized exactly, so nothing may be written after this.
+   */
   byte[] toByteArray() {
     return len == buf.length ? buf : Arrays.copyOf(buf, len);
-  }
-
-  int length() {
-    return len;
   }
 
   /** Appends bytes that are already JSON (a pre-encoded value, a key with its colon). */

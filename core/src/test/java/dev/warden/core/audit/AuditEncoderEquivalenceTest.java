@@ -31,6 +31,9 @@ class AuditEncoderEquivalenceTest {
     int intents = 0;
     int redacted = 0;
     int denied = 0;
+    int observed = 0;
+    int prepared = 0;
+    int limited = 0;
     int withSession = 0;
     for (int n = 0; n < 6000; n++) {
       AuditRecord record = random.record();
@@ -44,6 +47,9 @@ class AuditEncoderEquivalenceTest {
         intents++;
         redacted += fields.containsKey("text_hmac") ? 1 : 0;
         denied += "denied".equals(fields.get("verdict")) ? 1 : 0;
+        observed += "observed".equals(fields.get("verdict")) ? 1 : 0;
+        prepared += fields.containsKey("prepared") ? 1 : 0;
+        limited += fields.containsKey("row_limit") ? 1 : 0;
       }
       if (record instanceof AuditEvent e && e.session().isPresent()) {
         withSession++;
@@ -53,6 +59,9 @@ class AuditEncoderEquivalenceTest {
     assertThat(intents).isGreaterThan(1500);
     assertThat(redacted).isGreaterThan(100);
     assertThat(denied).isGreaterThan(300);
+    assertThat(observed).isGreaterThan(200);
+    assertThat(prepared).isGreaterThan(500);
+    assertThat(limited).isGreaterThan(200);
     assertThat(withSession).isGreaterThan(300);
   }
 

@@ -170,8 +170,19 @@ class AuditEncoderTest {
   }
 
   @Test
-  void anObservedIntentSaysSo() {
-    StatementIntent i =
+  void anObservedIntentSaysSoAndADenialStaysADenial() {
+    // Observe-only mode lets a statement that would have been refused run: an allow, marked.
+    StatementIntent observed =
+        intent(
+            new Decision(Verdict.ALLOW, update(), "", true, OptionalLong.empty(), null, 1, true),
+            "x",
+            "");
+    assertThat(json(observed))
+        .endsWith(",\"verdict\":\"observed\"}")
+        .doesNotContain("\"reason\"")
+        .doesNotContain("\"sqlstate\"");
+    // A refusal is recorded as one, with its SQLSTATE and reason, whatever the mark says.
+    StatementIntent denied =
         intent(
             new Decision(
                 new Verdict.Deny("42501", "no", ""),
@@ -184,14 +195,10 @@ class AuditEncoderTest {
                 true),
             "x",
             "");
-    // A refusal in observe-only mode is recorded as observed, with neither reason nor sqlstate...
-    assertThat(json(i)).contains("\"verdict\":\"denied\"");
-    StatementIntent observed =
-        intent(
-            new Decision(Verdict.ALLOW, update(), "", true, OptionalLong.empty(), null, 1, true),
-            "x",
-            "");
-    assertThat(json(observed)).endsWith(",\"verdict\":\"observed\"}").doesNotContain("\"reason\"");
+    assertThat(json(denied))
+        .endsWith(",\"verdict\":\"denied\"}")
+        .contains(",\"reason\":\"no\",")
+        .contains(",\"sqlstate\":\"42501\",");
   }
 
   @Test
