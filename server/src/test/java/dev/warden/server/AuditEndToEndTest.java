@@ -13,6 +13,7 @@ import dev.warden.core.environment.Upstream;
 import dev.warden.core.identity.LocalUser;
 import dev.warden.core.identity.ScramCredentials;
 import dev.warden.core.identity.Secret;
+import dev.warden.server.config.AuditConfig;
 import dev.warden.server.config.HostPort;
 import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
@@ -132,6 +133,59 @@ class AuditEndToEndTest {
 
   private static Stream<Map<String, Object>> of(List<Map<String, Object>> all, String type) {
     return all.stream().filter(r -> type.equals(r.get("type")));
+  }
+
+  @Test
+  void bindParametersAreRecordedOnlyWhenConfigured() throws Exception {
+    for (boolean recorded : new boolean[] {false, true}) {
+      AuditConfig defaults = AuditConfig.defaults();
+      WardenConfig config =
+          new WardenConfig(
+                  new HostPort("127.0.0.1", 0),
+                  dir.resolve("data-" + recorded),
+                  TlsConfig.generated(),
+                  List.of(environment("dev-" + suffix, Set.of())))
+              .withAudit(
+                  new AuditConfig(
+                      defaults.strict(),
+                      defaults.boundedWindow(),
+                      defaults.witness(),
+                      defaults.store(),
+                      defaults.instance(),
+                      defaults.exports(),
+                      recorded));
+      try (WardenServer server = WardenServer.start(config, Clock.systemUTC(), RANDOM)) {
+        server
+            .users()
+            .put(
+                new LocalUser(
+                    "alice",
+                    Set.of(),
+                    ScramCredentials.derive(Secret.of("pw"), RANDOM, 4096),
+                    Instant.now()));
+        try (Connection c = connect(server, "dev-" + suffix, "extended");
+            var ps = c.prepareStatement("SELECT ?::text, ?::int, ?::text")) {
+          ps.setString(1, "Zoë");
+          ps.setInt(2, 42);
+          ps.setNull(3, java.sql.Types.VARCHAR);
+          ps.executeQuery().close();
+        }
+        AuditQuery query = AuditQuery.parse("\"select $1::text\"");
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        List<AuditHit> hits;
+        while ((hits = server.auditSearch().search(query, 5).hits()).isEmpty()) {
+          assertThat(System.nanoTime()).isLessThan(deadline);
+          Thread.sleep(10);
+        }
+        Map<String, Object> fields = hits.getFirst().fields();
+        if (recorded) {
+          assertThat(fields.get("parameters"))
+              .isEqualTo(java.util.Arrays.asList("Zoë", "\\x0000002a", null));
+        } else {
+          assertThat(fields).doesNotContainKey("parameters");
+        }
+      }
+    }
   }
 
   @Test

@@ -70,6 +70,7 @@ public final class AuditEncoder {
   private static final byte[] K_INSTANCE = key("instance");
   private static final byte[] K_KINDS = key("kinds");
   private static final byte[] K_MASKED = key("masked");
+  private static final byte[] K_PARAMETERS = key("parameters");
   private static final byte[] K_PATH = key("path");
   private static final byte[] K_PREPARED = key("prepared");
   private static final byte[] K_REASON = key("reason");
@@ -204,6 +205,9 @@ public final class AuditEncoder {
     }
     if (!i.preparedName().isEmpty()) {
       f.put("prepared", i.preparedName());
+    }
+    if (!i.parameters().isEmpty()) {
+      f.put("parameters", i.parameters());
     }
     Decision d = i.decision();
     analysis(f, d.analysis());
@@ -348,6 +352,23 @@ public final class AuditEncoder {
     w.raw(s.groups());
     w.raw(instanceField);
     w.raw(a.kinds());
+    if (!i.parameters().isEmpty()) {
+      w.raw(K_PARAMETERS);
+      w.ascii('[');
+      boolean first = true;
+      for (String value : i.parameters()) {
+        if (!first) {
+          w.ascii(',');
+        }
+        first = false;
+        if (value == null) {
+          w.raw(NULL);
+        } else {
+          w.string(value);
+        }
+      }
+      w.ascii(']');
+    }
     w.raw(PATHS[i.path().ordinal()]);
     if (!i.preparedName().isEmpty()) {
       w.raw(K_PREPARED);
@@ -587,6 +608,8 @@ public final class AuditEncoder {
   }
 
   /** {@code "name":} with the comma before it; the first key of a record is written without. */
+  private static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
+
   private static byte[] key(String name) {
     return (",\"" + name + "\":").getBytes(StandardCharsets.US_ASCII);
   }

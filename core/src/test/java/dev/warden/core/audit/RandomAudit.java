@@ -199,7 +199,20 @@ final class RandomAudit {
         LexicalSettings.DEFAULT,
         random.nextBoolean() ? "" : string(2),
         decision,
-        Durability.values()[random.nextInt(Durability.values().length)]);
+        Durability.values()[random.nextInt(Durability.values().length)],
+        parameters());
+  }
+
+  /** None most of the time; else a few values, NULL among them. */
+  private List<String> parameters() {
+    List<String> values = new ArrayList<>();
+    if (random.nextInt(3) == 0) {
+      int n = 1 + random.nextInt(3);
+      for (int i = 0; i < n; i++) {
+        values.add(random.nextInt(4) == 0 ? null : string(3));
+      }
+    }
+    return values;
   }
 
   StatementOutcome outcome() {
