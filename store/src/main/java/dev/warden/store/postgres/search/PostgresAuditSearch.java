@@ -38,6 +38,9 @@ public final class PostgresAuditSearch implements AuditSearch {
   private final DataSource dataSource;
   private final Clock clock;
 
+  /** Whether {@code warden_audit_names_v1} exists; assumed until {@link #prepare} finds out. */
+  private volatile boolean namesFunction = true;
+
   /**
    * @param dataSource connections to the database holding {@code warden_audit}
    * @param clock what relative times ({@code since:24h}) count back from
@@ -53,15 +56,20 @@ public final class PostgresAuditSearch implements AuditSearch {
   }
 
   /**
-   * Creates the search's functions and indexes where missing (the table must exist: the audit store
-   * creates it). Creating an index on a large table takes a while and holds off writes.
+   * Creates the search's function and indexes where missing and the role may (the table must exist:
+   * the audit store creates it). What the role may not create is logged with the statement an
+   * administrator can run, and searches work without it, more slowly. Creating an index on a large
+   * table takes a while and holds off writes.
    *
    * @return whether statement text has a trigram index ({@code pg_trgm} was there or could be
-   *     created); without it text searches are correct but slower
+   *     created)
+   * @throws AuditSearchException when the table is missing or the database fails
    */
   public boolean prepare() {
     try (Connection c = dataSource.getConnection()) {
-      return SearchSchema.create(c);
+      SearchSchema.Prepared prepared = SearchSchema.create(c);
+      namesFunction = prepared.namesFunction();
+      return prepared.trigrams();
     } catch (SQLException e) {
       throw new AuditSearchException(
           "preparing the audit search in PostgreSQL failed: " + e.getMessage(), e);
@@ -71,7 +79,7 @@ public final class PostgresAuditSearch implements AuditSearch {
   @Override
   public AuditResults search(AuditQuery query, int limit) {
     AuditSearch.checkLimit(limit);
-    SearchSql.Sql sql = SearchSql.of(query, clock.instant(), limit + 1);
+    SearchSql.Sql sql = SearchSql.of(query, clock.instant(), limit + 1, namesFunction);
     List<AuditHit> hits = new ArrayList<>();
     try (Connection c = dataSource.getConnection();
         PreparedStatement p = c.prepareStatement(sql.sql())) {

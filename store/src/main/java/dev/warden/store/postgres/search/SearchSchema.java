@@ -4,6 +4,10 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,30 +52,54 @@ final class SearchSchema {
       WHERE array_to_string(n.p[i:], '.') <> ''
       $f$""";
 
-  private static final String[] INDEXES = {
-    "CREATE INDEX IF NOT EXISTS warden_audit_search_time ON warden_audit (time, log_id, seq)",
-    "CREATE INDEX IF NOT EXISTS warden_audit_search_doc ON warden_audit"
-        + " USING gin (doc jsonb_path_ops)",
-    "CREATE INDEX IF NOT EXISTS warden_audit_search_names ON warden_audit"
-        + " USING gin (warden_audit_names_v1(doc))",
-    "CREATE INDEX IF NOT EXISTS warden_audit_search_stmt ON warden_audit"
-        + " (log_id, (doc->>'session'), (doc->>'stmt'), seq) WHERE (doc->>'stmt') IS NOT NULL",
-  };
+  /** Each index by name, with the statement creating it. */
+  private static final Map<String, String> INDEXES = new LinkedHashMap<>();
 
-  private static final String TEXT_INDEX =
-      "CREATE INDEX IF NOT EXISTS warden_audit_search_text ON warden_audit"
-          + " USING gin ((doc->>'text') gin_trgm_ops)";
+  static {
+    INDEXES.put(
+        "warden_audit_search_time",
+        "CREATE INDEX IF NOT EXISTS warden_audit_search_time ON warden_audit (time, log_id, seq)");
+    INDEXES.put(
+        "warden_audit_search_stmt",
+        "CREATE INDEX IF NOT EXISTS warden_audit_search_stmt ON warden_audit"
+            + " (log_id, (doc->>'session'), (doc->>'stmt'), seq) WHERE (doc->>'stmt') IS NOT NULL");
+    INDEXES.put(
+        "warden_audit_search_doc",
+        "CREATE INDEX IF NOT EXISTS warden_audit_search_doc ON warden_audit"
+            + " USING gin (doc jsonb_path_ops)");
+    INDEXES.put(
+        "warden_audit_search_names",
+        "CREATE INDEX IF NOT EXISTS warden_audit_search_names ON warden_audit"
+            + " USING gin (warden_audit_names_v1(doc))");
+    INDEXES.put(
+        "warden_audit_search_text",
+        "CREATE INDEX IF NOT EXISTS warden_audit_search_text ON warden_audit"
+            + " USING gin ((doc->>'text') gin_trgm_ops)");
+  }
+
+  /**
+   * What the search found in place after {@link #create}.
+   *
+   * @param namesFunction whether {@code warden_audit_names_v1} exists (queries use it only then)
+   * @param trigrams whether statement text has its trigram index
+   * @param missing what could not be created, for the log and the administrator
+   */
+  record Prepared(boolean namesFunction, boolean trigrams, List<String> missing) {}
 
   private SearchSchema() {}
 
   /**
-   * Creates what is missing.
+   * Creates what is missing and can be created. A role without the privileges (the audit store
+   * recommends SELECT and INSERT only, with an administrator creating the rest) gets a warning
+   * naming each statement to run instead: searches give the same results without the indexes, more
+   * slowly.
    *
-   * @return whether statement text has its trigram index
+   * @throws SQLException when the table does not exist or the database fails
    */
-  static boolean create(Connection c) throws SQLException {
+  static Prepared create(Connection c) throws SQLException {
     boolean autoCommit = c.getAutoCommit();
     c.setAutoCommit(false);
+    List<String> missing = new ArrayList<>();
     try (Statement s = c.createStatement()) {
       s.execute("SELECT pg_advisory_xact_lock(" + DDL_LOCK + ")");
       if (!exists(s, "SELECT to_regclass('warden_audit') IS NOT NULL")) {
@@ -79,37 +107,58 @@ final class SearchSchema {
             "the table warden_audit does not exist (the PostgreSQL audit store creates it)");
       }
       boolean trigrams =
-          exists(s, "SELECT count(*) > 0 FROM pg_extension WHERE extname = 'pg_trgm'");
-      if (!trigrams) {
-        s.execute("SAVEPOINT warden_trgm");
-        try {
-          s.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm");
-          s.execute("RELEASE SAVEPOINT warden_trgm");
-          trigrams = true;
-        } catch (SQLException e) {
-          s.execute("ROLLBACK TO SAVEPOINT warden_trgm");
-          log.warn(
-              "audit search: the pg_trgm extension cannot be created ({}); text searches run"
-                  + " without a trigram index",
-              e.getMessage());
+          exists(s, "SELECT count(*) > 0 FROM pg_extension WHERE extname = 'pg_trgm'")
+              || attempt(s, "CREATE EXTENSION IF NOT EXISTS pg_trgm", missing);
+      boolean names =
+          exists(s, "SELECT to_regprocedure('warden_audit_names_v1(jsonb)') IS NOT NULL")
+              || attempt(s, NAMES_FUNCTION, missing);
+      for (Map.Entry<String, String> index : INDEXES.entrySet()) {
+        boolean needs =
+            switch (index.getKey()) {
+              case "warden_audit_search_names" -> names;
+              case "warden_audit_search_text" -> trigrams;
+              default -> true;
+            };
+        if (exists(s, "SELECT to_regclass('" + index.getKey() + "') IS NOT NULL")) {
+          continue;
+        }
+        if (needs) {
+          attempt(s, index.getValue(), missing);
+        } else {
+          missing.add(index.getValue()); // after what it is built on
         }
       }
-      if (!exists(s, "SELECT to_regprocedure('warden_audit_names_v1(jsonb)') IS NOT NULL")) {
-        s.execute(NAMES_FUNCTION);
-      }
-      for (String sql : INDEXES) {
-        s.execute(sql);
-      }
-      if (trigrams) {
-        s.execute(TEXT_INDEX);
-      }
       c.commit();
-      return trigrams;
+      if (!missing.isEmpty()) {
+        log.warn(
+            "audit search: {} of its functions and indexes cannot be created by this role;"
+                + " searches give the same results without them, more slowly. An administrator"
+                + " can run: {}",
+            missing.size(),
+            String.join("; ", missing));
+      }
+      return new Prepared(names, trigrams, missing);
     } catch (SQLException e) {
       c.rollback();
       throw e;
     } finally {
       c.setAutoCommit(autoCommit);
+    }
+  }
+
+  /** Runs {@code sql} in a savepoint; on failure notes it as missing and goes on. */
+  private static boolean attempt(Statement s, String sql, List<String> missing)
+      throws SQLException {
+    s.execute("SAVEPOINT warden_search");
+    try {
+      s.execute(sql);
+      s.execute("RELEASE SAVEPOINT warden_search");
+      return true;
+    } catch (SQLException e) {
+      s.execute("ROLLBACK TO SAVEPOINT warden_search");
+      log.debug("audit search: {} failed: {}", sql, e.getMessage());
+      missing.add(sql.replaceAll("\\s+", " ").trim());
+      return false;
     }
   }
 

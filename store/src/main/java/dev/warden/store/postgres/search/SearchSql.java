@@ -43,7 +43,7 @@ final class SearchSql {
 
   private SearchSql() {}
 
-  static Sql of(AuditQuery query, Instant now, int limit) {
+  static Sql of(AuditQuery query, Instant now, int limit, boolean namesFunction) {
     List<Object> p = new ArrayList<>();
     List<String> where = new ArrayList<>();
     query
@@ -61,7 +61,7 @@ final class SearchSql {
               p.add(OffsetDateTime.ofInstant(t, ZoneOffset.UTC));
             });
     for (FieldFilter f : query.filters()) {
-      where.add(filter(f, p));
+      where.add(filter(f, namesFunction, p));
     }
     for (TextTerm t : query.texts()) {
       where.add(
@@ -106,7 +106,7 @@ final class SearchSql {
     return "coalesce(r.doc->'" + key + "', nx.doc->'" + key + "')";
   }
 
-  private static String filter(FieldFilter f, List<Object> p) {
+  private static String filter(FieldFilter f, boolean namesFunction, List<Object> p) {
     List<String> any = new ArrayList<>();
     List<String> names = new ArrayList<>();
     boolean allNames = true;
@@ -209,7 +209,7 @@ final class SearchSql {
     }
     // Bare (NULL excludes the row as false does), so that indexes and estimates can see it.
     String condition = exact;
-    if (allNames) {
+    if (allNames && namesFunction) {
       // The same condition, in a form the names index answers; evaluated last on a walk (costly).
       condition += " AND warden_audit_names_v1(r.doc) && ?::text[]";
       p.add(names.toArray(String[]::new));

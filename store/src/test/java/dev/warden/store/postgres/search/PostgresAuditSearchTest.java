@@ -68,6 +68,11 @@ class PostgresAuditSearchTest extends AuditSearchContract {
     }
   }
 
+  /** The test database, as the superuser. */
+  PGSimpleDataSource dataSource() {
+    return dataSource;
+  }
+
   @AfterEach
   void dropDatabase() throws SQLException {
     if (database != null) {
