@@ -25,11 +25,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -110,7 +111,25 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
   private final SegmentWriter segments;
   private final Checkpointer checkpoints;
   private final String logId;
-  private final LinkedBlockingQueue<Entry> queue = new LinkedBlockingQueue<>();
+  private final ConcurrentLinkedQueue<Entry> queue = new ConcurrentLinkedQueue<>();
+
+  /**
+   * True while the writer sleeps with nothing to do soon: an append must wake it. While it is busy
+   * it naps ({@link #NAP_NANOS}) between batches instead, and only an IMMEDIATE record wakes it
+   * early, so that a stream of reads costs no wake-up (a futex call and a context switch) per
+   * record.
+   */
+  private volatile boolean idle;
+
+  /** How long the writer sleeps between batches while records keep coming. */
+  private static final CompletableFuture<Void> BOUNDED_ACCEPTED =
+      CompletableFuture.completedFuture(null);
+
+  private static final long NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+  /** How long without records before the writer stops napping and sleeps until woken. */
+  private static final long IDLE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicLong refused = new AtomicLong();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
@@ -321,10 +340,14 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
     if (durability == Durability.IMMEDIATE) {
       CompletableFuture<Void> done = new CompletableFuture<>();
       queue.add(new Entry(record, null, durability, done));
+      LockSupport.unpark(writer);
       return done;
     }
     queue.add(new Entry(record, null, durability, null));
-    return CompletableFuture.completedFuture(null);
+    if (idle) {
+      LockSupport.unpark(writer);
+    }
+    return BOUNDED_ACCEPTED;
   }
 
   @Override
@@ -358,17 +381,46 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
 
   // ---- the writer thread ----
 
+  /** Takes up to {@link #MAX_BATCH} queued entries; sleeps first when none is queued. */
+  private void take(List<Entry> batch, long lastRecordNanos) {
+    drain(batch);
+    if (!batch.isEmpty()) {
+      return;
+    }
+    long now = System.nanoTime();
+    long wait = wakeUp(now) - now;
+    if (wait <= 0) {
+      return;
+    }
+    if (now - lastRecordNanos < IDLE_AFTER_NANOS) {
+      LockSupport.parkNanos(this, Math.min(wait, NAP_NANOS));
+    } else {
+      idle = true;
+      // Checked again after saying so: an append that queued before seeing idle is taken now.
+      if (queue.isEmpty()) {
+        LockSupport.parkNanos(this, wait);
+      }
+      idle = false;
+    }
+    drain(batch);
+  }
+
+  private void drain(List<Entry> batch) {
+    Entry e;
+    while (batch.size() < MAX_BATCH && (e = queue.poll()) != null) {
+      batch.add(e);
+    }
+  }
+
   private void run() {
     List<Entry> batch = new ArrayList<>();
     boolean closing = false;
+    long lastRecordNanos = 0;
     try {
       while (!closing) {
-        long now = System.nanoTime();
-        long wait = wakeUp(now) - now;
-        Entry first = wait <= 0 ? queue.poll() : queue.poll(wait, TimeUnit.NANOSECONDS);
-        if (first != null) {
-          batch.add(first);
-          queue.drainTo(batch, MAX_BATCH - 1);
+        take(batch, lastRecordNanos);
+        if (!batch.isEmpty()) {
+          lastRecordNanos = System.nanoTime();
         }
         while (batch.remove(CLOSE)) {
           closing = true;
@@ -390,8 +442,6 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
           maybeCheckpoint(closing);
         }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     } catch (RuntimeException | Error e) {
       log.error("audit log {}: the writer stopped", logId, e);
       fail("the audit writer stopped: " + e, e);
@@ -674,6 +724,7 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
     }
     closed = true;
     queue.add(CLOSE);
+    LockSupport.unpark(writer);
     try {
       writer.join();
     } catch (InterruptedException e) {
