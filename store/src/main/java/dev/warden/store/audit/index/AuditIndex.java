@@ -74,6 +74,43 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
   private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
   private volatile boolean closed;
 
+  /**
+   * What the writer remembers between batches, under {@link #writeLock}: numbers of terms and texts
+   * already in the file, and the intents still awaiting their outcome, so that the usual outcome
+   * (arriving a few records after its intent) is merged without reading the intent back. Every
+   * entry is a cache of what the file holds: emptied when a transaction fails, since what it added
+   * is then gone.
+   */
+  private final Lru<String, Long> termIds = new Lru<>(TERM_CACHE);
+
+  private final Lru<String, Long> textIds = new Lru<>(TEXT_CACHE);
+  private final Lru<Key, Pending> awaiting = new Lru<>(AWAITING_CACHE);
+
+  private static final int TERM_CACHE = 65_536;
+  private static final int TEXT_CACHE = 8_192;
+  private static final int AWAITING_CACHE = 16_384;
+
+  /** A statement's key: intents and outcomes pair by it. */
+  private record Key(String logId, String session, long stmt) {}
+
+  /** An intent awaiting its outcome: its entry, fields and terms. */
+  private record Pending(long id, Map<String, Object> fields, Set<String> terms) {}
+
+  /** A map forgetting its least recently used entry beyond {@code capacity}. */
+  private static final class Lru<K, V> extends java.util.LinkedHashMap<K, V> {
+    private final int capacity;
+
+    Lru(int capacity) {
+      super(16, 0.75f, true);
+      this.capacity = capacity;
+    }
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+      return size() > capacity;
+    }
+  }
+
   private AuditIndex(Path file, Clock clock, int driveCap, Connection writer) {
     this.file = file;
     this.clock = clock;
@@ -203,6 +240,9 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
         return last;
       } finally {
         if (!committed) {
+          termIds.clear();
+          textIds.clear();
+          awaiting.clear();
           try (Statement s = writer.createStatement()) {
             s.execute("ROLLBACK");
           } catch (SQLException ignored) {
@@ -221,11 +261,16 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
   /** The statements of one ingest transaction. */
   private final class Ingest implements AutoCloseable {
     private final String logId;
+    private final Connection c;
     private final PreparedStatement insert;
-    private final PreparedStatement term;
-    private final PreparedStatement text;
+    private final PreparedStatement posting;
     private final PreparedStatement previous;
     private final PreparedStatement complete;
+    private PreparedStatement termLookup;
+    private PreparedStatement termInsert;
+    private PreparedStatement textLookup;
+    private PreparedStatement textInsert;
+    private PreparedStatement ftsInsert;
 
     /**
      * Ids are assigned here rather than read back after each insert: one writer, one query less.
@@ -234,6 +279,7 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
 
     Ingest(Connection c, String logId) throws SQLException {
       this.logId = logId;
+      this.c = c;
       try (Statement s = c.createStatement();
           ResultSet r = s.executeQuery("SELECT coalesce(max(id), 0) + 1 FROM entries")) {
         r.next();
@@ -242,9 +288,8 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       insert =
           c.prepareStatement(
               "INSERT INTO entries (log_id, seq, time, session, stmt, awaiting, rows, duration_us,"
-                  + " text, terms, doc, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      term = c.prepareStatement("INSERT OR IGNORE INTO terms (term, entry) VALUES (?, ?)");
-      text = c.prepareStatement("INSERT INTO texts (rowid, text) VALUES (?, ?)");
+                  + " text_id, terms, doc, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      posting = c.prepareStatement("INSERT OR IGNORE INTO postings (term, entry) VALUES (?, ?)");
       previous =
           c.prepareStatement(
               "SELECT id, awaiting, doc FROM entries WHERE log_id = ? AND session = ? AND stmt = ?"
@@ -277,17 +322,20 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       setLong(insert, 7, fields.get("rows") instanceof Long n ? n : null);
       setLong(insert, 8, fields.get("duration_us") instanceof Long n ? n : null);
       String statementText = fields.get("text") instanceof String s ? s : null;
-      setString(insert, 9, statementText);
+      setLong(insert, 9, statementText == null ? null : textId(statementText));
       insert.setString(10, Terms.join(terms));
       insert.setBytes(11, payload);
       long id = nextId++;
       insert.setLong(12, id);
       insert.executeUpdate();
       addTerms(id, terms);
-      if (statementText != null) {
-        text.setLong(1, id);
-        text.setString(2, statementText);
-        text.executeUpdate();
+      if (keyed) {
+        Key key = new Key(logId, session, stmt);
+        if (intent) {
+          awaiting.put(key, new Pending(id, fields, terms));
+        } else {
+          awaiting.remove(key);
+        }
       }
     }
 
@@ -301,50 +349,149 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
           || !(outcome.get("stmt") instanceof Long stmt)) {
         return false;
       }
-      previous.setString(1, logId);
-      previous.setString(2, session);
-      previous.setLong(3, stmt);
-      long id;
-      Map<String, Object> intent;
-      try (ResultSet r = previous.executeQuery()) {
-        if (!r.next() || r.getInt(2) != 1) {
+      Pending intent = awaiting.remove(new Key(logId, session, stmt));
+      if (intent == null) {
+        intent = previous(session, stmt);
+        if (intent == null) {
           return false;
         }
-        id = r.getLong(1);
-        intent = Payloads.fields(r.getBytes(3));
       }
-      Set<String> before = AuditTerms.of(intent);
-      Set<String> after = AuditTerms.of(AuditHit.merge(intent, outcome));
+      Set<String> after = AuditTerms.of(AuditHit.merge(intent.fields(), outcome));
       setLong(complete, 1, outcome.get("rows") instanceof Long n ? n : null);
       setLong(complete, 2, outcome.get("duration_us") instanceof Long n ? n : null);
       complete.setLong(3, seq);
       complete.setBytes(4, payload);
       complete.setString(5, Terms.join(after));
-      complete.setLong(6, id);
+      complete.setLong(6, intent.id());
       complete.executeUpdate();
       Set<String> added = new HashSet<>(after);
-      added.removeAll(before);
-      addTerms(id, added);
+      added.removeAll(intent.terms());
+      addTerms(intent.id(), added);
       return true;
     }
 
-    private void addTerms(long id, Set<String> terms) throws SQLException {
-      for (String t : terms) {
-        term.setString(1, t);
-        term.setLong(2, id);
-        term.addBatch();
+    /** The intent awaiting an outcome of this key, read from the file; null when there is none. */
+    private Pending previous(String session, long stmt) throws SQLException {
+      previous.setString(1, logId);
+      previous.setString(2, session);
+      previous.setLong(3, stmt);
+      try (ResultSet r = previous.executeQuery()) {
+        if (!r.next() || r.getInt(2) != 1) {
+          return null;
+        }
+        Map<String, Object> fields = Payloads.fields(r.getBytes(3));
+        return new Pending(r.getLong(1), fields, AuditTerms.of(fields));
       }
-      term.executeBatch();
+    }
+
+    private void addTerms(long id, Set<String> terms) throws SQLException {
+      boolean any = false;
+      for (String t : terms) {
+        if (Terms.indexed(t)) {
+          posting.setLong(1, termId(t));
+          posting.setLong(2, id);
+          posting.addBatch();
+          any = true;
+        }
+      }
+      if (any) {
+        posting.executeBatch();
+      }
+    }
+
+    private long termId(String term) throws SQLException {
+      Long known = termIds.get(term);
+      if (known != null) {
+        return known;
+      }
+      if (termLookup == null) {
+        termLookup = c.prepareStatement("SELECT id FROM term_ids WHERE term = ?");
+        termInsert = c.prepareStatement("INSERT INTO term_ids (term) VALUES (?)");
+      }
+      long id;
+      termLookup.setString(1, term);
+      try (ResultSet r = termLookup.executeQuery()) {
+        id = r.next() ? r.getLong(1) : -1;
+      }
+      if (id < 0) {
+        termInsert.setString(1, term);
+        termInsert.executeUpdate();
+        id = lastRowId();
+      }
+      termIds.put(term, id);
+      return id;
+    }
+
+    /** The number of {@code text} in {@code texts}, adding it (and its trigrams) when new. */
+    private long textId(String text) throws SQLException {
+      Long known = textIds.get(text);
+      if (known != null) {
+        return known;
+      }
+      if (textLookup == null) {
+        textLookup = c.prepareStatement("SELECT id, text FROM texts WHERE hash = ?");
+        textInsert = c.prepareStatement("INSERT INTO texts (hash, text) VALUES (?, ?)");
+        ftsInsert = c.prepareStatement("INSERT INTO texts_fts (rowid, text) VALUES (?, ?)");
+      }
+      long hash = hash(text);
+      long id = -1;
+      textLookup.setLong(1, hash);
+      try (ResultSet r = textLookup.executeQuery()) {
+        while (id < 0 && r.next()) {
+          if (text.equals(r.getString(2))) {
+            id = r.getLong(1);
+          }
+        }
+      }
+      if (id < 0) {
+        textInsert.setLong(1, hash);
+        textInsert.setString(2, text);
+        textInsert.executeUpdate();
+        id = lastRowId();
+        ftsInsert.setLong(1, id);
+        ftsInsert.setString(2, text);
+        ftsInsert.executeUpdate();
+      }
+      textIds.put(text, id);
+      return id;
+    }
+
+    private long lastRowId() throws SQLException {
+      try (Statement s = c.createStatement();
+          ResultSet r = s.executeQuery("SELECT last_insert_rowid()")) {
+        r.next();
+        return r.getLong(1);
+      }
     }
 
     @Override
     public void close() throws SQLException {
-      insert.close();
-      term.close();
-      text.close();
-      previous.close();
-      complete.close();
+      for (PreparedStatement p :
+          new PreparedStatement[] {
+            insert,
+            posting,
+            previous,
+            complete,
+            termLookup,
+            termInsert,
+            textLookup,
+            textInsert,
+            ftsInsert
+          }) {
+        if (p != null) {
+          p.close();
+        }
+      }
     }
+  }
+
+  /** FNV-1a over the UTF-16 code units: finds a text's row; equal hashes are told apart by text. */
+  static long hash(String text) {
+    long h = 0xcbf29ce484222325L;
+    for (int i = 0; i < text.length(); i++) {
+      h = (h ^ text.charAt(i)) * 0x100000001b3L;
+    }
+    return h;
   }
 
   @Override

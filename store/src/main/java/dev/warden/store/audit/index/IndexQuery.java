@@ -15,9 +15,9 @@ import java.util.Optional;
  * one per query from cheap, capped counts:
  *
  * <ul>
- *   <li><b>driven</b>: start from the entries of one selective condition (a term, the text words
- *       through FTS5, a rows or duration comparison), check the rest on each, and sort the few that
- *       remain;
+ *   <li><b>driven</b>: start from the entries of one selective condition (an indexed term, see
+ *       {@link Terms#indexed}; the text words through FTS5 over distinct texts; a rows or duration
+ *       comparison), check the rest on each, and sort the few that remain;
  *   <li><b>scan</b>: walk the time index newest first, checking every condition on each entry,
  *       until the limit is reached: right when every condition matches many entries.
  * </ul>
@@ -51,6 +51,7 @@ final class IndexQuery {
   /** The conditions a search could start from. */
   List<Driver> drivers() {
     List<Driver> drivers = new ArrayList<>();
+    filters:
     for (FieldFilter f : query.filters()) {
       if (f.negated()) {
         continue;
@@ -58,15 +59,21 @@ final class IndexQuery {
       StringBuilder sql = new StringBuilder();
       List<Object> p = new ArrayList<>();
       for (Match m : f.matches()) {
+        if (m.prefix() ? !Terms.indexedPrefix(m.term()) : !Terms.indexed(m.term())) {
+          continue filters; // Some entries it matches are not in postings: cannot drive.
+        }
         if (!sql.isEmpty()) {
           sql.append(" UNION ");
         }
         if (m.prefix()) {
-          sql.append("SELECT entry FROM terms WHERE term >= ? AND term < ?");
+          sql.append(
+              "SELECT entry FROM postings WHERE term IN"
+                  + " (SELECT id FROM term_ids WHERE term >= ? AND term < ?)");
           p.add(m.term());
           p.add(upperBound(m.term()));
         } else {
-          sql.append("SELECT entry FROM terms WHERE term = ?");
+          sql.append(
+              "SELECT entry FROM postings WHERE term = (SELECT id FROM term_ids WHERE term = ?)");
           p.add(m.term());
         }
       }
@@ -83,7 +90,8 @@ final class IndexQuery {
           new Driver(
               "text",
               new Sql(
-                  "SELECT rowid AS entry FROM texts WHERE texts MATCH ?",
+                  "SELECT x.id AS entry FROM texts_fts CROSS JOIN entries x"
+                      + " ON x.text_id = texts_fts.rowid WHERE texts_fts MATCH ?",
                   List.of(String.join(" AND ", phrases)))));
     }
     for (NumberFilter n : query.numbers()) {
@@ -171,7 +179,9 @@ final class IndexQuery {
       and.add(f.negated() ? "NOT " + any : any);
     }
     for (TextTerm t : query.texts()) {
-      and.add((t.negated() ? "NOT " : "") + "warden_contains(e.text, ?)");
+      and.add(
+          (t.negated() ? "NOT " : "")
+              + "warden_contains((SELECT text FROM texts WHERE id = e.text_id), ?)");
       p.add(AuditQuery.fold(t.text()));
     }
     for (NumberFilter n : query.numbers()) {
