@@ -81,7 +81,7 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
    * entry is a cache of what the file holds: emptied when a transaction fails, since what it added
    * is then gone.
    */
-  private final Lru<String, Long> termIds = new Lru<>(TERM_CACHE);
+  private final Lru<String, TermState> termIds = new Lru<>(TERM_CACHE);
 
   private final Lru<String, Long> textIds = new Lru<>(TEXT_CACHE);
   private final Lru<Key, Pending> awaiting = new Lru<>(AWAITING_CACHE);
@@ -89,6 +89,24 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
   private static final int TERM_CACHE = 65_536;
   private static final int TEXT_CACHE = 8_192;
   private static final int AWAITING_CACHE = 16_384;
+
+  /**
+   * A term's number and how many postings it has, up to {@link #driveCap}: a term with that many
+   * can never start a search (the planner drives only from fewer), so it is marked {@code
+   * saturated} and gets no more. Under a steady workload most terms (the application, the tables,
+   * the users) saturate early, and an entry then costs no posting at all.
+   */
+  private static final class TermState {
+    final long id;
+    int postings;
+    boolean saturated;
+
+    TermState(long id, int postings, boolean saturated) {
+      this.id = id;
+      this.postings = postings;
+      this.saturated = saturated;
+    }
+  }
 
   /** A statement's key: intents and outcomes pair by it. */
   private record Key(String logId, String session, long stmt) {}
@@ -268,6 +286,8 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
     private final PreparedStatement complete;
     private PreparedStatement termLookup;
     private PreparedStatement termInsert;
+    private PreparedStatement termCount;
+    private PreparedStatement saturate;
     private PreparedStatement textLookup;
     private PreparedStatement textInsert;
     private PreparedStatement ftsInsert;
@@ -387,11 +407,24 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
     private void addTerms(long id, Set<String> terms) throws SQLException {
       boolean any = false;
       for (String t : terms) {
-        if (Terms.indexed(t)) {
-          posting.setLong(1, termId(t));
-          posting.setLong(2, id);
-          posting.addBatch();
-          any = true;
+        if (!Terms.indexed(t)) {
+          continue;
+        }
+        TermState state = term(t);
+        if (state.saturated) {
+          continue;
+        }
+        posting.setLong(1, state.id);
+        posting.setLong(2, id);
+        posting.addBatch();
+        any = true;
+        if (++state.postings >= driveCap) {
+          if (saturate == null) {
+            saturate = c.prepareStatement("UPDATE term_ids SET saturated = 1 WHERE id = ?");
+          }
+          saturate.setLong(1, state.id);
+          saturate.executeUpdate();
+          state.saturated = true;
         }
       }
       if (any) {
@@ -399,27 +432,39 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       }
     }
 
-    private long termId(String term) throws SQLException {
-      Long known = termIds.get(term);
+    private TermState term(String term) throws SQLException {
+      TermState known = termIds.get(term);
       if (known != null) {
         return known;
       }
       if (termLookup == null) {
-        termLookup = c.prepareStatement("SELECT id FROM term_ids WHERE term = ?");
+        termLookup = c.prepareStatement("SELECT id, saturated FROM term_ids WHERE term = ?");
         termInsert = c.prepareStatement("INSERT INTO term_ids (term) VALUES (?)");
+        termCount =
+            c.prepareStatement(
+                "SELECT count(*) FROM (SELECT 1 FROM postings WHERE term = ? LIMIT ?)");
       }
-      long id;
+      TermState state = null;
       termLookup.setString(1, term);
       try (ResultSet r = termLookup.executeQuery()) {
-        id = r.next() ? r.getLong(1) : -1;
+        if (r.next()) {
+          state = new TermState(r.getLong(1), 0, r.getInt(2) != 0);
+        }
       }
-      if (id < 0) {
+      if (state == null) {
         termInsert.setString(1, term);
         termInsert.executeUpdate();
-        id = lastRowId();
+        state = new TermState(lastRowId(), 0, false);
+      } else if (!state.saturated) {
+        termCount.setLong(1, state.id);
+        termCount.setInt(2, driveCap);
+        try (ResultSet r = termCount.executeQuery()) {
+          r.next();
+          state.postings = r.getInt(1);
+        }
       }
-      termIds.put(term, id);
-      return id;
+      termIds.put(term, state);
+      return state;
     }
 
     /** The number of {@code text} in {@code texts}, adding it (and its trigrams) when new. */
@@ -525,6 +570,9 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
     IndexQuery.Driver best = null;
     long bestCount = driveCap;
     for (IndexQuery.Driver d : q.drivers()) {
+      if (d.saturated().isPresent() && count(c, d.saturated().get()) > 0) {
+        continue; // Too common to narrow the search, and its postings are incomplete.
+      }
       long n = count(c, IndexQuery.count(d.ids(), driveCap));
       if (n == 0) {
         return null;

@@ -29,8 +29,16 @@ final class IndexQuery {
   /** A statement and its parameters. */
   record Sql(String sql, List<Object> parameters) {}
 
-  /** A condition a search can start from: a query yielding entry ids in {@code entry}. */
-  record Driver(String description, Sql ids) {}
+  /**
+   * A condition a search can start from: a query yielding entry ids in {@code entry}, and for term
+   * conditions a query whose count is not 0 when one of its terms is saturated (has stopped getting
+   * postings, being too common to start a search anyway).
+   */
+  record Driver(String description, Sql ids, Optional<Sql> saturated) {
+    Driver(String description, Sql ids) {
+      this(description, ids, Optional.empty());
+    }
+  }
 
   static final String COLUMNS = "e.log_id, e.seq, e.time, e.doc, e.outcome_seq, e.outcome";
   static final String ORDER = " ORDER BY e.time DESC, e.log_id DESC, e.seq DESC LIMIT ?";
@@ -58,6 +66,8 @@ final class IndexQuery {
       }
       StringBuilder sql = new StringBuilder();
       List<Object> p = new ArrayList<>();
+      List<String> saturated = new ArrayList<>();
+      List<Object> sp = new ArrayList<>();
       for (Match m : f.matches()) {
         if (m.prefix() ? !Terms.indexedPrefix(m.term()) : !Terms.indexed(m.term())) {
           continue filters; // Some entries it matches are not in postings: cannot drive.
@@ -71,13 +81,27 @@ final class IndexQuery {
                   + " (SELECT id FROM term_ids WHERE term >= ? AND term < ?)");
           p.add(m.term());
           p.add(upperBound(m.term()));
+          saturated.add("(term >= ? AND term < ?)");
+          sp.add(m.term());
+          sp.add(upperBound(m.term()));
         } else {
           sql.append(
               "SELECT entry FROM postings WHERE term = (SELECT id FROM term_ids WHERE term = ?)");
           p.add(m.term());
+          saturated.add("term = ?");
+          sp.add(m.term());
         }
       }
-      drivers.add(new Driver(f.field().key(), new Sql(sql.toString(), p)));
+      drivers.add(
+          new Driver(
+              f.field().key(),
+              new Sql(sql.toString(), p),
+              Optional.of(
+                  new Sql(
+                      "SELECT EXISTS (SELECT 1 FROM term_ids WHERE saturated AND ("
+                          + String.join(" OR ", saturated)
+                          + "))",
+                      sp))));
     }
     List<String> phrases = new ArrayList<>();
     for (TextTerm t : query.texts()) {

@@ -15,10 +15,12 @@ import java.sql.Statement;
  *       or an event; {@code time} in microseconds since the epoch; {@code text_id} the statement
  *       text in {@code texts}; {@code entries.terms} holds all its {@code AuditTerms} as one string
  *       ({@link Terms}), to check a search's filters on each candidate without a second index;
- *   <li>{@code term_ids}: each distinct term once, numbered;
+ *   <li>{@code term_ids}: each distinct term once, numbered; {@code saturated} once it has as many
+ *       postings as a search may start from ({@code AuditIndex.DRIVE_CAP}), after which it gets no
+ *       more: a term that common never starts a search, so its later postings would only cost;
  *   <li>{@code postings}: (term number, entry) for the entry's terms that can narrow a search
- *       ({@link Terms#indexed}), the primary key doubling as the index by term, to start a search
- *       from the entries of its most selective term;
+ *       ({@link Terms#indexed}, not saturated), the primary key doubling as the index by term, to
+ *       start a search from the entries of its most selective term;
  *   <li>{@code texts}: each distinct statement text once (found by a 64-bit hash), so that a text
  *       run again and again (prepared statements, ORMs) costs its entries a number only;
  *   <li>{@code texts_fts}: FTS5 with the trigram tokenizer over {@code texts}, so that any
@@ -29,7 +31,7 @@ import java.sql.Statement;
  * KB and 80-110 µs of CPU a record.
  */
 final class IndexSchema {
-  static final int VERSION = 2;
+  static final int VERSION = 3;
 
   private static final String[] TABLES = {
     "texts_fts", "texts", "postings", "term_ids", "terms", "entries", "logs"
@@ -61,7 +63,8 @@ final class IndexSchema {
     "CREATE INDEX IF NOT EXISTS entries_duration ON entries (duration_us)"
         + " WHERE duration_us IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS entries_text ON entries (text_id) WHERE text_id IS NOT NULL",
-    "CREATE TABLE IF NOT EXISTS term_ids (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE)",
+    "CREATE TABLE IF NOT EXISTS term_ids (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE,"
+        + " saturated INTEGER NOT NULL DEFAULT 0)",
     "CREATE TABLE IF NOT EXISTS postings (term INTEGER NOT NULL, entry INTEGER NOT NULL,"
         + " PRIMARY KEY (term, entry)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, hash INTEGER NOT NULL,"
