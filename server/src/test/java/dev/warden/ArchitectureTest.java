@@ -9,6 +9,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -20,12 +21,17 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
   private static JavaClasses warden;
 
+  private static final Pattern OTHER_TARGET_TEST_CLASSES =
+      Pattern.compile(".*/target-[^/]+/test-classes/.*");
+
   @BeforeAll
   static void importMainClasses() {
     warden =
         new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TEST_FIXTURES)
+            // Test classes built into another target directory (-Dwarden.target=...) too.
+            .withImportOption(location -> !location.matches(OTHER_TARGET_TEST_CLASSES))
             .importPackages("dev.warden");
   }
 
