@@ -1,6 +1,7 @@
 package dev.warden.server.secrets;
 
 import dev.warden.core.identity.Secret;
+import dev.warden.store.files.PrivateFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.warden.server.tls;
 
-import dev.warden.server.secrets.PrivateFiles;
+import dev.warden.store.files.PrivateFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;

@@ -1,16 +1,14 @@
 package dev.warden.store.audit;
 
+import dev.warden.store.files.PrivateFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -26,7 +24,6 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Objects;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -56,10 +53,6 @@ public final class AuditKeys {
 
   static final int HMAC_KEY_BYTES = 32;
 
-  private static final Set<PosixFilePermission> OWNER_READ_WRITE =
-      PosixFilePermissions.fromString("rw-------");
-  private static final Set<PosixFilePermission> OWNER_ONLY_DIRECTORY =
-      PosixFilePermissions.fromString("rwx------");
   private static final Pattern PEM =
       Pattern.compile("-----BEGIN ([A-Z ]+)-----\\s*([A-Za-z0-9+/=\\s]+?)\\s*-----END \\1-----");
 
@@ -81,14 +74,14 @@ public final class AuditKeys {
    */
   public static AuditKeys loadOrCreate(Path secretsDir) throws IOException {
     Objects.requireNonNull(secretsDir, "secretsDir");
-    createPrivateDirectory(secretsDir);
+    PrivateFiles.createDirectory(secretsDir);
     Path signing = secretsDir.resolve(SIGNING_KEY_FILE);
     KeyPair pair;
     if (Files.exists(signing)) {
       pair = readSigningKey(signing);
     } else {
       pair = generateKeyPair();
-      writePrivate(signing, signingPem(pair));
+      PrivateFiles.write(signing, signingPem(pair));
     }
     Path hmac = secretsDir.resolve(TEXT_HMAC_KEY_FILE);
     byte[] hmacKey;
@@ -109,7 +102,7 @@ public final class AuditKeys {
     } else {
       hmacKey = new byte[HMAC_KEY_BYTES];
       new SecureRandom().nextBytes(hmacKey);
-      writePrivate(hmac, hmacKey);
+      PrivateFiles.write(hmac, hmacKey);
     }
     try {
       return new AuditKeys(pair.getPrivate(), pair.getPublic(), hmacKey);
@@ -273,50 +266,8 @@ public final class AuditKeys {
   }
 
   private static void refuseExposed(Path file) throws IOException {
-    Set<PosixFilePermission> p = Files.getPosixFilePermissions(file);
-    if (p.contains(PosixFilePermission.GROUP_READ)
-        || p.contains(PosixFilePermission.GROUP_WRITE)
-        || p.contains(PosixFilePermission.OTHERS_READ)
-        || p.contains(PosixFilePermission.OTHERS_WRITE)) {
+    if (PrivateFiles.isExposed(file)) {
       throw new IOException(file + " may be read by other users; run: chmod 600 " + file);
-    }
-  }
-
-  private static void createPrivateDirectory(Path directory) throws IOException {
-    if (Files.isDirectory(directory)) {
-      return;
-    }
-    Path parent = directory.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    try {
-      Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIRECTORY));
-    } catch (FileAlreadyExistsException e) {
-      if (!Files.isDirectory(directory)) {
-        throw e;
-      }
-    }
-  }
-
-  /** Writes a 0600 file through a temporary one, durably: a lost key ends the log's chain. */
-  private static void writePrivate(Path file, byte[] content) throws IOException {
-    Path directory = file.toAbsolutePath().getParent();
-    Path temporary =
-        Files.createTempFile(
-            directory,
-            "." + file.getFileName() + ".",
-            ".tmp",
-            PosixFilePermissions.asFileAttribute(OWNER_READ_WRITE));
-    try {
-      Files.write(temporary, content);
-      try (FileChannel ch = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
-        ch.force(true);
-      }
-      move(temporary, file);
-      LogFile.DISK.syncDirectory(directory);
-    } finally {
-      Files.deleteIfExists(temporary);
     }
   }
 

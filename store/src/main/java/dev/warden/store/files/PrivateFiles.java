@@ -1,11 +1,13 @@
-package dev.warden.server.secrets;
+package dev.warden.store.files;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
@@ -13,8 +15,9 @@ import java.util.Set;
 /**
  * Writes files that only Warden's own user may read: keys, generated certificates' private keys.
  * The permissions are set when the file is created, never after, so there is no moment at which
- * another user could open it; the content is written to a temporary file and moved into place, so a
- * crash leaves either the old file or the new one.
+ * another user could open it; the content is written to a temporary file, fsynced, moved into place
+ * and the directory fsynced, so a crash leaves either the old file or the new one, never a lost or
+ * half-written key.
  */
 public final class PrivateFiles {
   private static final Set<PosixFilePermission> OWNER_READ_WRITE =
@@ -42,7 +45,7 @@ public final class PrivateFiles {
     }
   }
 
-  /** Replaces {@code file} with {@code content}; the file has mode 0600. */
+  /** Replaces {@code file} with {@code content}, durably; the file has mode 0600. */
   public static void write(Path file, byte[] content) throws IOException {
     Path directory = file.toAbsolutePath().getParent();
     Path temporary =
@@ -53,11 +56,17 @@ public final class PrivateFiles {
             PosixFilePermissions.asFileAttribute(OWNER_READ_WRITE));
     try {
       Files.write(temporary, content);
+      try (FileChannel ch = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
+        ch.force(true);
+      }
       try {
         Files.move(
             temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+      try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+        dir.force(true);
       }
     } finally {
       Files.deleteIfExists(temporary);
