@@ -17,7 +17,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -113,6 +112,26 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
 
   /** An intent awaiting its outcome: its entry, fields and terms. */
   private record Pending(long id, Map<String, Object> fields, Set<String> terms) {}
+
+  /** An entry to be written: its record's number, time (µs), key, text number and terms. */
+  private record Row(
+      long id,
+      long seq,
+      long time,
+      String session,
+      Long stmt,
+      Long textId,
+      Map<String, Object> fields,
+      Set<String> terms,
+      byte[] payload) {}
+
+  /** An outcome merged into its intent: its record, and the merged fields and terms. */
+  private record Outcome(
+      long seq,
+      byte[] payload,
+      Map<String, Object> own,
+      Map<String, Object> fields,
+      Set<String> terms) {}
 
   /** A map forgetting its least recently used entry beyond {@code capacity}. */
   private static final class Lru<K, V> extends java.util.LinkedHashMap<K, V> {
@@ -240,6 +259,7 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
             ingest.record(r);
             last = r.seq();
           }
+          ingest.flush();
         }
         if (last != before) {
           try (PreparedStatement p =
@@ -297,6 +317,9 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
      */
     private long nextId;
 
+    /** Intents of this transaction not yet written, by key, in log order. */
+    private final Map<Key, Row> open = new java.util.LinkedHashMap<>();
+
     Ingest(Connection c, String logId) throws SQLException {
       this.logId = logId;
       this.c = c;
@@ -308,7 +331,8 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       insert =
           c.prepareStatement(
               "INSERT INTO entries (log_id, seq, time, session, stmt, awaiting, rows, duration_us,"
-                  + " text_id, terms, doc, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                  + " text_id, terms, doc, id, outcome_seq, outcome)"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       posting = c.prepareStatement("INSERT OR IGNORE INTO postings (term, entry) VALUES (?, ?)");
       previous =
           c.prepareStatement(
@@ -323,7 +347,6 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
     void record(ChainedRecord r) throws SQLException {
       byte[] payload = r.payload();
       Map<String, Object> fields = Payloads.fields(payload);
-      Instant time = Payloads.time(fields).orElseGet(clock::instant);
       Object type = fields.get("type");
       if ("outcome".equals(type) && merge(r.seq(), payload, fields)) {
         return;
@@ -332,31 +355,72 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       String session = fields.get("session") instanceof String s ? s : null;
       Long stmt = fields.get("stmt") instanceof Long n ? n : null;
       boolean keyed = (intent || "outcome".equals(type)) && session != null && stmt != null;
-      Set<String> terms = AuditTerms.of(fields);
-      insert.setString(1, logId);
-      insert.setLong(2, r.seq());
-      insert.setLong(3, Payloads.micros(time));
-      setString(insert, 4, keyed ? session : null);
-      setLong(insert, 5, keyed ? stmt : null);
-      insert.setInt(6, keyed && intent ? 1 : 0);
-      setLong(insert, 7, fields.get("rows") instanceof Long n ? n : null);
-      setLong(insert, 8, fields.get("duration_us") instanceof Long n ? n : null);
       String statementText = fields.get("text") instanceof String s ? s : null;
-      setLong(insert, 9, statementText == null ? null : textId(statementText));
-      insert.setString(10, Terms.join(terms));
-      insert.setBytes(11, payload);
-      long id = nextId++;
-      insert.setLong(12, id);
-      insert.executeUpdate();
-      addTerms(id, terms);
-      if (keyed) {
-        Key key = new Key(logId, session, stmt);
-        if (intent) {
-          awaiting.put(key, new Pending(id, fields, terms));
-        } else {
-          awaiting.remove(key);
-        }
+      Row row =
+          new Row(
+              nextId++,
+              r.seq(),
+              Payloads.micros(Payloads.time(fields).orElseGet(clock::instant)),
+              keyed ? session : null,
+              keyed ? stmt : null,
+              statementText == null ? null : textId(statementText),
+              fields,
+              AuditTerms.of(fields),
+              payload);
+      if (!keyed) {
+        insert(row, false, null);
+        return;
       }
+      Key key = new Key(logId, session, stmt);
+      Row superseded = open.remove(key);
+      if (superseded != null) {
+        insert(superseded, true, null); // Its outcome can no longer pair with it.
+      }
+      awaiting.remove(key);
+      if (intent) {
+        // Held until its outcome arrives in this transaction (then written once, merged) or the
+        // transaction ends (then written awaiting it).
+        open.put(key, row);
+      } else {
+        insert(row, false, null);
+      }
+    }
+
+    /** Writes the intents still awaiting their outcome at the end of the transaction. */
+    void flush() throws SQLException {
+      for (Map.Entry<Key, Row> e : open.entrySet()) {
+        Row row = e.getValue();
+        insert(row, true, null);
+        awaiting.put(e.getKey(), new Pending(row.id(), row.fields(), row.terms()));
+      }
+      open.clear();
+    }
+
+    /** Inserts {@code row}, an intent awaiting its outcome or not, with {@code outcome} merged. */
+    private void insert(Row row, boolean awaitingOutcome, Outcome outcome) throws SQLException {
+      Set<String> terms = outcome == null ? row.terms() : outcome.terms();
+      Map<String, Object> measured = outcome == null ? row.fields() : outcome.own();
+      insert.setString(1, logId);
+      insert.setLong(2, row.seq());
+      insert.setLong(3, row.time());
+      setString(insert, 4, row.session());
+      setLong(insert, 5, row.stmt());
+      insert.setInt(6, awaitingOutcome ? 1 : 0);
+      setLong(insert, 7, measured.get("rows") instanceof Long n ? n : null);
+      setLong(insert, 8, measured.get("duration_us") instanceof Long n ? n : null);
+      setLong(insert, 9, row.textId());
+      insert.setString(10, Terms.join(terms));
+      insert.setBytes(11, row.payload());
+      insert.setLong(12, row.id());
+      if (outcome == null) {
+        insert.setNull(13, Types.BIGINT);
+        insert.setNull(14, Types.BLOB);
+      } else {
+        insert.setLong(13, outcome.seq());
+        insert.setBytes(14, outcome.payload());
+      }
+      insert.executeUpdate();
+      addTerms(row.id(), terms);
     }
 
     /**
@@ -369,7 +433,14 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
           || !(outcome.get("stmt") instanceof Long stmt)) {
         return false;
       }
-      Pending intent = awaiting.remove(new Key(logId, session, stmt));
+      Key key = new Key(logId, session, stmt);
+      Row held = open.remove(key);
+      if (held != null) {
+        Map<String, Object> merged = AuditHit.merge(held.fields(), outcome);
+        insert(held, false, new Outcome(seq, payload, outcome, merged, AuditTerms.of(merged)));
+        return true;
+      }
+      Pending intent = awaiting.remove(key);
       if (intent == null) {
         intent = previous(session, stmt);
         if (intent == null) {

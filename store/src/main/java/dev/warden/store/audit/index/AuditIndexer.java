@@ -192,7 +192,7 @@ public final class AuditIndexer implements AutoCloseable {
             pending.addAll(b.records());
             queued.addAndGet(-b.records().size());
             // Take what else is queued or arrives within the linger into the same transaction,
-            // stopping at other tasks (run next).
+            // stopping at other tasks and at a gap (each run next).
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS);
             while (pending.size() < MAX_TRANSACTION && !behind) {
               long left = deadline - System.nanoTime();
@@ -203,11 +203,14 @@ public final class AuditIndexer implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 next = null;
               }
-              if (next instanceof Batch more) {
+              if (next instanceof Batch more
+                  && (pending.isEmpty()
+                      || more.records().isEmpty()
+                      || more.records().getFirst().seq() == pending.getLast().seq() + 1)) {
                 pending.addAll(more.records());
                 queued.addAndGet(-more.records().size());
               } else {
-                deferred = next;
+                deferred = next; // Another task, or a gap: after this transaction.
                 break;
               }
             }
