@@ -58,6 +58,10 @@ public final class Payloads {
   /** The record's {@code time}, or empty when it has none that can be read. */
   public static Optional<Instant> time(Map<String, Object> fields) {
     if (fields.get("time") instanceof String s) {
+      Instant fast = parseUtc(s);
+      if (fast != null) {
+        return Optional.of(fast);
+      }
       try {
         return Optional.of(Instant.parse(s));
       } catch (DateTimeException e) {
@@ -65,6 +69,70 @@ public final class Payloads {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * {@code s} when it is written as the encoder writes times ({@code 2026-11-27T12:00:00.123456Z}:
+   * UTC, seconds below 60, up to nine fractional digits), else null (then {@link Instant#parse}
+   * decides). The same instant as {@link Instant#parse}, several times faster: the indexer reads a
+   * time per record.
+   */
+  static Instant parseUtc(String s) {
+    int n = s.length();
+    if (n < 20
+        || s.charAt(n - 1) != 'Z'
+        || s.charAt(4) != '-'
+        || s.charAt(7) != '-'
+        || s.charAt(10) != 'T'
+        || s.charAt(13) != ':'
+        || s.charAt(16) != ':') {
+      return null;
+    }
+    int year = digits(s, 0, 4);
+    int month = digits(s, 5, 2);
+    int day = digits(s, 8, 2);
+    int hour = digits(s, 11, 2);
+    int minute = digits(s, 14, 2);
+    int second = digits(s, 17, 2);
+    if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) {
+      return null;
+    }
+    if (minute < 0 || minute > 59 || second < 0 || second > 59) {
+      return null;
+    }
+    int nanos = 0;
+    if (n > 20) {
+      int fraction = n - 21;
+      if (s.charAt(19) != '.' || fraction < 1 || fraction > 9) {
+        return null;
+      }
+      int f = digits(s, 20, fraction);
+      if (f < 0) {
+        return null;
+      }
+      nanos = f;
+      for (int i = fraction; i < 9; i++) {
+        nanos *= 10;
+      }
+    }
+    if (day > java.time.YearMonth.of(year, month).lengthOfMonth()) {
+      return null;
+    }
+    long days = java.time.LocalDate.of(year, month, day).toEpochDay();
+    return Instant.ofEpochSecond(days * 86_400 + hour * 3600L + minute * 60L + second, nanos);
+  }
+
+  /** The decimal number in {@code s} at {@code from}, {@code count} digits; -1 if not digits. */
+  private static int digits(String s, int from, int count) {
+    int v = 0;
+    for (int i = from; i < from + count; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
   }
 
   /** Microseconds since the epoch: the index's time column. */
