@@ -1,6 +1,5 @@
 package dev.warden.core.audit;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -27,13 +26,26 @@ public final class AuditChain {
 
   /** The hash after record {@code seq} with {@code payload}, following {@code previous}. */
   public static byte[] next(byte[] previous, long seq, byte[] payload) {
-    MessageDigest sha = sha256();
+    // One digest per thread: this runs for every record a writer chains or a verifier checks, and
+    // looking a digest up costs more than hashing a short record.
+    Hasher h = HASHER.get();
+    MessageDigest sha = h.sha;
     sha.update((byte) 0x01);
     sha.update(previous);
-    sha.update(ByteBuffer.allocate(8).putLong(seq).array());
+    byte[] s = h.seq;
+    for (int i = 7; i >= 0; i--) {
+      s[i] = (byte) seq;
+      seq >>>= 8;
+    }
+    sha.update(s);
     sha.update(payload);
-    return sha.digest();
+    return sha.digest(); // digest() also resets it for the next record
   }
+
+  private record Hasher(MessageDigest sha, byte[] seq) {}
+
+  private static final ThreadLocal<Hasher> HASHER =
+      ThreadLocal.withInitial(() -> new Hasher(sha256(), new byte[8]));
 
   /** Chains {@code payloads} from the start of log {@code logId}: what an honest writer stores. */
   public static List<ChainedRecord> chain(String logId, List<byte[]> payloads) {
