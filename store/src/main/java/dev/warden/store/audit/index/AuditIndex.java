@@ -133,6 +133,12 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       Map<String, Object> fields,
       Set<String> terms) {}
 
+  /** A term's posting of an entry. */
+  private record Posting(long term, long entry) {
+    static final java.util.Comparator<Posting> ORDER =
+        java.util.Comparator.comparingLong(Posting::term).thenComparingLong(Posting::entry);
+  }
+
   /** A map forgetting its least recently used entry beyond {@code capacity}. */
   private static final class Lru<K, V> extends java.util.LinkedHashMap<K, V> {
     private final int capacity;
@@ -317,6 +323,9 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
      */
     private long nextId;
 
+    /** Postings of this transaction, written at its end. */
+    private final List<Posting> postings = new ArrayList<>();
+
     /** Intents of this transaction not yet written, by key, in log order. */
     private final Map<Key, Row> open = new java.util.LinkedHashMap<>();
 
@@ -386,7 +395,10 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       }
     }
 
-    /** Writes the intents still awaiting their outcome at the end of the transaction. */
+    /**
+     * Writes the intents still awaiting their outcome at the end of the transaction, and the
+     * postings.
+     */
     void flush() throws SQLException {
       for (Map.Entry<Key, Row> e : open.entrySet()) {
         Row row = e.getValue();
@@ -394,6 +406,7 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
         awaiting.put(e.getKey(), new Pending(row.id(), row.fields(), row.terms()));
       }
       open.clear();
+      writePostings();
     }
 
     /** Inserts {@code row}, an intent awaiting its outcome or not, with {@code outcome} merged. */
@@ -476,7 +489,6 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
     }
 
     private void addTerms(long id, Set<String> terms) throws SQLException {
-      boolean any = false;
       for (String t : terms) {
         if (!Terms.indexed(t)) {
           continue;
@@ -485,10 +497,7 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
         if (state.saturated) {
           continue;
         }
-        posting.setLong(1, state.id);
-        posting.setLong(2, id);
-        posting.addBatch();
-        any = true;
+        postings.add(new Posting(state.id, id));
         if (++state.postings >= driveCap) {
           if (saturate == null) {
             saturate = c.prepareStatement("UPDATE term_ids SET saturated = 1 WHERE id = ?");
@@ -498,9 +507,24 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
           state.saturated = true;
         }
       }
-      if (any) {
+    }
+
+    /**
+     * Writes the transaction's postings, sorted by term then entry: each term's new postings then
+     * land together at the end of its range instead of one B-tree descent to a different page per
+     * posting.
+     */
+    private void writePostings() throws SQLException {
+      postings.sort(Posting.ORDER);
+      for (Posting p : postings) {
+        posting.setLong(1, p.term());
+        posting.setLong(2, p.entry());
+        posting.addBatch();
+      }
+      if (!postings.isEmpty()) {
         posting.executeBatch();
       }
+      postings.clear();
     }
 
     private TermState term(String term) throws SQLException {
