@@ -39,7 +39,18 @@ import org.sqlite.Function;
  * <p>The log is the source of truth; this file is derived from it and can be deleted and rebuilt at
  * any time ({@link #lastSeq} says where catching up starts). So it runs with {@code synchronous =
  * NORMAL}: a power cut may lose its last transactions, never its consistency, and {@code last_seq}
- * is written in the same transaction as the entries it covers.
+ * is written in the same transaction as the entries it covers. ({@code synchronous = OFF} would
+ * save little once the indexer writes a transaction per tenth of a second, and a power cut could
+ * then corrupt the file, which nothing would notice: {@code last_seq} would be trusted over entries
+ * that were lost.)
+ *
+ * <p>Keeping it up to date is meant to cost less than the proxy's own work per statement (see
+ * {@code AuditIndexIngestBenchmark}): a statement text is stored and trigram-indexed once however
+ * often it runs; terms are numbered, and only those that could start a search get postings (not the
+ * dominant values of a few fields, {@link Terms#indexed}, and no more once a term has {@link
+ * #DRIVE_CAP} of them); an intent whose outcome arrives in the same transaction is written once,
+ * merged; and the writer remembers recent terms, texts and awaiting intents instead of reading them
+ * back.
  *
  * <p>A statement is one entry: its intent, with its outcome merged in when the outcome arrives.
  * Intents and outcomes are paired by log, session id and statement number: an outcome belongs to
