@@ -178,15 +178,16 @@ public final class AuditIndexer implements AutoCloseable {
             return;
           }
           case CatchUp c -> {
+            // Closed before completing, so that whoever waits finds the reader closed.
             try {
               ingest(c.records());
-              c.done().complete(indexed);
             } catch (RuntimeException e) {
+              closeIfCloseable(c.records());
               c.done().completeExceptionally(e);
               throw e;
-            } finally {
-              closeIfCloseable(c.records());
             }
+            closeIfCloseable(c.records());
+            c.done().complete(indexed);
           }
           case Batch b -> {
             pending.addAll(b.records());
