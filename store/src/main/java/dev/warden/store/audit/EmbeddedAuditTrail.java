@@ -125,7 +125,7 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
   private static final CompletableFuture<Void> BOUNDED_ACCEPTED =
       CompletableFuture.completedFuture(null);
 
-  private static final long NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+  private static final long NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
   /** How long without records before the writer stops napping and sleeps until woken. */
   private static final long IDLE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
