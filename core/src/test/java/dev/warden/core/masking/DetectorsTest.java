@@ -99,4 +99,66 @@ class DetectorsTest {
     }
     assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
   }
+
+  /**
+   * Seeded mutations of valid values of every kind (characters inserted, deleted, replaced and
+   * parts duplicated) reach the detectors' edge cases; each detector is called directly, so an
+   * exception fails the test instead of being absorbed by {@link Detectors#detect(String)}.
+   */
+  @Test
+  void mutatedValuesNeverMakeADetectorThrow() {
+    List<String> seeds =
+        List.of(
+            "alice@example.com",
+            "+1 (415) 555-2671",
+            "06 12 34 56 78",
+            "4111 1111 1111 1111",
+            "GB82 WEST 1234 5698 7654 32",
+            "123-45-6789",
+            "fe80::1%eth0",
+            "::ffff:192.0.2.128",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.abc",
+            PrivateKeyDetectorTest.pem("PRIVATE KEY", PrivateKeyDetectorTest.randomBytes(40, 3)),
+            "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+            "$7$C6..../....SodiumChloride$kBGj9fHznVYFQMEn/qDCfrDevf9YDtcDdKvEqHJLV8D",
+            PasswordHashDetectorTest.scram(1),
+            "scrypt$16384$abcdefghijklmnop$8$1$" + PasswordHashDetectorTest.b64(64, 1),
+            "xoxp-1234567890-1234567890-1234567890123-0123456789abcdef0123456789abcdef",
+            "SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ");
+    String alphabet = "0123456789abcdefAZ-_.:$@=+/%,()[]{}\\\" \n\u00e9\ud83d";
+    Random random = new Random(20261127);
+    int matched = 0;
+    for (int i = 0; i < 30_000; i++) {
+      StringBuilder value = new StringBuilder(seeds.get(random.nextInt(seeds.size())));
+      for (int edits = 1 + random.nextInt(4); edits > 0; edits--) {
+        int at = value.isEmpty() ? 0 : random.nextInt(value.length());
+        char c = alphabet.charAt(random.nextInt(alphabet.length()));
+        switch (random.nextInt(5)) {
+          case 0 -> value.insert(at, c);
+          case 1 -> {
+            if (!value.isEmpty()) {
+              value.deleteCharAt(at);
+            }
+          }
+          case 2 -> {
+            if (!value.isEmpty()) {
+              value.setCharAt(at, c);
+            }
+          }
+          case 3 -> value.setLength(at);
+          default -> value.insert(at, value.substring(at, Math.min(value.length(), at + 8)));
+        }
+      }
+      String mutated = value.toString();
+      for (ContentDetector detector : Detectors.standard()) {
+        if (detector.matches(mutated)) {
+          matched++;
+        }
+      }
+      assertThat(Detectors.detect(mutated)).isNotNull();
+    }
+    // Some mutations keep a value valid (a changed salt character): the run reached the
+    // acceptance paths, not only early refusals.
+    assertThat(matched).isGreaterThan(100);
+  }
 }
