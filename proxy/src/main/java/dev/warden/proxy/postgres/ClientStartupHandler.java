@@ -628,19 +628,9 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
       Optional<SessionContext> session,
       Map<String, String> details) {
     ProxyAudit audit = context.audit();
-    CompletableFuture<Void> done =
-        audit
-            .trail()
-            .append(
-                new AuditEvent(audit.clock().instant(), name, success, actor, session, details),
-                Durability.BOUNDED);
-    done.whenComplete(
-        (ok, failed) -> {
-          if (failed != null) {
-            log.error("the {} event could not be recorded: {}", name, failed.getMessage());
-          }
-        });
-    return done;
+    return audit.append(
+        new AuditEvent(audit.clock().instant(), name, success, actor, session, details),
+        Durability.BOUNDED);
   }
 
   /** The client connection's TLS protocol and cipher suite, or {@code none}. */

@@ -252,7 +252,7 @@ final class FrontendRelay extends RelayHandler {
           session.exchanges.add(Exchanges.QUERY); // the marker goes as a Query
           yield refuse(ctx, deny, Query::new);
         }
-        Recorded recorded = record(StatementPath.FUNCTION_CALL, text, "", decision);
+        Recorded recorded = record(StatementPath.FUNCTION_CALL, text, "", decision, List.of());
         yield afterIntent(
             ctx,
             body,
@@ -319,7 +319,7 @@ final class FrontendRelay extends RelayHandler {
       session.exchanges.add(Exchanges.QUERY);
       return refuse(ctx, deny, Query::new);
     }
-    Recorded recorded = record(StatementPath.SIMPLE, text, "", decision);
+    Recorded recorded = record(StatementPath.SIMPLE, text, "", decision, List.of());
     return afterIntent(
         ctx,
         body,
@@ -540,61 +540,42 @@ final class FrontendRelay extends RelayHandler {
   private record Recorded(StatementAudit audit, CompletableFuture<Void> durable) {}
 
   /** Records the intent of an allowed statement before any of it goes upstream. */
-  private Recorded record(StatementPath path, String text, String name, Decision decision) {
-    return record(path, text, name, decision, List.of());
-  }
-
   private Recorded record(
       StatementPath path, String text, String name, Decision decision, List<String> parameters) {
-    ProxyAudit audit = session.audit;
-    Durability durability = AuditDurability.of(decision.analysis(), audit.strict());
+    Durability durability = AuditDurability.of(decision.analysis(), session.audit.strict());
     long number = ++session.statements;
     CompletableFuture<Void> durable =
-        audit
-            .trail()
-            .append(
-                new StatementIntent(
-                    audit.clock().instant(),
-                    session.context,
-                    number,
-                    path,
-                    text,
-                    session.lexical,
-                    name,
-                    decision,
-                    durability,
-                    parameters),
-                durability);
+        appendIntent(number, path, text, name, decision, durability, parameters);
     return new Recorded(new StatementAudit(session, number, System.nanoTime()), durable);
   }
 
   /** Records a refused statement; the refusal stands whether or not the record can be made. */
   private void recordRefused(StatementPath path, String text, String name, Decision decision) {
+    appendIntent(++session.statements, path, text, name, decision, Durability.BOUNDED, List.of());
+  }
+
+  private CompletableFuture<Void> appendIntent(
+      long number,
+      StatementPath path,
+      String text,
+      String name,
+      Decision decision,
+      Durability durability,
+      List<String> parameters) {
     ProxyAudit audit = session.audit;
-    long number = ++session.statements;
-    audit
-        .trail()
-        .append(
-            new StatementIntent(
-                audit.clock().instant(),
-                session.context,
-                number,
-                path,
-                text,
-                session.lexical,
-                name,
-                decision,
-                Durability.BOUNDED),
-            Durability.BOUNDED)
-        .whenComplete(
-            (ok, failed) -> {
-              if (failed != null) {
-                log.error(
-                    "session {}: a refused statement could not be recorded: {}",
-                    session.context.id(),
-                    failed.getMessage());
-              }
-            });
+    return audit.append(
+        new StatementIntent(
+            audit.clock().instant(),
+            session.context,
+            number,
+            path,
+            text,
+            session.lexical,
+            name,
+            decision,
+            durability,
+            parameters),
+        durability);
   }
 
   /**

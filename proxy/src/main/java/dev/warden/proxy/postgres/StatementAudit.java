@@ -5,8 +5,6 @@ import dev.warden.core.audit.StatementOutcome;
 import dev.warden.core.audit.StatementOutcome.Status;
 import java.util.List;
 import java.util.OptionalLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One forwarded statement whose intent is recorded, collecting what the server answers (command
@@ -15,7 +13,6 @@ import org.slf4j.LoggerFactory;
  * that ends first finishes it as {@link Status#UNKNOWN}. Confined to the session's event loop.
  */
 final class StatementAudit {
-  private static final Logger log = LoggerFactory.getLogger(StatementAudit.class);
 
   private final ProxySession session;
   final long number;
@@ -95,20 +92,7 @@ final class StatementAudit {
             System.nanoTime() - started,
             sqlState,
             List.of());
-    session
-        .audit
-        .trail()
-        .append(outcome, Durability.BOUNDED)
-        .whenComplete(
-            (ok, failed) -> {
-              if (failed != null) {
-                log.error(
-                    "session {}: the outcome of statement {} could not be recorded: {}",
-                    session.context.id(),
-                    number,
-                    failed.getMessage());
-              }
-            });
+    session.audit.append(outcome, Durability.BOUNDED);
   }
 
   /** The row count at the end of a command tag ({@code UPDATE 3}, {@code INSERT 0 1}), or -1. */
