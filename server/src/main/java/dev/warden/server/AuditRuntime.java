@@ -24,6 +24,7 @@ import dev.warden.store.postgres.PostgresAuditSettings;
 import dev.warden.store.postgres.PostgresAuditTrail;
 import dev.warden.store.postgres.search.PostgresAuditSearch;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -128,10 +129,8 @@ final class AuditRuntime implements AutoCloseable {
                         while (out.size() < max && cursor.hasNext()) {
                           out.add(cursor.next());
                         }
-                      } catch (IOException e) {
-                        throw e;
-                      } catch (Exception e) {
-                        throw new IOException(e.getMessage(), e);
+                      } catch (UncheckedIOException e) {
+                        throw e.getCause(); // the cursor's Iterator methods cannot throw it
                       }
                       return out;
                     }
