@@ -22,10 +22,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -312,21 +310,7 @@ class AuditTrailProxyTest {
               case "SET" -> StatementKind.SESSION;
               default -> StatementKind.WRITE;
             };
-        statements.add(
-            new Statement(
-                kind,
-                command,
-                Set.of(),
-                Set.of(),
-                Set.of(),
-                Set.of(),
-                Set.of(),
-                true,
-                false,
-                Set.of(),
-                "",
-                "",
-                Optional.empty()));
+        statements.add(TestStatements.of(kind, command));
       }
       return new Decision(
           Verdict.ALLOW,

@@ -23,10 +23,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -298,21 +296,7 @@ class RowLimitTest {
               default -> StatementKind.READ;
             };
         limited |= kind == StatementKind.WRITE;
-        statements.add(
-            new Statement(
-                kind,
-                command,
-                Set.of(),
-                Set.of(),
-                Set.of(),
-                Set.of(),
-                Set.of(),
-                true,
-                false,
-                Set.of(),
-                "",
-                "",
-                Optional.empty()));
+        statements.add(TestStatements.of(kind, command));
       }
       return new Decision(
           Verdict.ALLOW,
