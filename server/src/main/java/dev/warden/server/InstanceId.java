@@ -1,12 +1,12 @@
 package dev.warden.server;
 
+import dev.warden.server.config.AuditConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
-import java.util.regex.Pattern;
 
 /**
  * This Warden instance's name in the audit trail (the id of its hash chain): configured, or
@@ -16,15 +16,13 @@ import java.util.regex.Pattern;
 final class InstanceId {
   static final String FILE = "instance-id";
 
-  private static final Pattern VALID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
-
   private InstanceId() {}
 
   static String loadOrCreate(Path dataDir) throws IOException {
     Path file = dataDir.resolve(FILE);
     if (Files.exists(file)) {
       String id = Files.readString(file, StandardCharsets.UTF_8).strip();
-      if (!VALID.matcher(id).matches()) {
+      if (!AuditConfig.INSTANCE_ID.matcher(id).matches()) {
         throw new IOException(
             file + " does not hold a valid instance id (letters, digits, '.', '_', '-')");
       }
@@ -37,9 +35,5 @@ final class InstanceId {
     Files.writeString(tmp, id + "\n", StandardCharsets.UTF_8);
     Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     return id;
-  }
-
-  static boolean valid(String id) {
-    return VALID.matcher(id).matches();
   }
 }

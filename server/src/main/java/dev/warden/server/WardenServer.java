@@ -1,6 +1,5 @@
 package dev.warden.server;
 
-import dev.warden.core.audit.AuditTrail;
 import dev.warden.core.audit.search.AuditSearch;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.gate.Gatekeeper;
@@ -285,11 +284,6 @@ public final class WardenServer implements AutoCloseable {
               Map.of("file", file, "problem", r.problem().getMessage()));
       case PolicyReloader.Outcome.Unchanged u -> {}
     }
-  }
-
-  /** The audit trail this server records to. */
-  public AuditTrail auditTrail() {
-    return audit.trail();
   }
 
   /** Searches this server's audit trail. */

@@ -1,12 +1,9 @@
 package dev.warden.testkit;
 
-import dev.warden.core.audit.AuditEvent;
 import dev.warden.core.audit.AuditRecord;
 import dev.warden.core.audit.AuditTrail;
 import dev.warden.core.audit.AuditUnavailableException;
 import dev.warden.core.audit.Durability;
-import dev.warden.core.audit.StatementIntent;
-import dev.warden.core.audit.StatementOutcome;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,22 +79,6 @@ public final class RecordingAuditTrail implements AuditTrail {
 
   public synchronized List<AuditRecord> records() {
     return List.copyOf(records);
-  }
-
-  public List<StatementIntent> intents() {
-    return of(StatementIntent.class);
-  }
-
-  public List<StatementOutcome> outcomes() {
-    return of(StatementOutcome.class);
-  }
-
-  public List<AuditEvent> events() {
-    return of(AuditEvent.class);
-  }
-
-  private synchronized <T> List<T> of(Class<T> type) {
-    return records.stream().filter(type::isInstance).map(type::cast).toList();
   }
 
   /** Waits until a record matching {@code test} arrives, or fails after {@code timeout}. */

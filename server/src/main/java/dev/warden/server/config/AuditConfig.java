@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * The {@code audit:} section of the configuration: how durable records must be before statements go
@@ -37,6 +38,12 @@ public record AuditConfig(
     Optional<String> instance,
     List<Export> exports,
     boolean recordParameters) {
+  /**
+   * What an instance (log) id may be: a letter or digit, then letters, digits, '.', '_' or '-', at
+   * most 63 in all, whether configured or generated and kept in the data directory.
+   */
+  public static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
   /** The bounded window when none is configured. */
   public static final Duration DEFAULT_BOUNDED_WINDOW = Duration.ofMillis(20);
 

@@ -46,7 +46,6 @@ final class ConfigParser {
       List.of("strict", "bounded-window", "witness", "store", "instance", "export", "parameters");
   private static final List<String> STORE_KEYS = List.of("url", "password");
   private static final List<String> EXPORT_KEYS = List.of("jsonl", "webhook", "secret");
-  private static final Pattern INSTANCE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(us|ms|s|m)");
   private static final Pattern ENVIRONMENT_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,63}");
   private static final int MAX_PASSWORD_FILE_BYTES = 64 * 1024;
@@ -166,7 +165,7 @@ final class ConfigParser {
       }
       String name = scalar.getTag().equals(Tag.NULL) ? "" : scalar.getValue();
       if (!name.isEmpty()) {
-        if (!INSTANCE_NAME.matcher(name).matches()) {
+        if (!AuditConfig.INSTANCE_ID.matcher(name).matches()) {
           throw error(
               node,
               "instance '"
