@@ -115,7 +115,7 @@ final class AuditRuntime implements AutoCloseable {
               new Opened(
                   log,
                   index,
-                  listener -> log.addListener(listener::written),
+                  log::addListener,
                   new RecordSource() {
                     @Override
                     public String logId() {
@@ -160,7 +160,7 @@ final class AuditRuntime implements AutoCloseable {
               new Opened(
                   shared,
                   search,
-                  listener -> shared.addListener(listener::written),
+                  shared::addListener,
                   new RecordSource() {
                     @Override
                     public String logId() {

@@ -1,13 +1,11 @@
 package dev.warden.server.audit;
 
-import dev.warden.core.audit.ChainedRecord;
-import java.util.List;
+import dev.warden.core.audit.DurableBatchListener;
 
 /**
  * The trail's batches as they become durable, for the live tail and to wake the exporters. Both
  * stores offer such a hook (the embedded log and the PostgreSQL store call their listeners after
- * each durable batch); the composition root adapts it, e.g. {@code l ->
- * trail.addListener(l::written)}.
+ * each durable batch); the composition root passes {@code trail::addListener}.
  *
  * <p>Listeners run on the store's writer thread: they must only hand the batch over (enqueue,
  * signal) and return, never block or do I/O.
@@ -15,14 +13,7 @@ import java.util.List;
 @FunctionalInterface
 public interface AuditFeed {
   /** Calls {@code listener} after each durable batch from now on, for as long as Warden runs. */
-  void subscribe(BatchListener listener);
-
-  /** Receives durable batches in log order. */
-  @FunctionalInterface
-  interface BatchListener {
-    /** A batch of {@code logId}'s records, durable, in sequence order. */
-    void written(String logId, List<ChainedRecord> batch);
-  }
+  void subscribe(DurableBatchListener listener);
 
   /** A feed that never delivers anything, for tools and tests that run without a live trail. */
   static AuditFeed none() {

@@ -7,6 +7,7 @@ import dev.warden.core.audit.AuditTrail;
 import dev.warden.core.audit.AuditUnavailableException;
 import dev.warden.core.audit.ChainedRecord;
 import dev.warden.core.audit.Durability;
+import dev.warden.core.audit.DurableBatchListener;
 import dev.warden.core.audit.Redactor;
 import dev.warden.server.audit.AuditFeed;
 import java.util.ArrayList;
@@ -25,7 +26,7 @@ public final class ChainingTrail implements AuditTrail, AuditFeed {
   private final AuditEncoder encoder = new AuditEncoder("test", Redactor.NONE, new byte[32]);
   private final List<AuditRecord> appended = new CopyOnWriteArrayList<>();
   private final List<ChainedRecord> chained = new ArrayList<>();
-  private final List<BatchListener> listeners = new CopyOnWriteArrayList<>();
+  private final List<DurableBatchListener> listeners = new CopyOnWriteArrayList<>();
   private byte[] last = AuditChain.genesis(LOG_ID);
   private volatile Optional<String> unavailable = Optional.empty();
 
@@ -45,7 +46,7 @@ public final class ChainingTrail implements AuditTrail, AuditFeed {
     last = AuditChain.next(last, seq, payload);
     ChainedRecord record = new ChainedRecord(seq, payload, last);
     chained.add(record);
-    for (BatchListener l : listeners) {
+    for (DurableBatchListener l : listeners) {
       l.written(LOG_ID, List.of(record));
     }
     return record;
@@ -69,7 +70,7 @@ public final class ChainingTrail implements AuditTrail, AuditFeed {
   }
 
   @Override
-  public void subscribe(BatchListener listener) {
+  public void subscribe(DurableBatchListener listener) {
     listeners.add(listener);
   }
 }

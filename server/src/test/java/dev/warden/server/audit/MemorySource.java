@@ -3,6 +3,7 @@ package dev.warden.server.audit;
 import dev.warden.core.audit.AuditChain;
 import dev.warden.core.audit.CanonicalJson;
 import dev.warden.core.audit.ChainedRecord;
+import dev.warden.core.audit.DurableBatchListener;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,7 +17,7 @@ final class MemorySource implements RecordSource, AuditFeed {
   private final String logId;
   private final List<byte[]> payloads = new ArrayList<>();
   private final List<ChainedRecord> records = new CopyOnWriteArrayList<>();
-  private final List<BatchListener> listeners = new CopyOnWriteArrayList<>();
+  private final List<DurableBatchListener> listeners = new CopyOnWriteArrayList<>();
   final AtomicInteger failReads = new AtomicInteger();
 
   MemorySource(String logId) {
@@ -43,7 +44,7 @@ final class MemorySource implements RecordSource, AuditFeed {
     List<ChainedRecord> batch = all.subList(records.size(), all.size());
     List<ChainedRecord> copy = List.copyOf(batch);
     records.addAll(copy);
-    for (BatchListener l : listeners) {
+    for (DurableBatchListener l : listeners) {
       l.written(logId, copy);
     }
     return copy;
@@ -83,7 +84,7 @@ final class MemorySource implements RecordSource, AuditFeed {
   }
 
   @Override
-  public void subscribe(BatchListener listener) {
+  public void subscribe(DurableBatchListener listener) {
     listeners.add(listener);
   }
 }

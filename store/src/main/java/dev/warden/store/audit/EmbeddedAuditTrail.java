@@ -8,6 +8,7 @@ import dev.warden.core.audit.AuditUnavailableException;
 import dev.warden.core.audit.ChainedRecord;
 import dev.warden.core.audit.Checkpoint;
 import dev.warden.core.audit.Durability;
+import dev.warden.core.audit.DurableBatchListener;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -83,17 +84,6 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
    */
   private static final long RECOVERY_FREE_BYTES = 256 << 10;
 
-  /** Told of records once they are durable. */
-  @FunctionalInterface
-  public interface Listener {
-    /**
-     * Records {@code batch} (in order, consecutive sequence numbers) of log {@code logId} are
-     * durable. Called on the writer thread: only hand the batch over (enqueue it), never block or
-     * do slow work here, since the writer waits. An exception is logged and otherwise ignored.
-     */
-    void written(String logId, List<ChainedRecord> batch);
-  }
-
   private record Entry(
       AuditRecord record, byte[] payload, Durability durability, CompletableFuture<Void> done) {}
 
@@ -132,7 +122,7 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
 
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicLong refused = new AtomicLong();
-  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+  private final List<DurableBatchListener> listeners = new CopyOnWriteArrayList<>();
   private final Thread writer;
   private volatile Failure failure;
   private volatile boolean closed;
@@ -363,11 +353,11 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
   }
 
   /** Adds a listener told of every record made durable from now on. */
-  public void addListener(Listener listener) {
+  public void addListener(DurableBatchListener listener) {
     listeners.add(Objects.requireNonNull(listener, "listener"));
   }
 
-  public void removeListener(Listener listener) {
+  public void removeListener(DurableBatchListener listener) {
     listeners.remove(listener);
   }
 
@@ -596,7 +586,7 @@ public final class EmbeddedAuditTrail implements AuditTrail, AutoCloseable {
   }
 
   private void tell(List<ChainedRecord> records) {
-    for (Listener l : listeners) {
+    for (DurableBatchListener l : listeners) {
       try {
         l.written(logId, records);
       } catch (RuntimeException e) {

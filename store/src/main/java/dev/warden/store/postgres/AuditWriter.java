@@ -8,6 +8,7 @@ import dev.warden.core.audit.AuditUnavailableException;
 import dev.warden.core.audit.ChainedRecord;
 import dev.warden.core.audit.Checkpoint;
 import dev.warden.core.audit.Durability;
+import dev.warden.core.audit.DurableBatchListener;
 import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
@@ -75,7 +76,7 @@ final class AuditWriter {
   private final Clock clock;
   private final PrivateKey signingKey;
   private final PostgresAuditSettings settings;
-  private final List<PostgresAuditTrail.Listener> listeners = new CopyOnWriteArrayList<>();
+  private final List<DurableBatchListener> listeners = new CopyOnWriteArrayList<>();
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
 
   /** Records accepted and neither committed nor refused: bounded by maxQueued. */
@@ -128,7 +129,7 @@ final class AuditWriter {
     thread.start();
   }
 
-  void addListener(PostgresAuditTrail.Listener listener) {
+  void addListener(DurableBatchListener listener) {
     listeners.add(listener);
   }
 
@@ -431,7 +432,7 @@ final class AuditWriter {
       return;
     }
     List<ChainedRecord> written = List.copyOf(a.records());
-    for (PostgresAuditTrail.Listener l : listeners) {
+    for (DurableBatchListener l : listeners) {
       try {
         l.written(logId, written);
       } catch (RuntimeException e) {

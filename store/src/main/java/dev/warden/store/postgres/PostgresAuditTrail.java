@@ -10,6 +10,7 @@ import dev.warden.core.audit.AuditUnavailableException;
 import dev.warden.core.audit.ChainedRecord;
 import dev.warden.core.audit.Checkpoint;
 import dev.warden.core.audit.Durability;
+import dev.warden.core.audit.DurableBatchListener;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -49,16 +50,6 @@ import javax.sql.DataSource;
  * one is set; {@link PostgresAuditVerifier} checks a log against both.
  */
 public final class PostgresAuditTrail implements AuditTrail, AutoCloseable {
-  /**
-   * Told of every committed batch, on the writer thread, in chain order, each record once: for live
-   * tails, exporters and indexes. A listener must only hand the records on (enqueue); it must not
-   * block, and what it throws is logged and ignored.
-   */
-  @FunctionalInterface
-  public interface Listener {
-    void written(String logId, List<ChainedRecord> batch);
-  }
-
   private final PostgresAuditSettings settings;
   private final HikariDataSource pool;
   private final AuditWriter writer;
@@ -336,7 +327,7 @@ public final class PostgresAuditTrail implements AuditTrail, AutoCloseable {
   }
 
   /** Adds a listener told of every batch committed from now on. */
-  public void addListener(Listener listener) {
+  public void addListener(DurableBatchListener listener) {
     writer.addListener(Objects.requireNonNull(listener, "listener"));
   }
 
