@@ -544,17 +544,23 @@ final class FrontendRelay extends RelayHandler {
       StatementPath path, String text, String name, Decision decision, List<String> parameters) {
     Durability durability = AuditDurability.of(decision.analysis(), session.audit.strict());
     long number = ++session.statements;
+    // Not ProxyAudit.append: a failure here refuses the statement, which afterIntent logs.
     CompletableFuture<Void> durable =
-        appendIntent(number, path, text, name, decision, durability, parameters);
+        session
+            .audit
+            .trail()
+            .append(intent(number, path, text, name, decision, durability, parameters), durability);
     return new Recorded(new StatementAudit(session, number, System.nanoTime()), durable);
   }
 
   /** Records a refused statement; the refusal stands whether or not the record can be made. */
   private void recordRefused(StatementPath path, String text, String name, Decision decision) {
-    appendIntent(++session.statements, path, text, name, decision, Durability.BOUNDED, List.of());
+    session.audit.append(
+        intent(++session.statements, path, text, name, decision, Durability.BOUNDED, List.of()),
+        Durability.BOUNDED);
   }
 
-  private CompletableFuture<Void> appendIntent(
+  private StatementIntent intent(
       long number,
       StatementPath path,
       String text,
@@ -562,20 +568,17 @@ final class FrontendRelay extends RelayHandler {
       Decision decision,
       Durability durability,
       List<String> parameters) {
-    ProxyAudit audit = session.audit;
-    return audit.append(
-        new StatementIntent(
-            audit.clock().instant(),
-            session.context,
-            number,
-            path,
-            text,
-            session.lexical,
-            name,
-            decision,
-            durability,
-            parameters),
-        durability);
+    return new StatementIntent(
+        session.audit.clock().instant(),
+        session.context,
+        number,
+        path,
+        text,
+        session.lexical,
+        name,
+        decision,
+        durability,
+        parameters);
   }
 
   /**
