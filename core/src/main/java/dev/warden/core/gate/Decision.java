@@ -1,5 +1,6 @@
 package dev.warden.core.gate;
 
+import dev.warden.core.masking.ResultMasking;
 import dev.warden.core.statement.Analysis;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -17,6 +18,7 @@ import java.util.OptionalLong;
  * @param rowLimitDenial the refusal a statement over {@link #rowLimit} gets
  * @param reusable whether this decision holds for later executions of the same prepared statement
  *     in the same session: false when it depends on the time or when the policy changes
+ * @param masking what to mask in the statement's results for the identity that runs it
  */
 public record Decision(
     Verdict verdict,
@@ -26,7 +28,8 @@ public record Decision(
     OptionalLong rowLimit,
     Verdict.Deny rowLimitDenial,
     long policyVersion,
-    boolean reusable) {
+    boolean reusable,
+    ResultMasking masking) {
   public Decision {
     Objects.requireNonNull(verdict, "verdict");
     Objects.requireNonNull(analysis, "analysis");
@@ -35,6 +38,43 @@ public record Decision(
     if (rowLimit.isPresent()) {
       Objects.requireNonNull(rowLimitDenial, "rowLimitDenial");
     }
+    Objects.requireNonNull(masking, "masking");
+  }
+
+  /** A decision that masks nothing. */
+  public Decision(
+      Verdict verdict,
+      Analysis analysis,
+      String rule,
+      boolean observed,
+      OptionalLong rowLimit,
+      Verdict.Deny rowLimitDenial,
+      long policyVersion,
+      boolean reusable) {
+    this(
+        verdict,
+        analysis,
+        rule,
+        observed,
+        rowLimit,
+        rowLimitDenial,
+        policyVersion,
+        reusable,
+        ResultMasking.NONE);
+  }
+
+  /** This decision with {@code masking}. */
+  public Decision withMasking(ResultMasking masking) {
+    return new Decision(
+        verdict,
+        analysis,
+        rule,
+        observed,
+        rowLimit,
+        rowLimitDenial,
+        policyVersion,
+        reusable,
+        masking);
   }
 
   /** An allow with nothing behind it: no policy, no limits. */
