@@ -70,6 +70,7 @@ public final class AuditEncoder {
   private static final byte[] K_INSTANCE = key("instance");
   private static final byte[] K_KINDS = key("kinds");
   private static final byte[] K_MASKED = key("masked");
+  private static final byte[] K_MASKED_VALUES = key("masked_values");
   private static final byte[] K_PARAMETERS = key("parameters");
   private static final byte[] K_PATH = key("path");
   private static final byte[] K_PREPARED = key("prepared");
@@ -278,6 +279,9 @@ public final class AuditEncoder {
       f.put("sqlstate", o.sqlState());
     }
     f.put("masked", o.maskedColumns());
+    if (o.maskedValues() > 0) {
+      f.put("masked_values", o.maskedValues());
+    }
   }
 
   private static void event(Map<String, Object> f, AuditEvent e) {
@@ -427,6 +431,9 @@ public final class AuditEncoder {
             + (o.rows().isPresent()
                 ? K_ROWS.length + JsonBytes.numberLength(o.rows().getAsLong())
                 : 0)
+            + (o.maskedValues() > 0
+                ? K_MASKED_VALUES.length + JsonBytes.numberLength(o.maskedValues())
+                : 0)
             + (o.sqlState().isEmpty() ? 0 : K_SQLSTATE.length + JsonBytes.plainLength(o.sqlState()))
             + (o.commandTag().isEmpty() ? 0 : K_TAG.length + JsonBytes.plainLength(o.commandTag()));
     JsonBytes w = new JsonBytes(size);
@@ -443,6 +450,10 @@ public final class AuditEncoder {
       w.string(o.maskedColumns().get(n));
     }
     w.ascii(']');
+    if (o.maskedValues() > 0) {
+      w.raw(K_MASKED_VALUES);
+      w.number(o.maskedValues());
+    }
     if (o.rows().isPresent()) {
       w.raw(K_ROWS);
       w.number(o.rows().getAsLong());

@@ -16,7 +16,8 @@ import java.util.OptionalLong;
  * @param commandTag the database's command tag (e.g. {@code DELETE 3}), or empty
  * @param durationNanos from receiving the statement to its answer
  * @param sqlState the SQLSTATE of an error, or empty
- * @param maskedColumns the result columns Warden masked
+ * @param maskedColumns the result columns Warden masked (their names as the result gave them)
+ * @param maskedValues how many values Warden masked in them
  */
 public record StatementOutcome(
     Instant time,
@@ -27,7 +28,8 @@ public record StatementOutcome(
     String commandTag,
     long durationNanos,
     String sqlState,
-    List<String> maskedColumns)
+    List<String> maskedColumns,
+    long maskedValues)
     implements AuditRecord {
   public StatementOutcome {
     Objects.requireNonNull(time, "time");
@@ -37,6 +39,33 @@ public record StatementOutcome(
     Objects.requireNonNull(commandTag, "commandTag");
     Objects.requireNonNull(sqlState, "sqlState");
     maskedColumns = List.copyOf(maskedColumns);
+    if (maskedValues < 0) {
+      throw new IllegalArgumentException("maskedValues must not be negative");
+    }
+  }
+
+  /** An outcome with nothing masked. */
+  public StatementOutcome(
+      Instant time,
+      String sessionId,
+      long number,
+      Status status,
+      OptionalLong rows,
+      String commandTag,
+      long durationNanos,
+      String sqlState,
+      List<String> maskedColumns) {
+    this(
+        time,
+        sessionId,
+        number,
+        status,
+        rows,
+        commandTag,
+        durationNanos,
+        sqlState,
+        maskedColumns,
+        0);
   }
 
   /** How a statement ended. */

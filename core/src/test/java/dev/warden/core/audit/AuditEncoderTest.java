@@ -251,11 +251,12 @@ class AuditEncoderTest {
             "",
             -1999,
             "57014",
-            List.of("email", "card"));
+            List.of("email", "card"),
+            12);
     assertThat(json(failed))
         .isEqualTo(
             "{\"duration_us\":-1,\"instance\":\"warden-1\",\"masked\":[\"email\",\"card\"],"
-                + "\"session\":\"s-17\",\"sqlstate\":\"57014\",\"status\":\"not-run\",\"stmt\":43,"
+                + "\"masked_values\":12,\"session\":\"s-17\",\"sqlstate\":\"57014\",\"status\":\"not-run\",\"stmt\":43,"
                 + "\"time\":\"2026-11-28T09:15:30.123456Z\",\"type\":\"outcome\"}");
   }
 

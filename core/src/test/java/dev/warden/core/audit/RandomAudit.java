@@ -230,7 +230,8 @@ final class RandomAudit {
         random.nextBoolean() ? "" : string(2),
         longValue(),
         random.nextBoolean() ? "" : fiveChars(),
-        masked);
+        masked,
+        masked.isEmpty() || random.nextBoolean() ? 0 : 1 + random.nextInt(100_000));
   }
 
   AuditEvent event() {
