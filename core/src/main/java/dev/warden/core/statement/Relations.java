@@ -80,11 +80,15 @@ public record Relations(Map<String, Set<String>> schemasByName, List<String> sea
     Set<TableRef> written = tables(s.tablesWritten());
     Set<ColumnRef> columnsRead = columns(s.columnsRead());
     Set<ColumnRef> columnsWritten = columns(s.columnsWritten());
+    Set<ColumnRef> columnsComputed = columns(s.columnsComputed());
+    Set<ColumnRef> columnsFiltered = columns(s.columnsFiltered());
     Optional<Statement> inner = s.inner().map(this::resolve);
     if (read.equals(s.tablesRead())
         && written.equals(s.tablesWritten())
         && columnsRead.equals(s.columnsRead())
         && columnsWritten.equals(s.columnsWritten())
+        && columnsComputed.equals(s.columnsComputed())
+        && columnsFiltered.equals(s.columnsFiltered())
         && inner.equals(s.inner())) {
       return s;
     }
@@ -95,6 +99,8 @@ public record Relations(Map<String, Set<String>> schemasByName, List<String> sea
         written,
         columnsRead,
         columnsWritten,
+        columnsComputed,
+        columnsFiltered,
         s.functions(),
         s.hasWhere(),
         s.whereTriviallyTrue(),

@@ -16,6 +16,18 @@ import java.util.Set;
  * @param tablesWritten relations whose rows or definition the statement changes
  * @param columnsRead columns the statement reads (in results, conditions, expressions)
  * @param columnsWritten columns the statement assigns (INSERT column lists, UPDATE SET targets)
+ * @param columnsComputed columns whose values can flow into something other than a result column
+ *     the database reports with its origin: anything in an expression, function call, cast,
+ *     aggregate, window function or CASE; the target lists of subqueries, CTEs, set operation
+ *     branches and INSERT ... SELECT; VALUES, UPDATE SET and ON CONFLICT expressions; function
+ *     arguments in FROM; JOIN USING columns. Whole-row references ({@code u}, {@code u.*} inside an
+ *     expression) appear as the relation's {@code *}. Only bare columns in the target list of the
+ *     outermost query and bare RETURNING entries of the outermost statement are left out: the
+ *     database names their origin, column by column (THREATS lesson 6, M01-M04)
+ * @param columnsFiltered columns the statement filters, joins, groups, orders or limits on (WHERE,
+ *     JOIN ON/USING, HAVING, GROUP BY, ORDER BY, DISTINCT ON, window PARTITION BY/ORDER BY, an
+ *     aggregate's ORDER BY and FILTER, LIMIT/OFFSET, and subqueries in those): how a result can
+ *     reveal a column's values without returning them (THREATS M15)
  * @param functions functions it calls, lower case, schema-qualified where the text qualifies them
  * @param hasWhere for UPDATE and DELETE: whether the statement has a WHERE clause (or a USING join
  *     condition); true for every other command
@@ -36,6 +48,8 @@ public record Statement(
     Set<TableRef> tablesWritten,
     Set<ColumnRef> columnsRead,
     Set<ColumnRef> columnsWritten,
+    Set<ColumnRef> columnsComputed,
+    Set<ColumnRef> columnsFiltered,
     Set<String> functions,
     boolean hasWhere,
     boolean whereTriviallyTrue,
@@ -50,6 +64,8 @@ public record Statement(
     tablesWritten = Set.copyOf(tablesWritten);
     columnsRead = Set.copyOf(columnsRead);
     columnsWritten = Set.copyOf(columnsWritten);
+    columnsComputed = Set.copyOf(columnsComputed);
+    columnsFiltered = Set.copyOf(columnsFiltered);
     functions = Set.copyOf(functions);
     flags = Set.copyOf(flags);
     Objects.requireNonNull(unknownReason, "unknownReason");
@@ -60,11 +76,50 @@ public record Statement(
     }
   }
 
+  /**
+   * A statement whose columns are not told apart by how they are used: none computed, none
+   * filtered. For statements built by hand (tests, benchmarks, tools) where masking plays no part;
+   * an analyser fills in every set.
+   */
+  public Statement(
+      StatementKind kind,
+      String command,
+      Set<TableRef> tablesRead,
+      Set<TableRef> tablesWritten,
+      Set<ColumnRef> columnsRead,
+      Set<ColumnRef> columnsWritten,
+      Set<String> functions,
+      boolean hasWhere,
+      boolean whereTriviallyTrue,
+      Set<StatementFlag> flags,
+      String unknownReason,
+      String preparedName,
+      Optional<Statement> inner) {
+    this(
+        kind,
+        command,
+        tablesRead,
+        tablesWritten,
+        columnsRead,
+        columnsWritten,
+        Set.of(),
+        Set.of(),
+        functions,
+        hasWhere,
+        whereTriviallyTrue,
+        flags,
+        unknownReason,
+        preparedName,
+        inner);
+  }
+
   /** A statement Warden cannot analyse, for {@code reason}. */
   public static Statement unknown(String command, String reason) {
     return new Statement(
         StatementKind.UNKNOWN,
         command,
+        Set.of(),
+        Set.of(),
         Set.of(),
         Set.of(),
         Set.of(),

@@ -82,6 +82,36 @@ class RelationsTest {
   }
 
   @Test
+  void computedAndFilteredColumnsAreResolvedToo() {
+    ColumnRef total = new ColumnRef(TableRef.unqualified("orders"), "total");
+    ColumnRef id = new ColumnRef(TableRef.unqualified("invoices"), "id");
+    ColumnRef ambiguous = new ColumnRef(TableRef.unqualified(""), "note");
+    Statement select =
+        new Statement(
+            StatementKind.READ,
+            "SELECT",
+            Set.of(TableRef.unqualified("orders"), TableRef.unqualified("invoices")),
+            Set.of(),
+            Set.of(total, id, ambiguous),
+            Set.of(),
+            Set.of(total, ambiguous),
+            Set.of(id),
+            Set.of(),
+            true,
+            false,
+            Set.of(),
+            "",
+            "",
+            Optional.empty());
+    Statement resolved = relations.resolve(new Analysis(List.of(select), "")).statements().get(0);
+    assertThat(resolved.columnsComputed())
+        .containsExactlyInAnyOrder(
+            new ColumnRef(new TableRef("billing", "orders"), "total"), ambiguous);
+    assertThat(resolved.columnsFiltered())
+        .containsExactly(new ColumnRef(new TableRef("billing", "invoices"), "id"));
+  }
+
+  @Test
   void withNothingKnownAnAnalysisIsReturnedAsItIs() {
     Analysis a = new Analysis(List.of(), "");
     assertThat(Relations.NONE.resolve(a)).isSameAs(a);

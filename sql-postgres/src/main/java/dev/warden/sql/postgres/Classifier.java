@@ -477,6 +477,8 @@ final class Classifier {
       Statement query = classify(s.get("query"));
       f = new Facts(query.kind(), "COPY");
       f.absorb(query);
+      // COPY's rows carry no origins: every column the query reads may reach them
+      f.columnsComputed.addAll(query.columnsRead());
       f.inner = Optional.of(query);
     } else if (from) {
       f = new Facts(StatementKind.WRITE, "COPY");
@@ -492,6 +494,7 @@ final class Classifier {
       TableRef table = QueryWalker.table(s.path("relation"));
       f.tablesRead.add(table);
       columns(f.columnsRead, table, s.path("attlist"));
+      f.columnsComputed.addAll(f.columnsRead); // COPY's rows carry no origins
     }
     if (s.has("filename")) {
       constants.text(s.get("filename"));

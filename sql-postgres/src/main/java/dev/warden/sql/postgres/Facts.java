@@ -20,6 +20,8 @@ final class Facts {
   final Set<TableRef> tablesWritten = new LinkedHashSet<>();
   final Set<ColumnRef> columnsRead = new LinkedHashSet<>();
   final Set<ColumnRef> columnsWritten = new LinkedHashSet<>();
+  final Set<ColumnRef> columnsComputed = new LinkedHashSet<>();
+  final Set<ColumnRef> columnsFiltered = new LinkedHashSet<>();
   final Set<String> functions = new LinkedHashSet<>();
   final EnumSet<StatementFlag> flags = EnumSet.noneOf(StatementFlag.class);
 
@@ -55,6 +57,8 @@ final class Facts {
     tablesWritten.addAll(other.tablesWritten());
     columnsRead.addAll(other.columnsRead());
     columnsWritten.addAll(other.columnsWritten());
+    columnsComputed.addAll(other.columnsComputed());
+    columnsFiltered.addAll(other.columnsFiltered());
     functions.addAll(other.functions());
     flags.addAll(other.flags());
     hasWhere &= other.hasWhere();
@@ -83,6 +87,8 @@ final class Facts {
         tablesWritten,
         columnsRead,
         columnsWritten,
+        columnsComputed,
+        columnsFiltered,
         functions,
         hasWhere,
         whereTriviallyTrue,

@@ -21,6 +21,25 @@ import java.util.Set;
  * and the WHERE clauses of UPDATE and DELETE wherever they occur (also inside CTEs).
  *
  * <p>Relations met outside a query (the target of CREATE, ALTER, GRANT, ...) count as written.
+ *
+ * <p>Every column reference is also sorted by how its value is used, for masking (see {@link
+ * dev.warden.core.statement.Statement#columnsComputed()} and {@code columnsFiltered()}): the walk
+ * carries two flags down the tree. <em>Computed</em> is set inside expressions, function calls,
+ * subqueries and CTEs in FROM, set operation branches, INSERT sources, VALUES, SET and ON CONFLICT
+ * expressions and function arguments in FROM; only a bare column in the target list (or RETURNING
+ * list) of the outermost statement stays uncomputed, since the database reports where it comes
+ * from. <em>Filtered</em> is set in WHERE, JOIN ON and USING, GROUP BY, HAVING, ORDER BY, DISTINCT
+ * ON, window definitions, an aggregate's ORDER BY and FILTER, LIMIT and OFFSET; it clears computed,
+ * since a value used to filter does not itself reach a result. Both flags stay set in nested
+ * subqueries. Whole-row references ({@code SELECT u FROM users u}) are always computed, as the
+ * relation's {@code *}; JOIN USING columns and both sides of a NATURAL join are computed and
+ * filtered (a merged column of a FULL join, or one with a type coercion, has no origin).
+ *
+ * <p>Names are resolved per query level: an alias of a table is that table; a column of a subquery,
+ * a CTE or a function in FROM is attributed where its value comes from, inside that subquery or CTE
+ * (whose targets are computed), and not again where the outer query names it; a column with no
+ * qualifier is the one table's in scope, or one with an empty table name when several relations are
+ * in scope.
  */
 final class QueryWalker {
   private static final TableRef AMBIGUOUS = new TableRef("", "");
@@ -44,6 +63,15 @@ final class QueryWalker {
   private final WhereEvaluator where;
   private final Deque<Scope> scopes = new ArrayDeque<>();
   private final Deque<Set<String>> ctes = new ArrayDeque<>();
+
+  /** Column references met now can flow into a result column that has no origin. */
+  private boolean computed;
+
+  /** Column references met now filter, join, group, order or limit. */
+  private boolean filtered;
+
+  /** The next query met is the outermost one: its bare targets keep their origin. */
+  private boolean top = true;
 
   QueryWalker(Facts facts, Constants constants) {
     this.facts = facts;
@@ -111,14 +139,19 @@ final class QueryWalker {
   // ---- queries
 
   void select(JsonNode s) {
+    boolean outermost = top;
+    top = false;
     boolean pushedCtes = with(s.get("withClause"));
     if (!s.path("op").asText("SETOP_NONE").equals("SETOP_NONE")) {
+      boolean was = computed;
+      computed = true; // a set operation's columns have no origin
       select(s.path("larg"));
       select(s.path("rarg"));
+      computed = was;
       scopes.push(new Scope());
-      node(s.get("sortClause"));
-      node(s.get("limitOffset"));
-      node(s.get("limitCount"));
+      filtering(s.get("sortClause"));
+      filtering(s.get("limitOffset"));
+      filtering(s.get("limitCount"));
       scopes.pop();
       popCtes(pushedCtes);
       return;
@@ -128,16 +161,16 @@ final class QueryWalker {
     for (JsonNode item : s.path("fromClause")) {
       from(item, scope);
     }
-    node(s.get("distinctClause"));
-    node(s.get("targetList"));
-    node(s.get("whereClause"));
-    node(s.get("groupClause"));
-    node(s.get("havingClause"));
-    node(s.get("windowClause"));
-    node(s.get("valuesLists"));
-    node(s.get("sortClause"));
-    node(s.get("limitOffset"));
-    node(s.get("limitCount"));
+    filtering(s.get("distinctClause"));
+    targets(s.get("targetList"), outermost);
+    filtering(s.get("whereClause"));
+    filtering(s.get("groupClause"));
+    filtering(s.get("havingClause"));
+    filtering(s.get("windowClause"));
+    computing(s.get("valuesLists"));
+    filtering(s.get("sortClause"));
+    filtering(s.get("limitOffset"));
+    filtering(s.get("limitCount"));
     if (s.has("lockingClause")) {
       facts.flags.add(StatementFlag.LOCKS);
     }
@@ -150,9 +183,54 @@ final class QueryWalker {
     popCtes(pushedCtes);
   }
 
-  /** Walks a SelectStmt given wrapped or not. */
+  /** Walks a query whose columns are computed (a subquery, a CTE, an INSERT's source). */
   private void query(JsonNode wrapped) {
-    node(wrapped);
+    computing(wrapped);
+  }
+
+  /**
+   * Walks a target or RETURNING list. In the outermost statement a bare column reference keeps the
+   * flags it has (the database reports its origin) and everything else is computed; in a nested
+   * query the targets take the flags of where the query is (computed in FROM, a CTE or an
+   * expression, filtered in a condition).
+   */
+  private void targets(JsonNode list, boolean outermost) {
+    if (list == null) {
+      return;
+    }
+    for (JsonNode item : list) {
+      JsonNode val = item.path("ResTarget").get("val");
+      if (!outermost || (val != null && val.has("ColumnRef"))) {
+        node(item);
+      } else {
+        computing(item);
+      }
+    }
+  }
+
+  /** Walks {@code n} with its column references computed. */
+  private void computing(JsonNode n) {
+    if (n == null) {
+      return;
+    }
+    boolean was = computed;
+    computed = true;
+    node(n);
+    computed = was;
+  }
+
+  /** Walks {@code n} (a condition, a sort or grouping key) with its column references filtered. */
+  private void filtering(JsonNode n) {
+    if (n == null) {
+      return;
+    }
+    boolean wasComputed = computed;
+    boolean wasFiltered = filtered;
+    computed = false;
+    filtered = true;
+    node(n);
+    computed = wasComputed;
+    filtered = wasFiltered;
   }
 
   private boolean with(JsonNode with) {
@@ -219,32 +297,61 @@ final class QueryWalker {
         scope.add(new Rel(alias, Optional.empty()));
       }
       case "RangeFunction" -> {
-        node(body.get("functions"));
+        computing(body.get("functions"));
         scope.add(new Rel(alias, Optional.empty()));
       }
       case "JoinExpr" -> {
+        int first = scope.rels.size();
         from(body.get("larg"), scope);
         from(body.get("rarg"), scope);
-        for (JsonNode using : body.path("usingClause")) {
-          bare(using.path("String").path("sval").asText());
-        }
-        node(body.get("quals"));
+        join(scope.rels.subList(first, scope.rels.size()), body);
+        filtering(body.get("quals"));
         if (!alias.isEmpty()) {
           scope.add(new Rel(alias, Optional.empty()));
         }
       }
       case "RangeTableSample" -> {
         from(body.get("relation"), scope);
-        node(body.get("args"));
-        node(body.get("repeatable"));
+        filtering(body.get("args"));
+        filtering(body.get("repeatable"));
       }
       default -> {
-        node(body);
+        computing(body);
         if (!alias.isEmpty()) {
           scope.add(new Rel(alias, Optional.empty()));
         }
       }
     }
+  }
+
+  /**
+   * The columns a join matches on without naming their relation: USING's columns in each joined
+   * table that can have them, every column of both sides of a NATURAL join. They are filtered, and
+   * computed too, since the merged column in {@code SELECT *} has no origin when it is a FULL
+   * join's or needs a type coercion.
+   */
+  private void join(List<Rel> joined, JsonNode body) {
+    List<TableRef> tables = new ArrayList<>();
+    for (Rel rel : joined) {
+      rel.table().ifPresent(tables::add);
+    }
+    boolean wasComputed = computed;
+    boolean wasFiltered = filtered;
+    computed = true;
+    filtered = true;
+    for (JsonNode using : body.path("usingClause")) {
+      String column = using.path("String").path("sval").asText();
+      for (TableRef t : tables) {
+        read(t, column); // a subquery's or function's own column is attributed inside it
+      }
+    }
+    if (body.path("isNatural").asBoolean(false)) {
+      for (TableRef t : tables) {
+        read(t, "*");
+      }
+    }
+    computed = wasComputed;
+    filtered = wasFiltered;
   }
 
   /**
@@ -272,6 +379,8 @@ final class QueryWalker {
   }
 
   private void insert(JsonNode s) {
+    boolean outermost = top;
+    top = false;
     boolean pushedCtes = with(s.get("withClause"));
     JsonNode relation = s.path("relation");
     Scope scope = target(relation);
@@ -279,7 +388,7 @@ final class QueryWalker {
     if (s.has("cols")) {
       for (JsonNode col : s.path("cols")) {
         facts.columnsWritten.add(new ColumnRef(t, col.path("ResTarget").path("name").asText()));
-        node(col.path("ResTarget").get("indirection"));
+        computing(col.path("ResTarget").get("indirection"));
       }
     } else {
       facts.columnsWritten.add(new ColumnRef(t, "*"));
@@ -289,16 +398,18 @@ final class QueryWalker {
     scopes.push(scope);
     if (conflict != null) {
       scope.add(new Rel("excluded", Optional.of(t)));
-      node(conflict.get("infer"));
+      filtering(conflict.get("infer"));
       assignments(t, conflict.path("targetList"));
-      node(conflict.get("whereClause"));
+      filtering(conflict.get("whereClause"));
     }
-    node(s.get("returningList"));
+    targets(s.get("returningList"), outermost);
     scopes.pop();
     popCtes(pushedCtes);
   }
 
   private void update(JsonNode s) {
+    boolean outermost = top;
+    top = false;
     boolean pushedCtes = with(s.get("withClause"));
     Scope scope = target(s.path("relation"));
     scopes.push(scope);
@@ -307,12 +418,14 @@ final class QueryWalker {
     }
     assignments(table(s.path("relation")), s.path("targetList"));
     condition(s.get("whereClause"));
-    node(s.get("returningList"));
+    targets(s.get("returningList"), outermost);
     scopes.pop();
     popCtes(pushedCtes);
   }
 
   private void delete(JsonNode s) {
+    boolean outermost = top;
+    top = false;
     boolean pushedCtes = with(s.get("withClause"));
     Scope scope = target(s.path("relation"));
     scopes.push(scope);
@@ -320,23 +433,25 @@ final class QueryWalker {
       from(item, scope);
     }
     condition(s.get("whereClause"));
-    node(s.get("returningList"));
+    targets(s.get("returningList"), outermost);
     scopes.pop();
     popCtes(pushedCtes);
   }
 
   private void merge(JsonNode s) {
+    boolean outermost = top;
+    top = false;
     boolean pushedCtes = with(s.get("withClause"));
     Scope scope = target(s.path("relation"));
     TableRef t = table(s.path("relation"));
     scopes.push(scope);
     from(s.get("sourceRelation"), scope);
     JsonNode on = s.get("joinCondition");
-    node(on);
+    filtering(on);
     boolean changesMatched = false;
     for (JsonNode when : s.path("mergeWhenClauses")) {
       JsonNode w = when.path("MergeWhenClause");
-      node(w.get("condition"));
+      filtering(w.get("condition"));
       String command = w.path("commandType").asText();
       if (command.equals("CMD_INSERT")) {
         if (w.has("targetList")) {
@@ -346,7 +461,7 @@ final class QueryWalker {
         } else {
           facts.columnsWritten.add(new ColumnRef(t, "*"));
         }
-        node(w.get("values"));
+        computing(w.get("values"));
       } else {
         changesMatched |= w.path("matched").asBoolean(false);
         assignments(t, w.path("targetList"));
@@ -355,6 +470,7 @@ final class QueryWalker {
     if (changesMatched && on != null && where.triviallyTrue(on)) {
       facts.whereTriviallyTrue = true;
     }
+    targets(s.get("returningList"), outermost);
     scopes.pop();
     popCtes(pushedCtes);
   }
@@ -363,8 +479,8 @@ final class QueryWalker {
     for (JsonNode target : targetList) {
       JsonNode r = target.path("ResTarget");
       facts.columnsWritten.add(new ColumnRef(t, r.path("name").asText()));
-      node(r.get("indirection"));
-      node(r.get("val"));
+      computing(r.get("indirection"));
+      computing(r.get("val"));
     }
   }
 
@@ -377,7 +493,7 @@ final class QueryWalker {
     if (where.triviallyTrue(clause)) {
       facts.whereTriviallyTrue = true;
     }
-    node(clause);
+    filtering(clause);
   }
 
   // ---- names
@@ -433,19 +549,34 @@ final class QueryWalker {
       candidates.addAll(scope.rels);
       Rel whole = scope.byName.get(column);
       if (whole != null) {
-        // a relation's name as a column is the whole row (SELECT u FROM users u)
-        whole.table().ifPresent(t -> read(t, "*"));
+        // a relation's name as a column is the whole row (SELECT u FROM users u): a composite
+        // value, computed wherever it appears
+        whole.table().ifPresent(this::wholeRow);
       }
     }
     if (candidates.size() == 1) {
       candidates.get(0).table().ifPresent(t -> read(t, column));
     } else if (candidates.stream().anyMatch(r -> r.table().isPresent()) || candidates.isEmpty()) {
-      facts.columnsRead.add(new ColumnRef(AMBIGUOUS, column));
+      read(AMBIGUOUS, column);
     }
   }
 
   private void read(TableRef table, String column) {
-    facts.columnsRead.add(new ColumnRef(table, column));
+    ColumnRef ref = new ColumnRef(table, column);
+    facts.columnsRead.add(ref);
+    if (computed) {
+      facts.columnsComputed.add(ref);
+    }
+    if (filtered) {
+      facts.columnsFiltered.add(ref);
+    }
+  }
+
+  private void wholeRow(TableRef table) {
+    boolean was = computed;
+    computed = true;
+    read(table, "*");
+    computed = was;
   }
 
   // ---- functions and settings
@@ -484,9 +615,9 @@ final class QueryWalker {
       }
     }
     node(body.get("args"));
-    node(body.get("agg_order"));
-    node(body.get("agg_filter"));
-    node(body.get("over"));
+    filtering(body.get("agg_order"));
+    filtering(body.get("agg_filter"));
+    filtering(body.get("over"));
   }
 
   /** The sequence a nextval/setval argument names: {@code 's'}, {@code 'sch."Seq"'::regclass}. */

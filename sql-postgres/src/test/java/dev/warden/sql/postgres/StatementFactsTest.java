@@ -70,7 +70,11 @@ class StatementFactsTest {
   }
 
   static List<Case> cases() throws IOException {
-    try (InputStream in = StatementFactsTest.class.getResourceAsStream("statements.txt")) {
+    return cases("statements.txt");
+  }
+
+  static List<Case> cases(String resource) throws IOException {
+    try (InputStream in = StatementFactsTest.class.getResourceAsStream(resource)) {
       String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       List<Case> cases = new ArrayList<>();
       for (String line : text.split("\n")) {
@@ -106,6 +110,8 @@ class StatementFactsTest {
     Set<String> functions = Set.of();
     Set<String> columnsRead = null;
     Set<String> columnsWritten = null;
+    Set<String> columnsComputed = null;
+    Set<String> columnsFiltered = null;
     boolean hasWhere = true;
     boolean trivial = false;
     String prepared = "";
@@ -127,6 +133,12 @@ class StatementFactsTest {
         columnsRead = new LinkedHashSet<>(Arrays.asList(v.split(",")));
       } else if (p.startsWith("cw=")) {
         columnsWritten = new LinkedHashSet<>(Arrays.asList(v.split(",")));
+      } else if (p.startsWith("cc=")) {
+        columnsComputed =
+            v.equals("-") ? Set.of() : new LinkedHashSet<>(Arrays.asList(v.split(",")));
+      } else if (p.startsWith("cf=")) {
+        columnsFiltered =
+            v.equals("-") ? Set.of() : new LinkedHashSet<>(Arrays.asList(v.split(",")));
       } else if (p.equals("nowhere")) {
         hasWhere = false;
       } else if (p.equals("trivial")) {
@@ -161,6 +173,16 @@ class StatementFactsTest {
       assertThat(names(s.columnsWritten()))
           .as("columns written: " + what)
           .containsExactlyInAnyOrderElementsOf(columnsWritten);
+    }
+    if (columnsComputed != null) {
+      assertThat(names(s.columnsComputed()))
+          .as("columns computed: " + what)
+          .containsExactlyInAnyOrderElementsOf(columnsComputed);
+    }
+    if (columnsFiltered != null) {
+      assertThat(names(s.columnsFiltered()))
+          .as("columns filtered: " + what)
+          .containsExactlyInAnyOrderElementsOf(columnsFiltered);
     }
     assertThat(s.hasWhere()).as("hasWhere: " + what).isEqualTo(hasWhere);
     assertThat(s.whereTriviallyTrue()).as("trivially true: " + what).isEqualTo(trivial);
