@@ -2,6 +2,7 @@ package dev.warden.core.policy;
 
 import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
+import dev.warden.core.masking.MaskingRules;
 import dev.warden.core.statement.Statement;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -29,6 +30,7 @@ public final class Policy {
   private final List<Rule> rules;
   private final List<CompiledRule> compiled;
   private final PolicyAction defaultAction;
+  private final MaskingRules masking;
   private final long version;
   private final boolean readsTime;
   private final Map<CacheKey, Judgement> cache = new ConcurrentHashMap<>();
@@ -41,13 +43,25 @@ public final class Policy {
       List<Rule> rules,
       List<CompiledRule> compiled,
       PolicyAction defaultAction,
+      MaskingRules masking,
       boolean readsTime) {
     this.name = name;
     this.rules = List.copyOf(rules);
     this.compiled = List.copyOf(compiled);
     this.defaultAction = defaultAction;
+    this.masking = masking;
     this.readsTime = readsTime;
-    this.version = fingerprint(rules, defaultAction);
+    this.version = fingerprint(rules, defaultAction, masking);
+  }
+
+  /**
+   * Compiles {@code rules} with the default masking rules ({@link MaskingRules#defaults()}).
+   *
+   * @see #compile(String, List, PolicyAction, MaskingRules)
+   */
+  public static Policy compile(String name, List<Rule> rules, PolicyAction defaultAction)
+      throws PolicyException {
+    return compile(name, rules, defaultAction, MaskingRules.defaults());
   }
 
   /**
@@ -56,11 +70,14 @@ public final class Policy {
    * @param name where the policy came from, for messages (a file name, or "the built-in default
    *     policy")
    * @param defaultAction what happens to a statement no rule matches
+   * @param masking the policy's masking section
    */
-  public static Policy compile(String name, List<Rule> rules, PolicyAction defaultAction)
+  public static Policy compile(
+      String name, List<Rule> rules, PolicyAction defaultAction, MaskingRules masking)
       throws PolicyException {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(defaultAction, "defaultAction");
+    Objects.requireNonNull(masking, "masking");
     Conditions conditions = Conditions.shared();
     List<PolicyException.Problem> problems = new ArrayList<>();
     List<CompiledRule> compiled = new ArrayList<>();
@@ -91,7 +108,17 @@ public final class Policy {
     if (!problems.isEmpty()) {
       throw new PolicyException(problems);
     }
-    return new Policy(name, rules, compiled, defaultAction, readsTime);
+    return new Policy(name, rules, compiled, defaultAction, masking, readsTime);
+  }
+
+  /**
+   * This policy with the server's masking secret given to its masking rules (see {@link
+   * MaskingRules#withPseudonymKey}); the rules' compiled conditions are shared, the judgement cache
+   * starts empty. The version is unchanged: the key is not policy.
+   */
+  public Policy withPseudonymKey(byte[] secret) {
+    return new Policy(
+        name, rules, compiled, defaultAction, masking.withPseudonymKey(secret), readsTime);
   }
 
   /** Where the policy came from. */
@@ -105,6 +132,11 @@ public final class Policy {
 
   public PolicyAction defaultAction() {
     return defaultAction;
+  }
+
+  /** What is masked, for whom: {@link MaskingRules#defaults()} without a masking section. */
+  public MaskingRules masking() {
+    return masking;
   }
 
   /**
@@ -177,7 +209,8 @@ public final class Policy {
     return new Judgement(statement, Optional.of(rule), PolicyAction.DENY, why);
   }
 
-  private static long fingerprint(List<Rule> rules, PolicyAction defaultAction) {
+  private static long fingerprint(
+      List<Rule> rules, PolicyAction defaultAction, MaskingRules masking) {
     MessageDigest sha;
     try {
       sha = MessageDigest.getInstance("SHA-256");
@@ -199,6 +232,11 @@ public final class Policy {
         text.append(field.length()).append(':').append(field);
       }
       text.append('\0');
+    }
+    // Only a masking section that differs from the defaults counts, so that the versions of
+    // policies without one stay what they were before masking existed.
+    if (masking.fingerprint() != MaskingRules.defaults().fingerprint()) {
+      text.append("masking:").append(Long.toHexString(masking.fingerprint()));
     }
     byte[] digest = sha.digest(text.toString().getBytes(StandardCharsets.UTF_8));
     long v = 0;

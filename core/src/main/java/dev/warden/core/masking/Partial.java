@@ -1,0 +1,133 @@
+package dev.warden.core.masking;
+
+import java.util.Optional;
+
+/**
+ * The partial forms: what the {@code partial} strategy keeps of each kind of data. What is kept is
+ * disclosed on purpose (docs/masking.md lists it), so every form keeps as little as is useful:
+ *
+ * <ul>
+ *   <li>e-mail address: the domain, {@code ****@example.com};
+ *   <li>payment card: the last four digits, separators kept, {@code **** **** **** 1234};
+ *   <li>IBAN: the country code and the last four characters, {@code DE** **** **** **** **30 00};
+ *   <li>phone number: the last two digits, separators kept, {@code +** *** *** **00};
+ *   <li>date of birth: the year, as 1 January of it, {@code 1984-01-01}.
+ * </ul>
+ *
+ * Any other kind, and any value that does not have the shape the form needs, has no partial form
+ * (null), and is redacted instead.
+ */
+final class Partial {
+  private Partial() {}
+
+  /** The partial form of {@code value}, or null when it has none. */
+  static String of(Optional<DataKind> kind, String value) {
+    if (kind.isEmpty()) {
+      return null;
+    }
+    String s = value.strip();
+    return switch (kind.get()) {
+      case EMAIL -> email(s);
+      case PAYMENT_CARD -> card(s);
+      case IBAN -> iban(s);
+      case PHONE -> phone(s);
+      case DATE_OF_BIRTH -> year(s);
+      default -> null;
+    };
+  }
+
+  private static String email(String s) {
+    int at = s.lastIndexOf('@');
+    if (at < 1 || at == s.length() - 1) {
+      return null;
+    }
+    return "****" + s.substring(at);
+  }
+
+  /** Digits hidden except the last four; spaces and hyphens kept; needs 12 digits at least. */
+  private static String card(String s) {
+    int digits = countDigits(s);
+    if (digits < 12) {
+      return null;
+    }
+    StringBuilder out = new StringBuilder(s.length());
+    int seen = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Text.isDigit(c)) {
+        seen++;
+        out.append(seen > digits - 4 ? c : '*');
+      } else {
+        out.append(c == ' ' || c == '-' ? c : '*');
+      }
+    }
+    return out.toString();
+  }
+
+  /** The first two letters and the last four characters kept; needs 8 letters and digits. */
+  private static String iban(String s) {
+    if (s.length() < 2 || !Character.isLetter(s.charAt(0)) || !Character.isLetter(s.charAt(1))) {
+      return null;
+    }
+    int alnum = 0;
+    for (int i = 0; i < s.length(); i++) {
+      if (Text.isAlnum(s.charAt(i))) {
+        alnum++;
+      }
+    }
+    if (alnum < 8) {
+      return null;
+    }
+    StringBuilder out = new StringBuilder(s.length());
+    int seen = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Text.isAlnum(c)) {
+        seen++;
+        out.append(seen <= 2 || seen > alnum - 4 ? c : '*');
+      } else {
+        out.append(c == ' ' ? c : '*');
+      }
+    }
+    return out.toString();
+  }
+
+  /** Digits hidden except the last two; the usual separators kept; needs 6 digits at least. */
+  private static String phone(String s) {
+    int digits = countDigits(s);
+    if (digits < 6) {
+      return null;
+    }
+    StringBuilder out = new StringBuilder(s.length());
+    int seen = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Text.isDigit(c)) {
+        seen++;
+        out.append(seen > digits - 2 ? c : '*');
+      } else {
+        out.append(" +-().".indexOf(c) >= 0 ? c : '*');
+      }
+    }
+    return out.toString();
+  }
+
+  /** {@code YYYY-01-01} for an ISO date {@code YYYY-MM-DD} (a real one), else null. */
+  static String year(String value) {
+    String s = value.strip();
+    if (Shapes.isoDate(s) == null) {
+      return null;
+    }
+    return s.substring(0, 4) + "-01-01";
+  }
+
+  private static int countDigits(String s) {
+    int n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      if (Text.isDigit(s.charAt(i))) {
+        n++;
+      }
+    }
+    return n;
+  }
+}
