@@ -35,7 +35,8 @@ import org.yaml.snakeyaml.nodes.Tag;
 /** Turns one YAML node tree into a {@link WardenConfig}, checking every key and value. */
 final class ConfigParser {
   private static final List<String> TOP_KEYS =
-      List.of("listen", "data-dir", "tls", "environments", "policy", "console", "audit");
+      List.of(
+          "listen", "data-dir", "tls", "environments", "policy", "console", "audit", "data-map");
   private static final List<String> TLS_KEYS = List.of("certificate", "private-key", "required");
   private static final List<String> ENVIRONMENT_KEYS =
       List.of("name", "tags", "databases", "upstream", "mode");
@@ -44,6 +45,8 @@ final class ConfigParser {
   private static final List<String> SECRET_KEYS = List.of("env", "file");
   private static final List<String> AUDIT_KEYS =
       List.of("strict", "bounded-window", "witness", "store", "instance", "export", "parameters");
+  private static final List<String> DATA_MAP_KEYS =
+      List.of("refresh", "sample-rows", "max-sampled-relations", "statement-timeout");
   private static final List<String> STORE_KEYS = List.of("url", "password");
   private static final List<String> EXPORT_KEYS = List.of("jsonl", "webhook", "secret");
   private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(us|ms|s|m)");
@@ -102,7 +105,112 @@ final class ConfigParser {
     if (top.containsKey("audit")) {
       audit = audit(top.get("audit"));
     }
-    return new WardenConfig(listen, dataDir, tls, environments, policy, observed, console, audit);
+    DataMapConfig dataMap = defaults.dataMap();
+    if (top.containsKey("data-map")) {
+      dataMap = dataMap(top.get("data-map"));
+    }
+    return new WardenConfig(
+        listen, dataDir, tls, environments, policy, observed, console, audit, dataMap);
+  }
+
+  private DataMapConfig dataMap(NodeTuple entry) throws ConfigException {
+    Map<String, NodeTuple> keys = entries(entry.getValueNode(), "data-map", DATA_MAP_KEYS);
+    DataMapConfig defaults = DataMapConfig.defaults();
+    Duration refresh = defaults.refresh();
+    if (keys.containsKey("refresh")) {
+      refresh =
+          duration(
+              keys.get("refresh").getValueNode(),
+              "refresh",
+              "30s or 5m",
+              DataMapConfig.MIN_REFRESH,
+              DataMapConfig.MAX_REFRESH);
+    }
+    int sampleRows = defaults.sampleRows();
+    if (keys.containsKey("sample-rows")) {
+      sampleRows =
+          count(
+              keys.get("sample-rows").getValueNode(),
+              "sample-rows",
+              1,
+              DataMapConfig.MAX_SAMPLE_ROWS);
+    }
+    int maxSampled = defaults.maxSampledRelations();
+    if (keys.containsKey("max-sampled-relations")) {
+      maxSampled =
+          count(
+              keys.get("max-sampled-relations").getValueNode(),
+              "max-sampled-relations",
+              0,
+              1_000_000);
+    }
+    Duration timeout = defaults.statementTimeout();
+    if (keys.containsKey("statement-timeout")) {
+      timeout =
+          duration(
+              keys.get("statement-timeout").getValueNode(),
+              "statement-timeout",
+              "2s or 500ms",
+              Duration.ofMillis(1),
+              DataMapConfig.MAX_STATEMENT_TIMEOUT);
+    }
+    return new DataMapConfig(refresh, sampleRows, maxSampled, timeout);
+  }
+
+  /** A duration such as {@code 30s}, between {@code min} and {@code max}. */
+  private Duration duration(Node node, String key, String example, Duration min, Duration max)
+      throws ConfigException {
+    String text = string(node, key);
+    Matcher m = DURATION.matcher(text.strip());
+    if (!m.matches()) {
+      throw error(
+          node, key + " must be a duration such as " + example + ", found '" + shorten(text) + "'");
+    }
+    long amount = Long.parseLong(m.group(1));
+    Duration value =
+        switch (m.group(2)) {
+          case "us" -> Duration.ofNanos(amount * 1000);
+          case "ms" -> Duration.ofMillis(amount);
+          case "s" -> Duration.ofSeconds(amount);
+          default -> Duration.ofMinutes(amount);
+        };
+    if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+      throw error(
+          node,
+          key
+              + " must be between "
+              + human(min)
+              + " and "
+              + human(max)
+              + ", found "
+              + text.strip());
+    }
+    return value;
+  }
+
+  private static String human(Duration d) {
+    if (d.toMinutes() > 0 && d.toSecondsPart() == 0) {
+      return d.toMinutes() + "m";
+    }
+    if (d.toSeconds() > 0 && d.toMillisPart() == 0) {
+      return d.toSeconds() + "s";
+    }
+    return d.toMillis() + "ms";
+  }
+
+  /** A whole number between {@code min} and {@code max}. */
+  private int count(Node node, String key, int min, int max) throws ConfigException {
+    String text = string(node, key).strip();
+    long value;
+    try {
+      value = text.length() > 10 ? Long.MAX_VALUE : Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      throw error(node, key + " must be a whole number, found '" + shorten(text) + "'");
+    }
+    if (value < min || value > max) {
+      throw error(node, key + " must be between " + min + " and " + max + ", found " + text);
+    }
+    return (int) value;
   }
 
   /**

@@ -23,6 +23,7 @@ import java.util.Set;
  *     observe}): what policy would refuse there runs, and is marked for the audit trail
  * @param console where the REST API (and later the web console) listens
  * @param audit the audit trail's durability, store, witness and exports
+ * @param dataMap how data maps are refreshed and what building one may cost the database
  */
 public record WardenConfig(
     HostPort listen,
@@ -32,7 +33,8 @@ public record WardenConfig(
     Optional<Path> policy,
     Set<String> observedEnvironments,
     HostPort console,
-    AuditConfig audit) {
+    AuditConfig audit,
+    DataMapConfig dataMap) {
   /** The listen address when none is configured. */
   public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 6432);
 
@@ -57,6 +59,29 @@ public record WardenConfig(
     observedEnvironments = Set.copyOf(observedEnvironments);
     Objects.requireNonNull(console, "console");
     Objects.requireNonNull(audit, "audit");
+    Objects.requireNonNull(dataMap, "dataMap");
+  }
+
+  /** A configuration with the default data map settings. */
+  public WardenConfig(
+      HostPort listen,
+      Path dataDir,
+      TlsConfig tls,
+      List<Environment> environments,
+      Optional<Path> policy,
+      Set<String> observedEnvironments,
+      HostPort console,
+      AuditConfig audit) {
+    this(
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        console,
+        audit,
+        DataMapConfig.defaults());
   }
 
   /**
@@ -123,18 +148,18 @@ public record WardenConfig(
 
   public WardenConfig withListen(HostPort listen) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit);
+        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
   }
 
   public WardenConfig withDataDir(Path dataDir) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit);
+        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
   }
 
   /** Replaces the environments; observe-only mode is kept for those that keep their names. */
   public WardenConfig withEnvironments(List<Environment> environments) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit);
+        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
   }
 
   public WardenConfig withPolicy(Path policy) {
@@ -146,21 +171,27 @@ public record WardenConfig(
         Optional.of(policy),
         observedEnvironments,
         console,
-        audit);
+        audit,
+        dataMap);
   }
 
   public WardenConfig withObservedEnvironments(Set<String> observedEnvironments) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit);
+        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
   }
 
   public WardenConfig withConsole(HostPort console) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit);
+        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
   }
 
   public WardenConfig withAudit(AuditConfig audit) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit);
+        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
+  }
+
+  public WardenConfig withDataMap(DataMapConfig dataMap) {
+    return new WardenConfig(
+        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
   }
 }
