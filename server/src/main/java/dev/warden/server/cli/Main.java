@@ -84,6 +84,7 @@ public final class Main implements Callable<Integer> {
             .addSubcommand(new AuditCommand.Tail(terminal))
             .addSubcommand(new AuditCommand.Export(terminal))
             .addSubcommand(new AuditCommand.Verify(terminal)));
+    line.addSubcommand(new DataMapCommand(terminal));
     line.addSubcommand(new DemoCommand(terminal));
     line.addSubcommand(new VersionCommand(terminal));
     line.registerConverter(HostPort.class, converter(HostPort::parse));

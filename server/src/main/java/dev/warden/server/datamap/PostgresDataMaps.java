@@ -221,6 +221,41 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
     }
   }
 
+  /**
+   * The databases of {@code upstream} its user may connect to, templates aside: what an environment
+   * serving every database name ({@code *}) may be asked for. Read from the {@code postgres}
+   * database, else {@code template1}.
+   *
+   * @throws DataMapException when neither can be read, with the reason
+   */
+  public static List<String> connectableDatabases(Upstream upstream, DataMapConfig settings) {
+    Connector connector = new Connector(settings.statementTimeout());
+    SQLException last = null;
+    for (String database : List.of("postgres", "template1")) {
+      try (Connection c = connector.open(upstream, database);
+          java.sql.Statement s = c.createStatement();
+          java.sql.ResultSet rs =
+              s.executeQuery(
+                  "SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT"
+                      + " datistemplate AND pg_catalog.has_database_privilege(oid, 'CONNECT')"
+                      + " ORDER BY datname")) {
+        List<String> names = new ArrayList<>();
+        while (rs.next()) {
+          names.add(rs.getString(1));
+        }
+        return names;
+      } catch (SQLException e) {
+        last = e;
+      }
+    }
+    throw new DataMapException(
+        "cannot list the databases of "
+            + Connector.describe(upstream, "postgres")
+            + ": "
+            + Build.reason(last),
+        last);
+  }
+
   private Slot slot(String environment, String database) {
     Slot slot = slots.get(key(environment, database));
     if (slot != null) {
