@@ -1,5 +1,9 @@
 package dev.warden.server.policy;
 
+import dev.warden.core.masking.DataKind;
+import dev.warden.core.masking.MaskingRules;
+import dev.warden.core.masking.MaskingStrategy;
+import dev.warden.core.masking.PatternDetector;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyAction;
 import dev.warden.core.policy.PolicyException;
@@ -15,6 +19,8 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -23,7 +29,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -53,7 +61,27 @@ public final class PolicyFile {
   /** The name the default policy goes by in messages and {@link Policy#name()}. */
   public static final String DEFAULT_NAME = "the built-in default policy";
 
-  private static final List<String> TOP_KEYS = List.of("default", "rules");
+  private static final List<String> TOP_KEYS = List.of("default", "rules", "masking");
+  private static final List<String> MASKING_KEYS =
+      List.of("enabled", "deny_inference", "strategies", "exempt", "columns", "detectors");
+  private static final List<String> EXEMPTION_KEYS =
+      List.of("identity", "group", "from", "until", "environments", "description");
+  private static final List<String> COLUMN_KEYS =
+      List.of("column", "kind", "environment", "database", "description");
+  private static final List<String> DETECTOR_KEYS =
+      List.of("name", "kind", "pattern", "description");
+
+  /** The key of {@code strategies:} for computed columns whose kind is unknown. */
+  private static final String UNKNOWN_KIND = "unknown";
+
+  /** The kind of {@code columns:} that unmarks a column. */
+  private static final String NO_KIND = "none";
+
+  private static final List<String> KINDS =
+      Arrays.stream(DataKind.values()).map(MaskingRules::kindName).toList();
+  private static final List<String> STRATEGY_KEYS = concat(KINDS, List.of(UNKNOWN_KIND));
+  private static final List<String> STRATEGIES =
+      Arrays.stream(MaskingStrategy.values()).map(MaskingStrategy::fileName).toList();
   private static final List<String> RULE_KEYS =
       List.of("name", "description", "when", "action", "sqlstate", "message", "hint", "max_rows");
   private static final Pattern RULE_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,63}");
@@ -158,9 +186,13 @@ public final class PolicyFile {
         problem(list, "rules must be a list, each rule starting with '- name:'");
       }
     }
+    MaskingRules masking = MaskingRules.defaults();
+    if (top.containsKey("masking")) {
+      masking = masking(top.get("masking").getValueNode());
+    }
     Policy policy = null;
     try {
-      policy = Policy.compile(file, rules, defaultAction);
+      policy = Policy.compile(file, rules, defaultAction, masking);
     } catch (PolicyException e) {
       problems.addAll(e.problems());
     }
@@ -289,6 +321,347 @@ public final class PolicyFile {
     return OptionalLong.empty();
   }
 
+  // ---- masking ---------------------------------------------------------------------------------
+
+  private MaskingRules masking(Node node) {
+    MaskingRules.Builder b = MaskingRules.builder();
+    if (isNull(node)) {
+      return b.build();
+    }
+    Map<String, NodeTuple> keys = entries(node, "the masking section", MASKING_KEYS);
+    if (keys == null) {
+      return b.build();
+    }
+    if (keys.containsKey("enabled")) {
+      bool(keys.get("enabled").getValueNode(), "enabled").ifPresent(b::enabled);
+    }
+    if (keys.containsKey("deny_inference")) {
+      bool(keys.get("deny_inference").getValueNode(), "deny_inference").ifPresent(b::denyInference);
+    }
+    if (keys.containsKey("strategies")) {
+      strategies(keys.get("strategies").getValueNode(), b);
+    }
+    for (Node item : list(keys, "exempt", "'- identity:' or '- group:'")) {
+      exemption(item).ifPresent(b::exempt);
+    }
+    Map<String, Node> overrides = new LinkedHashMap<>();
+    for (Node item : list(keys, "columns", "'- column:'")) {
+      columnOverride(item, overrides).ifPresent(b::column);
+    }
+    Map<String, Node> detectorNames = new LinkedHashMap<>();
+    for (Node item : list(keys, "detectors", "'- name:'")) {
+      detector(item, detectorNames).ifPresent(b::detector);
+    }
+    return b.build();
+  }
+
+  private void strategies(Node node, MaskingRules.Builder b) {
+    if (isNull(node)) {
+      return;
+    }
+    Map<String, NodeTuple> keys =
+        entries(node, "masking strategies (kind: strategy)", STRATEGY_KEYS);
+    if (keys == null) {
+      return;
+    }
+    for (Map.Entry<String, NodeTuple> e : keys.entrySet()) {
+      strategy(e.getValue().getValueNode(), e.getKey())
+          .ifPresent(
+              s -> {
+                if (e.getKey().equals(UNKNOWN_KIND)) {
+                  b.unknownStrategy(s);
+                } else {
+                  b.strategy(MaskingRules.kindNamed(e.getKey()).orElseThrow(), s);
+                }
+              });
+    }
+  }
+
+  private Optional<MaskingStrategy> strategy(Node node, String kind) {
+    // YAML reads a bare null as "nothing": the strategy of that name is meant.
+    if (node instanceof ScalarNode scalar && isNull(scalar) && scalar.getValue().equals("null")) {
+      return Optional.of(MaskingStrategy.NULL);
+    }
+    String value = string(node, "the strategy for " + kind);
+    if (value == null) {
+      return Optional.empty();
+    }
+    Optional<MaskingStrategy> strategy = MaskingStrategy.fromFileName(value);
+    if (strategy.isEmpty()) {
+      problem(
+          node,
+          "'"
+              + shorten(value)
+              + "' is not a masking strategy"
+              + closest(value, STRATEGIES).map(s -> " (did you mean '" + s + "'?)").orElse("")
+              + "; expected one of: "
+              + String.join(", ", STRATEGIES));
+    }
+    return strategy;
+  }
+
+  private Optional<MaskingRules.Exemption> exemption(Node item) {
+    Map<String, NodeTuple> keys = entries(item, "an exemption", EXEMPTION_KEYS);
+    if (keys == null) {
+      return Optional.empty();
+    }
+    int before = problems.size();
+    Optional<String> identity = optional(keys, "identity");
+    Optional<String> group = optional(keys, "group");
+    if (keys.containsKey("identity") && keys.containsKey("group")) {
+      problem(
+          keys.get("group").getKeyNode(),
+          "an exemption names an identity or a group, not both (write two exemptions)");
+    } else if (!keys.containsKey("identity") && !keys.containsKey("group")) {
+      problem(item, "an exemption needs 'identity:' or 'group:'");
+    }
+    Optional<Instant> from = instant(keys, "from");
+    Optional<Instant> until = instant(keys, "until");
+    if (from.isPresent() && until.isPresent() && !from.get().isBefore(until.get())) {
+      problem(keys.get("until").getValueNode(), "until must be later than from");
+    }
+    Set<String> environments = Set.copyOf(stringList(keys, "environments"));
+    optionalString(keys, "description");
+    if (problems.size() > before) {
+      return Optional.empty();
+    }
+    return Optional.of(new MaskingRules.Exemption(identity, group, from, until, environments));
+  }
+
+  private Optional<MaskingRules.ColumnOverride> columnOverride(Node item, Map<String, Node> seen) {
+    Map<String, NodeTuple> keys = entries(item, "a column override", COLUMN_KEYS);
+    if (keys == null) {
+      return Optional.empty();
+    }
+    int before = problems.size();
+    String path =
+        required(keys, "column", item, "a column override")
+            .map(n -> string(n, "column"))
+            .orElse(null);
+    Optional<Optional<DataKind>> kind =
+        required(keys, "kind", item, "a column override").flatMap(n -> kindOrNone(n));
+    Optional<String> environment = optional(keys, "environment");
+    Optional<String> database = optional(keys, "database");
+    optionalString(keys, "description");
+    MaskingRules.ColumnOverride override = null;
+    if (path != null) {
+      try {
+        override =
+            MaskingRules.ColumnOverride.of(
+                path, kind.orElse(Optional.empty()), environment, database);
+      } catch (IllegalArgumentException e) {
+        problem(
+            keys.get("column").getValueNode(),
+            "column '"
+                + shorten(path)
+                + "' is not [schema.]table.column (e.g. public.users.email)");
+      }
+    }
+    if (override != null) {
+      String key = override.path() + "\0" + environment.orElse("") + "\0" + database.orElse("");
+      Node first = seen.putIfAbsent(key, item);
+      if (first != null) {
+        problem(
+            keys.get("column").getValueNode(),
+            "column '"
+                + shorten(path)
+                + "' is overridden twice for the same environment and database (first at line "
+                + (first.getStartMark().getLine() + 1)
+                + ")");
+      }
+    }
+    if (problems.size() > before || override == null || kind.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(override);
+  }
+
+  private Optional<PatternDetector> detector(Node item, Map<String, Node> seen) {
+    Map<String, NodeTuple> keys = entries(item, "a detector", DETECTOR_KEYS);
+    if (keys == null) {
+      return Optional.empty();
+    }
+    int before = problems.size();
+    String name =
+        required(keys, "name", item, "a detector").map(n -> string(n, "name")).orElse(null);
+    if (name != null) {
+      if (!RULE_NAME.matcher(name).matches()) {
+        problem(
+            keys.get("name").getValueNode(),
+            "detector name '"
+                + shorten(name)
+                + "' may contain only letters, digits, '_', '-' and '.' (at most 63)");
+      }
+      Node first = seen.putIfAbsent(name, item);
+      if (first != null) {
+        problem(
+            keys.get("name").getValueNode(),
+            "duplicate detector name '"
+                + shorten(name)
+                + "' (first at line "
+                + (first.getStartMark().getLine() + 1)
+                + ")");
+      }
+    }
+    Optional<DataKind> kind =
+        required(keys, "kind", item, "a detector")
+            .flatMap(
+                n ->
+                    kindOrNone(n)
+                        .flatMap(
+                            k -> {
+                              if (k.isEmpty()) {
+                                problem(
+                                    n,
+                                    "a detector finds data of a kind; '"
+                                        + NO_KIND
+                                        + "' is for column overrides");
+                              }
+                              return k;
+                            }));
+    String regex =
+        required(keys, "pattern", item, "a detector").map(n -> string(n, "pattern")).orElse(null);
+    optionalString(keys, "description");
+    if (problems.size() > before || name == null || kind.isEmpty() || regex == null) {
+      return Optional.empty();
+    }
+    Node patternNode = keys.get("pattern").getValueNode();
+    try {
+      return Optional.of(PatternDetector.compile(name, kind.get(), regex));
+    } catch (PatternSyntaxException e) {
+      problem(
+          patternNode,
+          "detector '"
+              + shorten(name)
+              + "': the pattern does not compile: "
+              + e.getDescription()
+              + (e.getIndex() >= 0 ? " at character " + (e.getIndex() + 1) : ""));
+    } catch (IllegalArgumentException e) {
+      problem(patternNode, "detector '" + shorten(name) + "': " + e.getMessage());
+    }
+    return Optional.empty();
+  }
+
+  /** A kind name, or {@code none} (empty inside), or empty with the problem recorded. */
+  private Optional<Optional<DataKind>> kindOrNone(Node node) {
+    String value = string(node, "kind");
+    if (value == null) {
+      return Optional.empty();
+    }
+    if (value.equals(NO_KIND)) {
+      return Optional.of(Optional.empty());
+    }
+    Optional<DataKind> kind = MaskingRules.kindNamed(value);
+    if (kind.isEmpty()) {
+      problem(
+          node,
+          "'"
+              + shorten(value)
+              + "' is not a kind of data"
+              + closest(value, KINDS).map(k -> " (did you mean '" + k + "'?)").orElse("")
+              + "; expected one of: "
+              + String.join(", ", KINDS)
+              + " (or "
+              + NO_KIND
+              + " in a column override)");
+      return Optional.empty();
+    }
+    return Optional.of(kind);
+  }
+
+  private Optional<Instant> instant(Map<String, NodeTuple> keys, String key) {
+    NodeTuple entry = keys.get(key);
+    if (entry == null) {
+      return Optional.empty();
+    }
+    String value = string(entry.getValueNode(), key);
+    if (value == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Instant.parse(value));
+    } catch (DateTimeParseException e) {
+      problem(
+          entry.getValueNode(),
+          key
+              + " must be an instant in UTC such as 2026-12-31T18:00:00Z, found '"
+              + shorten(value)
+              + "'");
+      return Optional.empty();
+    }
+  }
+
+  private Optional<Boolean> bool(Node node, String key) {
+    if (node instanceof ScalarNode scalar && scalar.getTag().equals(Tag.BOOL)) {
+      String v = scalar.getValue().toLowerCase(Locale.ROOT);
+      if (v.equals("true") || v.equals("false")) {
+        return Optional.of(v.equals("true"));
+      }
+    }
+    problem(node, key + " must be true or false, found " + describe(node));
+    return Optional.empty();
+  }
+
+  /** The items of a list under {@code key}: none when absent or empty, recorded when no list. */
+  private List<Node> list(Map<String, NodeTuple> keys, String key, String itemStart) {
+    NodeTuple entry = keys.get(key);
+    if (entry == null || isNull(entry.getValueNode())) {
+      return List.of();
+    }
+    if (entry.getValueNode() instanceof SequenceNode sequence) {
+      return sequence.getValue();
+    }
+    problem(
+        entry.getValueNode(),
+        key
+            + " must be a list, each item starting with "
+            + itemStart
+            + ", found "
+            + describe(entry.getValueNode()));
+    return List.of();
+  }
+
+  private List<String> stringList(Map<String, NodeTuple> keys, String key) {
+    NodeTuple entry = keys.get(key);
+    if (entry == null) {
+      return List.of();
+    }
+    Node node = entry.getValueNode();
+    if (node instanceof ScalarNode && !isNull(node)) {
+      String one = string(node, key);
+      return one == null ? List.of() : List.of(one);
+    }
+    if (!(node instanceof SequenceNode sequence)) {
+      problem(node, key + " must be a list of names, found " + describe(node));
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    for (Node item : sequence.getValue()) {
+      String value = string(item, key + " entries");
+      if (value != null) {
+        out.add(value);
+      }
+    }
+    if (sequence.getValue().isEmpty()) {
+      problem(node, key + " must list at least one environment name or tag (or be left out)");
+    }
+    return out;
+  }
+
+  private Optional<String> optional(Map<String, NodeTuple> keys, String key) {
+    NodeTuple entry = keys.get(key);
+    if (entry == null) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(string(entry.getValueNode(), key));
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return List.copyOf(all);
+  }
+
   // ---- YAML structure --------------------------------------------------------------------------
 
   /** The entries of a mapping, or null (with the problem recorded) if it is not one. */
@@ -334,9 +707,14 @@ public final class PolicyFile {
   }
 
   private Optional<Node> required(Map<String, NodeTuple> keys, String key, Node anchor) {
+    return required(keys, key, anchor, "a rule");
+  }
+
+  private Optional<Node> required(
+      Map<String, NodeTuple> keys, String key, Node anchor, String what) {
     NodeTuple entry = keys.get(key);
     if (entry == null) {
-      problem(anchor, "a rule is missing the required key '" + key + "'");
+      problem(anchor, what + " is missing the required key '" + key + "'");
       return Optional.empty();
     }
     return Optional.of(entry.getValueNode());
