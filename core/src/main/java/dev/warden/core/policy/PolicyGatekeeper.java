@@ -6,6 +6,12 @@ import dev.warden.core.gate.SessionContext;
 import dev.warden.core.gate.StatementPath;
 import dev.warden.core.gate.StatementRequest;
 import dev.warden.core.gate.Verdict;
+import dev.warden.core.masking.DataMap;
+import dev.warden.core.masking.DataMaps;
+import dev.warden.core.masking.MaskingJudge;
+import dev.warden.core.masking.MaskingRules;
+import dev.warden.core.masking.SessionMasking;
+import dev.warden.core.masking.StatementResultMasking;
 import dev.warden.core.statement.Analysis;
 import dev.warden.core.statement.PreparedStatements;
 import dev.warden.core.statement.Relations;
@@ -16,6 +22,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,6 +37,14 @@ import java.util.function.Supplier;
  * the next statement as a whole, never to half of one. Environments named in {@code
  * observedEnvironments} are in observe-only mode: what would be refused runs, marked observed.
  *
+ * <p>With {@link DataMaps}, every decision for an identity that is not exempt carries a {@link
+ * StatementResultMasking}: what the proxy masks in the results, judged by {@link MaskingJudge}
+ * against the database's current data map, and masking's refusals (rule {@value #MASKING_RULE},
+ * SQLSTATE {@value #MASKING_SQLSTATE}) turn an allow into a deny. A decision depends on the map's
+ * version and on when the identity's exemption next begins or ends; cached and prepared decisions
+ * are judged again once either has changed. Without data maps ({@link DataMaps#NONE}) nothing is
+ * masked.
+ *
  * <p>Nothing thrown by the analyser or the policy escapes: it refuses the statement (fail closed).
  */
 public final class PolicyGatekeeper implements Gatekeeper {
@@ -37,6 +52,13 @@ public final class PolicyGatekeeper implements Gatekeeper {
   private final Supplier<Policy> policy;
   private final Set<String> observedEnvironments;
   private final InstantSource clock;
+  private final DataMaps maps;
+
+  /** The rule name masking's refusals carry. */
+  public static final String MASKING_RULE = "masking";
+
+  /** The SQLSTATE of masking's refusals: insufficient_privilege. */
+  public static final String MASKING_SQLSTATE = "42501";
 
   /** Decisions already made, for statements and sessions seen before; past it, starts over. */
   private static final int DECISION_CACHE_LIMIT = 50_000;
@@ -50,15 +72,30 @@ public final class PolicyGatekeeper implements Gatekeeper {
   /** For each resolved analysis, what it was resolved from and with which snapshot. */
   private final ConcurrentHashMap<Same, ResolvedKey> origins = new ConcurrentHashMap<>();
 
+  /**
+   * A decision point that masks results by {@code maps} (the data maps of every environment's
+   * databases) and policy's masking rules.
+   */
+  public PolicyGatekeeper(
+      SqlAnalyzer analyzer,
+      Supplier<Policy> policy,
+      Set<String> observedEnvironments,
+      InstantSource clock,
+      DataMaps maps) {
+    this.analyzer = Objects.requireNonNull(analyzer, "analyzer");
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.observedEnvironments = Set.copyOf(observedEnvironments);
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.maps = Objects.requireNonNull(maps, "maps");
+  }
+
+  /** A decision point that masks nothing. */
   public PolicyGatekeeper(
       SqlAnalyzer analyzer,
       Supplier<Policy> policy,
       Set<String> observedEnvironments,
       InstantSource clock) {
-    this.analyzer = Objects.requireNonNull(analyzer, "analyzer");
-    this.policy = Objects.requireNonNull(policy, "policy");
-    this.observedEnvironments = Set.copyOf(observedEnvironments);
-    this.clock = Objects.requireNonNull(clock, "clock");
+    this(analyzer, policy, observedEnvironments, clock, DataMaps.NONE);
   }
 
   /** Every environment enforcing, on the system clock. */
@@ -97,7 +134,7 @@ public final class PolicyGatekeeper implements Gatekeeper {
         }
         key = new DecisionKey(analysis, request.session(), request.path(), request.relations());
         Decision known = decisions.get(key);
-        if (known != null) {
+        if (known != null && maskingHolds(known)) {
           return known; // the same text again in the same session: a hash lookup
         }
       }
@@ -107,7 +144,12 @@ public final class PolicyGatekeeper implements Gatekeeper {
               request.session(),
               request.path(),
               current.readsTime() ? clock.instant() : Instant.EPOCH);
-      Decision decision = judge(current, analysis, input, request.prepared());
+      Decision decision =
+          masked(
+              current,
+              judge(current, analysis, input, request.prepared()),
+              request.session(),
+              request.prepared());
       if (decision.verdict() instanceof Verdict.Allow) {
         remember(analysis, request.prepared());
       }
@@ -124,8 +166,9 @@ public final class PolicyGatekeeper implements Gatekeeper {
   }
 
   /**
-   * Returns {@code earlier} while the policy is unchanged and the decision does not depend on the
-   * time; otherwise judges its analysis again, an {@code EXECUTE name} as what the session's {@code
+   * Returns {@code earlier} while the policy is unchanged, the decision does not depend on the time
+   * and its masking still holds (same data map version, the identity's exemption status unchanged);
+   * otherwise judges its analysis again, an {@code EXECUTE name} as what the session's {@code
    * prepared} statements say it may run.
    */
   @Override
@@ -145,12 +188,13 @@ public final class PolicyGatekeeper implements Gatekeeper {
     }
     if (analysis == earlier.analysis()
         && earlier.reusable()
-        && earlier.policyVersion() == current.version()) {
+        && earlier.policyVersion() == current.version()
+        && maskingHolds(earlier)) {
       return earlier;
     }
     try {
       PolicyInput input = new PolicyInput(session, StatementPath.PREPARED, clock.instant());
-      return judge(current, analysis, input, prepared);
+      return masked(current, judge(current, analysis, input, prepared), session, prepared);
     } catch (RuntimeException e) {
       return refused(analysis, "it could not be judged (" + e + ")", current.version());
     }
@@ -261,6 +305,103 @@ public final class PolicyGatekeeper implements Gatekeeper {
         overLimit,
         version,
         reusable);
+  }
+
+  /**
+   * {@code decision} with masking for {@code session}'s identity: its results' masks, or masking's
+   * refusal. A decision policy refused stays as it is (nothing runs, nothing to mask).
+   */
+  Decision masked(
+      Policy current, Decision decision, SessionContext session, PreparedStatements prepared) {
+    if (maps == DataMaps.NONE
+        || (decision.verdict() instanceof Verdict.Deny && !decision.observed())) {
+      return decision;
+    }
+    String environment = session.environment().name();
+    String database = session.database();
+    Instant now = clock.instant();
+    MaskingRules rules = current.masking();
+    Optional<SessionMasking> sm =
+        rules.forSession(session.identity(), environment, session.environment().tags(), now);
+    DataMap basis = maps.current(environment, database).orElse(null);
+    if (sm.isEmpty()) {
+      return decision.withMasking(
+          StatementResultMasking.exempt(
+              maps,
+              environment,
+              database,
+              basis,
+              rules.validUntil(
+                  session.identity(), environment, session.environment().tags(), now)));
+    }
+    SessionMasking masking = sm.get();
+    DataMap overlay = basis == null ? null : masking.overlay(basis);
+    MaskingJudge.Judgement judgement =
+        MaskingJudge.judge(
+            maskingUnits(decision.analysis(), prepared), overlay, masking.denyInference());
+    StatementResultMasking result =
+        StatementResultMasking.masked(
+            maps, environment, database, masking, basis, overlay, judgement);
+    if (judgement.refusal().isEmpty() || decision.observed()) {
+      return decision.withMasking(result);
+    }
+    MaskingJudge.Refusal refusal = judgement.refusal().get();
+    if (observedEnvironments.contains(environment)) {
+      // Observe-only: it runs, masked, and the audit trail records that masking would refuse it.
+      return new Decision(
+          Verdict.ALLOW,
+          decision.analysis(),
+          MASKING_RULE,
+          true,
+          OptionalLong.empty(),
+          null,
+          decision.policyVersion(),
+          decision.reusable(),
+          result);
+    }
+    return new Decision(
+        new Verdict.Deny(MASKING_SQLSTATE, refusal.message(), refusal.hint()),
+        decision.analysis(),
+        MASKING_RULE,
+        false,
+        OptionalLong.empty(),
+        null,
+        decision.policyVersion(),
+        decision.reusable(),
+        result);
+  }
+
+  /**
+   * Whether {@code decision}'s masking still holds; a decision without masking of ours holds when
+   * nothing is masked here or it is a refusal (made before masking was looked at).
+   */
+  private boolean maskingHolds(Decision decision) {
+    if (maps == DataMaps.NONE) {
+      return true;
+    }
+    if (decision.masking() instanceof StatementResultMasking m) {
+      return m.holds(clock);
+    }
+    return !(decision.verdict() instanceof Verdict.Allow);
+  }
+
+  /**
+   * The statements masking judges for {@code analysis}: each statement, and with an EXECUTE what it
+   * may run (a PREPARE's statement is the judge's to find).
+   */
+  private static List<Statement> maskingUnits(Analysis analysis, PreparedStatements prepared) {
+    List<Statement> out = new ArrayList<>();
+    PreparedStatements sameText = new PreparedStatements();
+    for (Statement statement : analysis.statements()) {
+      if (isPrepare(statement) && statement.inner().isPresent()) {
+        sameText.prepared(statement.preparedName(), statement.inner().get());
+      }
+      out.add(statement); // an EXECUTE's results are described by a statement not in the text
+      if (isExecute(statement)) {
+        out.addAll(units(statement, prepared, sameText));
+      }
+    }
+    return out;
   }
 
   private static long maxRows(Judgement j) {

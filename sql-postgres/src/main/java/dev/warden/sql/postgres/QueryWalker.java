@@ -73,6 +73,12 @@ final class QueryWalker {
   /** The next query met is the outermost one: its bare targets keep their origin. */
   private boolean top = true;
 
+  /**
+   * The {@code excluded} row of the ON CONFLICT clause being walked: the row the INSERT proposed,
+   * whose values come from the INSERT's own source (computed there), not from stored rows.
+   */
+  private Rel excluded;
+
   QueryWalker(Facts facts, Constants constants) {
     this.facts = facts;
     this.constants = constants;
@@ -397,10 +403,12 @@ final class QueryWalker {
     JsonNode conflict = s.get("onConflictClause");
     scopes.push(scope);
     if (conflict != null) {
-      scope.add(new Rel("excluded", Optional.of(t)));
+      excluded = new Rel("excluded", Optional.of(t));
+      scope.add(excluded);
       filtering(conflict.get("infer"));
       assignments(t, conflict.path("targetList"));
       filtering(conflict.get("whereClause"));
+      excluded = null;
     }
     targets(s.get("returningList"), outermost);
     scopes.pop();
@@ -534,6 +542,10 @@ final class QueryWalker {
   private void qualified(String relation, String column) {
     for (Scope scope : scopes) {
       Rel rel = scope.byName.get(relation);
+      if (rel != null && rel == excluded) {
+        facts.columnsRead.add(new ColumnRef(rel.table().orElseThrow(), column));
+        return;
+      }
       if (rel != null) {
         rel.table().ifPresent(t -> read(t, column));
         return;

@@ -1,0 +1,198 @@
+package dev.warden.core.masking;
+
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What the decision point hands the proxy for one statement of one identity: masks by origin, read
+ * from the data map current when the proxy asks (a prepared statement's decision outlives schema
+ * changes), and the statement's computed-column taint and error scrubbing, fixed when it was
+ * judged.
+ *
+ * <p>{@link #active()} is false exactly when the identity is exempt (or masking is off for it): the
+ * proxy then never looks at results. For an identity that is not exempt it is true even when the
+ * map has no sensitive column, so that values of unknown origin (functions, relations created since
+ * the map was built) still pass the content detectors.
+ *
+ * <p>It also records what it was decided under (the map's version, when the identity's exemption
+ * status next changes), so that a cached or prepared decision is not reused once that has changed:
+ * see {@link #holds}.
+ */
+public final class StatementResultMasking implements ResultMasking {
+  private final DataMaps maps;
+  private final String environment;
+  private final String database;
+  private final SessionMasking session;
+  private final DataMap basis;
+  private final Instant validUntil;
+  private final ColumnMask computed;
+  private final boolean scrubErrors;
+
+  /** The last map overlaid for {@link #column}, with its overlay. */
+  private volatile Overlaid overlaid;
+
+  private record Overlaid(DataMap raw, DataMap map) {}
+
+  private StatementResultMasking(
+      DataMaps maps,
+      String environment,
+      String database,
+      SessionMasking session,
+      DataMap basis,
+      DataMap overlay,
+      Optional<Instant> validUntil,
+      ColumnMask computed,
+      boolean scrubErrors) {
+    this.maps = Objects.requireNonNull(maps, "maps");
+    this.environment = Objects.requireNonNull(environment, "environment");
+    this.database = Objects.requireNonNull(database, "database");
+    this.session = session;
+    this.basis = basis;
+    this.validUntil = validUntil.orElse(null);
+    this.computed = computed;
+    this.scrubErrors = scrubErrors;
+    this.overlaid = basis == null ? null : new Overlaid(basis, overlay);
+  }
+
+  /**
+   * The masking of a statement for an identity that is not exempt.
+   *
+   * @param basis the raw map the statement was judged under (as {@link DataMaps#current} gave it),
+   *     or null when there was none (every column is then masked)
+   * @param overlay {@code basis} overlaid by {@code session}, or null with it
+   * @param judgement the statement's judgement under {@code overlay}
+   */
+  public static StatementResultMasking masked(
+      DataMaps maps,
+      String environment,
+      String database,
+      SessionMasking session,
+      DataMap basis,
+      DataMap overlay,
+      MaskingJudge.Judgement judgement) {
+    Objects.requireNonNull(session, "session");
+    ColumnMask computed =
+        judgement.computedTainted() ? session.mask(judgement.computedKind()) : null;
+    return new StatementResultMasking(
+        maps,
+        environment,
+        database,
+        session,
+        basis,
+        overlay,
+        session.validUntil(),
+        computed,
+        judgement.scrubErrors());
+  }
+
+  /**
+   * No masking, for an identity exempt (or with masking off) until {@code validUntil}, judged under
+   * {@code basis}.
+   */
+  public static StatementResultMasking exempt(
+      DataMaps maps,
+      String environment,
+      String database,
+      DataMap basis,
+      Optional<Instant> validUntil) {
+    return new StatementResultMasking(
+        maps, environment, database, null, basis, basis, validUntil, null, false);
+  }
+
+  /**
+   * Whether a decision carrying this masking still holds: the data map is the one it was judged
+   * under (same version, or still none) and the identity's exemption status has not changed since
+   * ({@link SessionMasking#validUntil()}). Costs one map lookup, and a clock read only when the
+   * status is due to change.
+   */
+  public boolean holds(InstantSource clock) {
+    DataMap now = maps.current(environment, database).orElse(null);
+    if (now != basis && (now == null || basis == null || now.version() != basis.version())) {
+      return false;
+    }
+    return validUntil == null || clock.instant().isBefore(validUntil);
+  }
+
+  @Override
+  public boolean active() {
+    return session != null;
+  }
+
+  @Override
+  public ColumnMask column(long relationId, int column) {
+    if (session == null || column < 0) {
+      return null; // exempt; or a system column (ctid, xmin, ...), which holds no data
+    }
+    DataMap map = current();
+    if (map == null) {
+      return session.mask(Optional.empty()); // no map yet: fail closed
+    }
+    Optional<MappedRelation> relation = map.relation(relationId);
+    if (relation.isEmpty()) {
+      maps.unknownRelation(environment, database, relationId);
+      return session.mask(Optional.empty());
+    }
+    MappedRelation r = relation.get();
+    if (column == 0) {
+      // a whole row: a composite holding every column, masked whole if any is sensitive
+      return r.sensitive() ? session.mask(Optional.empty()) : null;
+    }
+    Optional<MappedColumn> c = r.column(column);
+    if (c.isEmpty()) {
+      // a column added since the map was built
+      maps.unknownRelation(environment, database, relationId);
+      return session.mask(Optional.empty());
+    }
+    return c.get().sensitive() ? session.mask(c.get().kind()) : null;
+  }
+
+  /** The current map, overlaid by the session's policy; null when there is none. */
+  private DataMap current() {
+    DataMap raw = maps.current(environment, database).orElse(null);
+    if (raw == null) {
+      return null;
+    }
+    Overlaid o = overlaid;
+    if (o != null && o.raw() == raw) {
+      return o.map();
+    }
+    DataMap map = session.overlay(raw);
+    overlaid = new Overlaid(raw, map);
+    return map;
+  }
+
+  @Override
+  public ColumnMask computed() {
+    return computed;
+  }
+
+  @Override
+  public ColumnMask backstop(String value) {
+    return session == null ? null : session.backstop(value);
+  }
+
+  @Override
+  public boolean scrubErrors() {
+    return scrubErrors;
+  }
+
+  @Override
+  public String scrubText(String text) {
+    return session == null ? text : session.scrubText(text);
+  }
+
+  @Override
+  public String toString() {
+    if (session == null) {
+      return "StatementResultMasking[exempt]";
+    }
+    return "StatementResultMasking[map "
+        + (basis == null ? "none" : basis.version())
+        + ", computed "
+        + (computed == null ? "clear" : computed.strategy())
+        + (scrubErrors ? ", scrub errors" : "")
+        + "]";
+  }
+}
