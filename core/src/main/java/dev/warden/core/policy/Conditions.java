@@ -187,6 +187,8 @@ final class Conditions {
     v.put("statement.columns", STRINGS);
     v.put("statement.columns_read", STRINGS);
     v.put("statement.columns_written", STRINGS);
+    v.put("statement.columns_computed", STRINGS);
+    v.put("statement.columns_filtered", STRINGS);
     v.put("statement.functions", STRINGS);
     v.put("statement.flags", STRINGS);
     v.put("statement.has_where", SimpleType.BOOL);

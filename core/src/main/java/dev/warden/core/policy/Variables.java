@@ -52,6 +52,8 @@ final class Variables implements CelVariableResolver {
       case "statement.columns" -> columns(statement.columnsRead(), statement.columnsWritten());
       case "statement.columns_read" -> columns(statement.columnsRead(), List.of());
       case "statement.columns_written" -> columns(statement.columnsWritten(), List.of());
+      case "statement.columns_computed" -> columns(statement.columnsComputed(), List.of());
+      case "statement.columns_filtered" -> columns(statement.columnsFiltered(), List.of());
       case "statement.functions" -> sorted(statement.functions());
       case "statement.flags" -> flags(statement);
       case "statement.has_where" -> statement.hasWhere();

@@ -9,7 +9,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.warden.core.gate.StatementPath;
 import dev.warden.core.gate.Verdict;
+import dev.warden.core.statement.ColumnRef;
 import dev.warden.core.statement.Statement;
+import dev.warden.core.statement.StatementKind;
+import dev.warden.core.statement.TableRef;
 import java.time.Instant;
 import java.util.List;
 import java.util.OptionalLong;
@@ -90,6 +93,31 @@ class PolicyTest {
     assertThat(holds("statement.columns_written == []", select("orders"), false)).isTrue();
     assertThat(holds("'lower' in statement.functions", select("orders"), false)).isTrue();
     assertThat(holds("statement.multi_statement", select("orders"), true)).isTrue();
+  }
+
+  @Test
+  void computedAndFilteredColumnsOfAStatement() throws PolicyException {
+    TableRef users = TableRef.unqualified("users");
+    Statement s =
+        new Statement(
+            StatementKind.READ,
+            "SELECT",
+            Set.of(users),
+            Set.of(),
+            Set.of(new ColumnRef(users, "email"), new ColumnRef(users, "id")),
+            Set.of(),
+            Set.of(new ColumnRef(users, "email")),
+            Set.of(new ColumnRef(users, "id")),
+            Set.of("upper"),
+            true,
+            false,
+            Set.of(),
+            "",
+            "",
+            java.util.Optional.empty());
+    assertThat(holds("statement.columns_computed == ['users.email']", s, false)).isTrue();
+    assertThat(holds("statement.columns_filtered == ['users.id']", s, false)).isTrue();
+    assertThat(holds("statement.columns_computed == []", select("orders"), false)).isTrue();
   }
 
   @Test
