@@ -382,6 +382,16 @@ public final class PolicyFile {
     if (node instanceof ScalarNode scalar && isNull(scalar) && scalar.getValue().equals("null")) {
       return Optional.of(MaskingStrategy.NULL);
     }
+    if (node instanceof ScalarNode scalar && isNull(scalar) && !scalar.getValue().isEmpty()) {
+      // Null, NULL or ~: YAML's other spellings of nothing, most likely meant as the strategy.
+      problem(
+          node,
+          "'"
+              + shorten(scalar.getValue())
+              + "' is not a masking strategy (did you mean 'null'?); expected one of: "
+              + String.join(", ", STRATEGIES));
+      return Optional.empty();
+    }
     String value = string(node, "the strategy for " + kind);
     if (value == null) {
       return Optional.empty();
