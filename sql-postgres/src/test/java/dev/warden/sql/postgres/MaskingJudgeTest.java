@@ -127,6 +127,10 @@ class MaskingJudgeTest {
           SELECT jsonb_path_query(data, '$.ssn') FROM documents ⇒ NATIONAL_ID
           SELECT data::text FROM documents ⇒ NATIONAL_ID
           SELECT data->>'ssn' FROM users ⇒ clear
+          # a column named without its table, several in scope: that column of each
+          SELECT upper(email) FROM users u, orders o ⇒ EMAIL
+          SELECT lower(email) FROM staff s, notes n ⇒ clear
+          SELECT lower(card) FROM orders o, users u ⇒ PAYMENT_CARD
           # relations the map lacks, and catalogues
           SELECT upper(x) FROM created_since ⇒ unknown
           SELECT count(*) FROM pg_class ⇒ clear
