@@ -45,7 +45,11 @@ final class QueryWalker {
   private static final TableRef AMBIGUOUS = new TableRef("", "");
 
   /** A relation in a FROM list: a table, or something derived (subquery, CTE, function). */
-  private record Rel(String name, Optional<TableRef> table) {}
+  private record Rel(String name, Optional<TableRef> table, boolean join) {
+    Rel(String name, Optional<TableRef> table) {
+      this(name, table, false);
+    }
+  }
 
   /** The relations one query level can see. */
   private static final class Scope {
@@ -313,7 +317,8 @@ final class QueryWalker {
         join(scope.rels.subList(first, scope.rels.size()), body);
         filtering(body.get("quals"));
         if (!alias.isEmpty()) {
-          scope.add(new Rel(alias, Optional.empty()));
+          // (a JOIN b) AS j: j.x is a column of a or of b
+          scope.add(new Rel(alias, Optional.empty(), true));
         }
       }
       case "RangeTableSample" -> {
@@ -546,6 +551,10 @@ final class QueryWalker {
         facts.columnsRead.add(new ColumnRef(rel.table().orElseThrow(), column));
         return;
       }
+      if (rel != null && rel.join()) {
+        read(AMBIGUOUS, column);
+        return;
+      }
       if (rel != null) {
         rel.table().ifPresent(t -> read(t, column));
         return;
@@ -564,6 +573,9 @@ final class QueryWalker {
         // a relation's name as a column is the whole row (SELECT u FROM users u): a composite
         // value, computed wherever it appears
         whole.table().ifPresent(this::wholeRow);
+        if (whole.join()) {
+          wholeRow(AMBIGUOUS);
+        }
       }
     }
     if (candidates.size() == 1) {

@@ -107,6 +107,8 @@ class MaskingJudgeTest {
           SELECT id FROM notes UNION SELECT id FROM orders ⇒ clear
           SELECT n.body FROM notes n JOIN users u ON u.id = n.user_id ⇒ clear
           SELECT * FROM users NATURAL JOIN staff ⇒ unknown
+          SELECT upper(j.email) FROM (users u JOIN orders o ON o.user_id = u.id) AS j ⇒ EMAIL
+          SELECT row_to_json(j) FROM (users u JOIN orders o ON o.user_id = u.id) AS j ⇒ unknown
           # M11: RETURNING
           UPDATE notes SET body = 'x' WHERE id = 1 RETURNING * ⇒ clear
           DELETE FROM users WHERE id = 1 RETURNING email ⇒ clear
