@@ -1,0 +1,143 @@
+package dev.warden.server.masking;
+
+import dev.warden.core.environment.Environment;
+import dev.warden.core.environment.TlsMode;
+import dev.warden.core.environment.Upstream;
+import dev.warden.core.identity.LocalUser;
+import dev.warden.core.identity.ScramCredentials;
+import dev.warden.core.identity.Secret;
+import dev.warden.server.WardenServer;
+import dev.warden.server.config.HostPort;
+import dev.warden.server.config.TlsConfig;
+import dev.warden.server.config.WardenConfig;
+import dev.warden.testkit.RecordingRelay;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The whole Warden server in front of a {@link MaskingFixture}, with the two identities the masking
+ * tests need and a policy file that masks by default and exempts the group {@code auditors}: {@code
+ * restricted} (group {@code analysts}) and {@code auditor} (group {@code auditors}). Each identity
+ * connects through a {@link RecordingRelay} of its own, so every byte Warden sends either is kept
+ * apart.
+ */
+final class MaskingServer implements AutoCloseable {
+  static final String ENVIRONMENT = "masking";
+  static final String RESTRICTED = "restricted";
+  static final String AUDITOR = "auditor";
+
+  private final WardenServer server;
+  private final RecordingRelay restrictedRelay;
+  private final RecordingRelay auditorRelay;
+  private final String password;
+
+  private MaskingServer(
+      WardenServer server,
+      RecordingRelay restrictedRelay,
+      RecordingRelay auditorRelay,
+      String password) {
+    this.server = server;
+    this.restrictedRelay = restrictedRelay;
+    this.auditorRelay = auditorRelay;
+    this.password = password;
+  }
+
+  /**
+   * The policy file: the default policy's shape with masking on for everyone but {@code auditors},
+   * and inference through predicates on masked columns refused or allowed.
+   */
+  static String policy(boolean denyInference) {
+    return """
+        default: allow
+        masking:
+          exempt:
+            - group: auditors
+          deny_inference: %s
+        """
+        .formatted(denyInference);
+  }
+
+  static MaskingServer start(
+      MaskingFixture fixture, Path dir, SecureRandom random, boolean denyInference)
+      throws Exception {
+    Files.createDirectories(dir);
+    Path policy = dir.resolve("policy.yaml");
+    Files.writeString(policy, policy(denyInference));
+    Upstream upstream =
+        new Upstream(
+            "127.0.0.1",
+            5432,
+            Optional.of(fixture.database()),
+            "postgres",
+            Secret.of(""),
+            TlsMode.DISABLE,
+            Optional.empty());
+    WardenConfig config =
+        new WardenConfig(
+            new HostPort("127.0.0.1", 0),
+            dir.resolve("data"),
+            new TlsConfig(Optional.empty(), Optional.empty(), false),
+            List.of(new Environment(ENVIRONMENT, Set.of(), List.of(ENVIRONMENT), upstream)),
+            Optional.of(policy),
+            Set.of());
+    WardenServer server = WardenServer.start(config, Clock.systemUTC(), random);
+    String password = "masking " + HexFormat.of().formatHex(random.generateSeed(8));
+    server
+        .users()
+        .put(
+            new LocalUser(
+                RESTRICTED,
+                Set.of("analysts"),
+                ScramCredentials.derive(Secret.of(password), random, 4096),
+                Instant.now()));
+    server
+        .users()
+        .put(
+            new LocalUser(
+                AUDITOR,
+                Set.of("auditors"),
+                ScramCredentials.derive(Secret.of(password), random, 4096),
+                Instant.now()));
+    try {
+      return new MaskingServer(
+          server,
+          RecordingRelay.start(server.address()),
+          RecordingRelay.start(server.address()),
+          password);
+    } catch (IOException e) {
+      server.close();
+      throw e;
+    }
+  }
+
+  CaseSession.Login restricted() {
+    return new CaseSession.Login(restrictedRelay.address(), ENVIRONMENT, RESTRICTED, password);
+  }
+
+  CaseSession.Login auditor() {
+    return new CaseSession.Login(auditorRelay.address(), ENVIRONMENT, AUDITOR, password);
+  }
+
+  RecordingRelay restrictedRelay() {
+    return restrictedRelay;
+  }
+
+  RecordingRelay auditorRelay() {
+    return auditorRelay;
+  }
+
+  @Override
+  public void close() {
+    restrictedRelay.close();
+    auditorRelay.close();
+    server.close();
+  }
+}
