@@ -48,7 +48,9 @@ public final class MaskingJudge {
           "pg_stats_ext_exprs",
           "pg_stat_activity",
           "pg_stat_statements",
-          "pg_stat_statements_info");
+          "pg_stat_statements_info",
+          "pg_statistic",
+          "pg_statistic_ext_data");
 
   /** Functions behind those views, callable directly. */
   static final Set<String> STATISTICS_FUNCTIONS =

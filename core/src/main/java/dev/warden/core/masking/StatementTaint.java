@@ -38,10 +38,10 @@ import java.util.TreeSet;
  * <p>Computed results are also tainted, with data of unknown kind, when the statement's results
  * come from somewhere its text does not show and the map has a sensitive column: a user-defined
  * function ({@link StatementFlag#USER_FUNCTION}), a built-in one reading large objects or files
- * ({@code lo_get}, {@code pg_read_file}, ...), {@code FETCH}/{@code MOVE} (the cursor's query was
- * another statement), {@code EXECUTE} (the prepared statement's), or a statement that could not be
- * analysed. {@code EXPLAIN}'s results are a plan, never the data, so it taints nothing, though its
- * columns still count as touched.
+ * ({@code lo_get}, {@code pg_read_file}, ...) or {@code pg_largeobject} itself, {@code
+ * FETCH}/{@code MOVE} (the cursor's query was another statement), {@code EXECUTE} (the prepared
+ * statement's), or a statement that could not be analysed. {@code EXPLAIN}'s results are a plan,
+ * never the data, so it taints nothing, though its columns still count as touched.
  */
 public final class StatementTaint {
   private static final Set<String> SYSTEM_SCHEMAS = Set.of("pg_catalog", "information_schema");
@@ -107,6 +107,11 @@ public final class StatementTaint {
   }
 
   private static boolean readsOutside(Statement statement) {
+    for (TableRef t : statement.tablesRead()) {
+      if (t.name().equals("pg_largeobject")) {
+        return true; // large objects' data, in the catalogue (M19)
+      }
+    }
     for (String f : statement.functions()) {
       if (OUTSIDE_DATA.contains(f.substring(f.lastIndexOf('.') + 1))) {
         return true;

@@ -44,10 +44,16 @@ import java.util.Set;
 final class QueryWalker {
   private static final TableRef AMBIGUOUS = new TableRef("", "");
 
-  /** A relation in a FROM list: a table, or something derived (subquery, CTE, function). */
-  private record Rel(String name, Optional<TableRef> table, boolean join) {
+  /**
+   * A relation in a FROM list: a table, or something derived (subquery, CTE, function).
+   *
+   * @param join an aliased join: its columns are those of either side
+   * @param renamed its alias renames columns ({@code users AS t(a, b)}): a name then says nothing
+   *     about which column it is, so a reference through it stands for every column
+   */
+  private record Rel(String name, Optional<TableRef> table, boolean join, boolean renamed) {
     Rel(String name, Optional<TableRef> table) {
-      this(name, table, false);
+      this(name, table, false, false);
     }
   }
 
@@ -299,7 +305,7 @@ final class QueryWalker {
         } else {
           TableRef t = table(body);
           facts.tablesRead.add(t);
-          scope.add(new Rel(name, Optional.of(t)));
+          scope.add(new Rel(name, Optional.of(t), false, renames(body)));
         }
       }
       case "RangeSubselect" -> {
@@ -318,7 +324,7 @@ final class QueryWalker {
         filtering(body.get("quals"));
         if (!alias.isEmpty()) {
           // (a JOIN b) AS j: j.x is a column of a or of b
-          scope.add(new Rel(alias, Optional.empty(), true));
+          scope.add(new Rel(alias, Optional.empty(), true, renames(body)));
         }
       }
       case "RangeTableSample" -> {
@@ -363,6 +369,11 @@ final class QueryWalker {
     }
     computed = wasComputed;
     filtered = wasFiltered;
+  }
+
+  /** Whether a FROM item's alias renames its columns ({@code AS t(a, b)}). */
+  private static boolean renames(JsonNode body) {
+    return body.path("alias").path("colnames").size() > 0;
   }
 
   /**
@@ -552,11 +563,11 @@ final class QueryWalker {
         return;
       }
       if (rel != null && rel.join()) {
-        read(AMBIGUOUS, column);
+        read(AMBIGUOUS, rel.renamed() ? "*" : column);
         return;
       }
       if (rel != null) {
-        rel.table().ifPresent(t -> read(t, column));
+        rel.table().ifPresent(t -> read(t, rel.renamed() ? "*" : column));
         return;
       }
     }
@@ -579,9 +590,25 @@ final class QueryWalker {
       }
     }
     if (candidates.size() == 1) {
-      candidates.get(0).table().ifPresent(t -> read(t, column));
-    } else if (candidates.stream().anyMatch(r -> r.table().isPresent()) || candidates.isEmpty()) {
+      Rel only = candidates.get(0);
+      only.table().ifPresent(t -> read(t, only.renamed() ? "*" : column));
+      if (only.join() && only.renamed()) {
+        read(AMBIGUOUS, "*");
+      }
+      return;
+    }
+    if (candidates.stream().anyMatch(r -> r.table().isPresent()) || candidates.isEmpty()) {
       read(AMBIGUOUS, column);
+    }
+    for (Rel r : candidates) {
+      if (r.renamed()) {
+        // the name may be a renamed column of r, any of them
+        if (r.table().isPresent()) {
+          read(r.table().get(), "*");
+        } else if (r.join()) {
+          read(AMBIGUOUS, "*");
+        }
+      }
     }
   }
 

@@ -81,6 +81,9 @@ class MaskingJudgeTest {
           SELECT id + 1 FROM users ⇒ clear
           SELECT id, email, name FROM users ⇒ clear
           SELECT email AS city FROM users ⇒ clear
+          SELECT upper(t.y) FROM users AS t(id, y) ⇒ unknown
+          SELECT upper(y) FROM public.users AS t(a, y) ⇒ unknown
+          SELECT upper(t.b) FROM notes AS t(a, b) ⇒ clear
           # M02: whole-row references
           SELECT u FROM users u ⇒ unknown
           SELECT users.*::text FROM users ⇒ unknown
@@ -124,6 +127,7 @@ class MaskingJudgeTest {
           SELECT * FROM public.get_users() ⇒ unknown
           SELECT lo_get(16400) ⇒ unknown
           SELECT pg_read_file('/etc/hosts') ⇒ unknown
+          SELECT encode(data, 'escape') FROM pg_largeobject ⇒ unknown
           # M17: JSON in a column the map marks
           SELECT data->>'ssn' FROM documents ⇒ NATIONAL_ID
           SELECT jsonb_path_query(data, '$.ssn') FROM documents ⇒ NATIONAL_ID
@@ -160,6 +164,7 @@ class MaskingJudgeTest {
           SELECT query FROM pg_stat_activity ⇒ deny: pg_stat_activity
           SELECT query FROM public.pg_stat_statements ⇒ deny: pg_stat_statements
           SELECT * FROM pg_stat_get_activity(NULL) ⇒ deny: pg_stat_get_activity()
+          SELECT stavalues1 FROM pg_catalog.pg_statistic ⇒ deny: pg_statistic
           # M09: dynamic SQL in a database with sensitive columns
           DO $$ BEGIN RAISE NOTICE '%', (SELECT email FROM users LIMIT 1); END $$ ⇒ deny: DO runs SQL that Warden cannot see
           CALL refresh_users() ⇒ deny: CALL runs SQL
