@@ -11,7 +11,8 @@ import java.util.function.Function;
  *
  * <p>Words are cut at whitespace, quotes, brackets of every shape, {@code = , : ;}; a word is also
  * tried whole up to the next whitespace, quote or bracket (so an IPv6 address or an argon2 hash,
- * which hold {@code :} or {@code =}, is seen as one). Runs of short groups with digits separated by
+ * which hold {@code :} or {@code =}, is seen as one). An apostrophe between two letters or digits
+ * belongs to its word ({@code o'reilly@example.com}). Runs of short groups with digits separated by
  * single spaces, hyphens or dots are tried together, so that {@code +1 415 555 0100} and {@code
  * DE89 3704 0044 0532 0130 00} are found although they span words. PEM private-key blocks are
  * masked whole (to the end of the text when the END line is missing). Linear in the text's length,
@@ -58,7 +59,7 @@ final class TextScrubber {
     int i = 0;
     while (i < n) {
       char c = text.charAt(i);
-      boolean boundary = i == 0 || delimiter(text.charAt(i - 1));
+      boolean boundary = i == 0 || delimiterAt(i - 1);
       if (c == '-' && text.startsWith(PEM_BEGIN, i)) {
         int end = privateKeyEnd(i);
         if (end > 0) {
@@ -74,13 +75,13 @@ final class TextScrubber {
           continue;
         }
       }
-      if (delimiter(c)) {
+      if (delimiterAt(i)) {
         i++;
         continue;
       }
-      if (i == 0 || coarse(text.charAt(i - 1))) {
+      if (i == 0 || coarseAt(i - 1)) {
         int end = i;
-        while (end < n && !coarse(text.charAt(end))) {
+        while (end < n && !coarseAt(end)) {
           end++;
         }
         if (word(i, end)) {
@@ -89,7 +90,7 @@ final class TextScrubber {
         }
       }
       int end = i;
-      while (end < n && !delimiter(text.charAt(end))) {
+      while (end < n && !delimiterAt(end)) {
         end++;
       }
       word(i, end);
@@ -101,14 +102,21 @@ final class TextScrubber {
     return out.append(text, copied, n).toString();
   }
 
-  /** Masks {@code [start, end)}, or the same without trailing punctuation, if it is sensitive. */
-  private boolean word(int start, int end) {
+  /**
+   * Masks {@code [from, end)} without leading apostrophes, or the same without trailing punctuation
+   * and apostrophes, if it is sensitive.
+   */
+  private boolean word(int from, int end) {
+    int start = from;
+    while (start < end && text.charAt(start) == '\'') {
+      start++;
+    }
     if (end - start < 3) {
       return false;
     }
     DataKind kind = detect(text.substring(start, end));
     int trimmed = end;
-    while (kind == null && trimmed > start && ".,;:!?".indexOf(text.charAt(trimmed - 1)) >= 0) {
+    while (kind == null && trimmed > start && ".,;:!?'".indexOf(text.charAt(trimmed - 1)) >= 0) {
       trimmed--;
       if (trimmed - start >= 3) {
         kind = detect(text.substring(start, trimmed));
@@ -224,6 +232,24 @@ final class TextScrubber {
   /** Whitespace, quotes and brackets: the ends of a word tried whole. */
   private static boolean coarse(char c) {
     return Character.isWhitespace(c) || "\"'`()[]{}<>".indexOf(c) >= 0;
+  }
+
+  /** As {@link #coarse(char)} at {@code i}, except an apostrophe inside a word (o'reilly). */
+  private boolean coarseAt(int i) {
+    return coarse(text.charAt(i)) && !apostropheInWord(i);
+  }
+
+  /** As {@link #delimiter(char)} at {@code i}, except an apostrophe inside a word. */
+  private boolean delimiterAt(int i) {
+    return delimiter(text.charAt(i)) && !apostropheInWord(i);
+  }
+
+  private boolean apostropheInWord(int i) {
+    return text.charAt(i) == '\''
+        && i > 0
+        && i + 1 < text.length()
+        && Character.isLetterOrDigit(text.charAt(i - 1))
+        && Character.isLetterOrDigit(text.charAt(i + 1));
   }
 
   /** Every character that ends a word. */

@@ -42,6 +42,8 @@ class TextScrubberTest {
         "<alice@example.com>|<****@example.com>",
         "[alice@example.com,bob@example.org]|[****@example.com,****@example.org]",
         "contact alice@example.com.|contact ****@example.com.",
+        "integer: \"o'reilly@example.com\"|integer: \"****@example.com\"",
+        "value 'o'reilly@example.com' here|value '****@example.com' here",
       })
   void sensitiveWordsAreMaskedInPlace(String text, String expected) {
     assertThat(MASKING.scrubText(text)).isEqualTo(expected);
@@ -111,7 +113,11 @@ class TextScrubberTest {
   void everyEmbeddedCanaryIsMaskedInRandomText() {
     Random random = new Random(3);
     String[] canaries = {
-      "canary.1@example.com", "4111 1111 1111 1111", "536-22-1234", "DE89370400440532013000"
+      "canary.1@example.com",
+      "4111 1111 1111 1111",
+      "536-22-1234",
+      "DE89370400440532013000",
+      "o'brien.c@example.com"
     };
     String[] fillers = {
       " ", "\"", "'", "(", ")", "=", ",", ":", ";", "[", "]", "<", ">", "\n", " x "
@@ -131,7 +137,7 @@ class TextScrubberTest {
       for (String canary : canaries) {
         assertThat(scrubbed).as(text.toString()).doesNotContain(canary);
       }
-      assertThat(scrubbed).doesNotContain("canary.1");
+      assertThat(scrubbed).doesNotContain("canary.1").doesNotContain("brien").doesNotContain("o'*");
     }
   }
 
