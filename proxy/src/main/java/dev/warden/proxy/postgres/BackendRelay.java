@@ -1,6 +1,8 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.masking.ResultMasking;
 import dev.warden.core.statement.Relations;
+import dev.warden.protocol.postgres.BackendMessage;
 import dev.warden.protocol.postgres.BackendMessages;
 import dev.warden.protocol.postgres.BindComplete;
 import dev.warden.protocol.postgres.Close;
@@ -8,10 +10,12 @@ import dev.warden.protocol.postgres.CloseComplete;
 import dev.warden.protocol.postgres.CommandComplete;
 import dev.warden.protocol.postgres.DataRow;
 import dev.warden.protocol.postgres.EmptyQueryResponse;
+import dev.warden.protocol.postgres.ErrorField;
 import dev.warden.protocol.postgres.ErrorResponse;
 import dev.warden.protocol.postgres.Frames;
 import dev.warden.protocol.postgres.Limits;
 import dev.warden.protocol.postgres.NoData;
+import dev.warden.protocol.postgres.NoticeResponse;
 import dev.warden.protocol.postgres.NotificationResponse;
 import dev.warden.protocol.postgres.ParameterStatus;
 import dev.warden.protocol.postgres.ParseComplete;
@@ -24,6 +28,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,13 +87,30 @@ final class BackendRelay extends RelayHandler {
         return Route.INSPECT;
       }
       case NotificationResponse.TYPE -> {
-        return Route.STREAM; // belongs to the session, whatever command is running
+        // Belongs to the session, whatever command is running; scrubbed where results are masked.
+        return session.masking != null ? Route.INSPECT : Route.STREAM;
+      }
+      case NoticeResponse.TYPE -> {
+        if (dropping()) {
+          return Route.DISCARD;
+        }
+        StatementAudit audit = due.headAudit();
+        noticeMasking = audit != null && audit.masking.active() ? audit.masking : session.masking;
+        return noticeMasking != null ? Route.INSPECT : Route.STREAM;
       }
       case ErrorResponse.TYPE -> {
         byte owner = due.headOwner();
         boolean drop =
             suppressing
-                || (owner != Exchanges.CLIENT && owner != Exchanges.WARDEN_READY_AND_ERRORS);
+                || (owner != Exchanges.CLIENT
+                    && owner != Exchanges.WARDEN_READY_AND_ERRORS
+                    && owner != Exchanges.WARDEN_DESCRIBE);
+        errorMasking = session.masking;
+        if (owner == Exchanges.WARDEN_DESCRIBE) {
+          errorMasking = ((StatementAudit) due.headPayload()).masking;
+        } else if (due.headAudit() != null && due.headAudit().masking.active()) {
+          errorMasking = due.headAudit().masking;
+        }
         if (due.headPayload() instanceof RowGuard.Mark m && m.step() == RowGuard.Step.BEGIN) {
           beginFailed = true;
         } else if (due.headPayload() instanceof Catalogs.Load load) {
@@ -106,7 +128,11 @@ final class BackendRelay extends RelayHandler {
         }
         if (failed != null) {
           failed.failed("");
+          if (failed.masking.active()) {
+            errorMasking = failed.masking;
+          }
         }
+        endResult(failed);
         if (drop) {
           if (failed != null && detached) {
             failed.finish();
@@ -118,7 +144,7 @@ final class BackendRelay extends RelayHandler {
           failedDetached = detached;
           return Route.INSPECT;
         }
-        return session.hasPendingRefusals() ? Route.INSPECT : Route.STREAM;
+        return session.hasPendingRefusals() || errorMasking != null ? Route.INSPECT : Route.STREAM;
       }
       case CommandComplete.TYPE -> {
         Object payload = due.headPayload();
@@ -151,6 +177,21 @@ final class BackendRelay extends RelayHandler {
         return answered(due);
       }
       case NoData.TYPE, RowDescription.TYPE -> {
+        if (due.headOwner() == Exchanges.WARDEN_DESCRIBE) {
+          if (type == RowDescription.TYPE) {
+            return Route.INSPECT; // the description Warden masks the Execute's rows by
+          }
+          session.plan = null; // no rows to mask
+          due.pop();
+          return Route.DISCARD;
+        }
+        if (type == RowDescription.TYPE
+            && !dropping()
+            && due.headKind() == Exchanges.QUERY
+            && due.headAudit() != null
+            && due.headAudit().masking.active()) {
+          return Route.INSPECT; // a simple query's result: plan its masking
+        }
         Route route = dropping() ? Route.DISCARD : Route.STREAM;
         if (due.headKind() == Exchanges.DESCRIBE) {
           due.pop();
@@ -159,6 +200,7 @@ final class BackendRelay extends RelayHandler {
       }
       case PortalSuspended.TYPE, EmptyQueryResponse.TYPE -> {
         Route route = dropping() ? Route.DISCARD : Route.STREAM;
+        endResult(due.headAudit());
         if (due.headKind() == Exchanges.EXECUTE) {
           due.pop();
         }
@@ -172,13 +214,87 @@ final class BackendRelay extends RelayHandler {
         if (audit != null) {
           audit.row();
         }
-        return dropping() ? Route.DISCARD : Route.STREAM;
+        if (dropping()) {
+          return Route.DISCARD;
+        }
+        if (session.plan != null) {
+          if (length - 4 > maxInspectedBytes()) {
+            throw new ProtocolException(
+                "a result row of "
+                    + (length - 4)
+                    + " bytes has masked columns, and Warden masks rows of up to "
+                    + maxInspectedBytes()
+                    + " bytes (max_message_bytes)");
+          }
+          return Route.INSPECT;
+        }
+        return Route.STREAM;
       }
       default -> {
         return dropping() ? Route.DISCARD : Route.STREAM;
       }
     }
   }
+
+  /**
+   * A RowDescription Warden inspects: the one it asked for ahead of an Execute whose rows it masks
+   * (then dropped), or a simple query's (then forwarded).
+   */
+  private Outcome onRowDescription(RowDescription description) {
+    Exchanges due = session.exchanges;
+    if (due.headOwner() == Exchanges.WARDEN_DESCRIBE) {
+      StatementAudit execute = (StatementAudit) due.headPayload();
+      session.plan = ResultPlan.of(description, execute.masking, charset());
+      due.pop();
+      return Outcome.DROP;
+    }
+    endResult(due.headAudit());
+    session.plan = ResultPlan.of(description, due.headAudit().masking, charset());
+    return Outcome.FORWARD;
+  }
+
+  /** The result being relayed ended: what was masked in it goes to {@code audit}'s record. */
+  private void endResult(StatementAudit audit) {
+    ResultPlan plan = session.plan;
+    if (plan != null) {
+      session.plan = null;
+      if (audit != null) {
+        audit.masked(plan);
+      }
+    }
+  }
+
+  /** Sends {@code message} to the client in place of the one being inspected. */
+  private Outcome replaceWith(BackendMessage message) {
+    ByteBuf out = peer().alloc().buffer(64);
+    message.encode(out);
+    return replaceWith(out);
+  }
+
+  private Outcome replaceWith(ByteBuf encoded) {
+    forwardUpTo(currentMessageStart());
+    peer().write(encoded, peer().voidPromise());
+    return Outcome.DROP;
+  }
+
+  /** The charset of the session's client encoding, in which result values are sent. */
+  private java.nio.charset.Charset charset() {
+    String encoding = session.lexical.clientEncoding();
+    if (!encoding.equals(charsetName)) {
+      charsetName = encoding;
+      charset = ClientEncodings.charset(encoding);
+    }
+    return charset;
+  }
+
+  private String charsetName = "";
+  private java.nio.charset.Charset charset;
+
+  /** The masking an ErrorResponse being read is scrubbed with, or null. */
+  private ResultMasking errorMasking;
+
+  /** The masking a NoticeResponse being read is scrubbed with. */
+  private ResultMasking noticeMasking;
 
   /** A one-message answer (ParseComplete, BindComplete, CloseComplete) to the oldest message. */
   private Route answered(Exchanges due) {
@@ -197,15 +313,42 @@ final class BackendRelay extends RelayHandler {
     return switch (type) {
       case ReadyForQuery.TYPE -> onReady(ctx, (ReadyForQuery) BackendMessages.decode(type, body));
       case DataRow.TYPE -> {
-        if (session.exchanges.headPayload() instanceof Catalogs.Load load) {
-          load.row(((DataRow) BackendMessages.decode(type, body)).values());
+        if (session.exchanges.headOwner() == Exchanges.WARDEN_CAPTURE) {
+          if (session.exchanges.headPayload() instanceof Catalogs.Load load) {
+            load.row(((DataRow) BackendMessages.decode(type, body)).values());
+          }
+          yield Outcome.DROP;
         }
-        yield Outcome.DROP;
+        ByteBuf masked = session.plan == null ? null : session.plan.rewrite(body, peer().alloc());
+        yield masked == null ? Outcome.FORWARD : replaceWith(masked);
       }
+      case RowDescription.TYPE ->
+          onRowDescription((RowDescription) BackendMessages.decode(type, body));
       case ParameterStatus.TYPE -> {
         ParameterStatus status = (ParameterStatus) BackendMessages.decode(type, body);
         session.lexical = ProxySession.withStatus(session.lexical, status);
+        ResultMasking masking = session.masking;
+        if (masking != null) {
+          String value = masking.scrubText(status.value());
+          if (!value.equals(status.value())) {
+            yield replaceWith(new ParameterStatus(status.name(), value));
+          }
+        }
         yield Outcome.FORWARD;
+      }
+      case NotificationResponse.TYPE -> {
+        NotificationResponse n = (NotificationResponse) BackendMessages.decode(type, body);
+        ResultMasking masking = session.masking;
+        String channel = masking.scrubText(n.channel());
+        String payload = masking.scrubText(n.payload());
+        yield channel.equals(n.channel()) && payload.equals(n.payload())
+            ? Outcome.FORWARD
+            : replaceWith(new NotificationResponse(n.processId(), channel, payload));
+      }
+      case NoticeResponse.TYPE -> {
+        NoticeResponse notice = (NoticeResponse) BackendMessages.decode(type, body);
+        List<ErrorField> fields = MaskedErrors.scrub(notice.fields(), noticeMasking);
+        yield fields == null ? Outcome.FORWARD : replaceWith(new NoticeResponse(fields));
       }
       case CommandComplete.TYPE ->
           onCommandComplete((CommandComplete) BackendMessages.decode(type, body));
@@ -221,8 +364,13 @@ final class BackendRelay extends RelayHandler {
         }
         ByteBuf refusal = session.refusalFor(error.message());
         if (refusal == null) {
-          yield Outcome.FORWARD;
+          ResultMasking masking = errorMasking;
+          errorMasking = null;
+          List<ErrorField> fields =
+              masking == null ? null : MaskedErrors.scrub(error.fields(), masking);
+          yield fields == null ? Outcome.FORWARD : replaceWith(new ErrorResponse(fields));
         }
+        errorMasking = null;
         forwardUpTo(currentMessageStart());
         peer().write(refusal, peer().voidPromise());
         yield Outcome.DROP;
@@ -237,6 +385,7 @@ final class BackendRelay extends RelayHandler {
     boolean execute = due.headKind() == Exchanges.EXECUTE;
     Outcome outcome = dropping() ? Outcome.DROP : Outcome.FORWARD;
     StatementAudit audit = due.headAudit();
+    endResult(audit);
     if (audit != null) {
       audit.completed(complete.tag());
     }
@@ -270,6 +419,14 @@ final class BackendRelay extends RelayHandler {
     byte before = transactionStatus;
     transactionStatus = ready.transactionStatus();
     session.transactionStatus = transactionStatus;
+    session.plan = null;
+    if (session.schemaChangePending && transactionStatus == 'I') {
+      // A schema change went through and is committed (or rolled back): the next statement waits
+      // for the data map to be read again.
+      session.schemaChangePending = false;
+      session.dataMaps.schemaChanged(
+          session.context.environment().name(), session.context.database());
+    }
     byte owner = due.headOwner();
     Object payload = due.headPayload();
     // Pop up to and including the message this ReadyForQuery answers.

@@ -529,6 +529,7 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     session.frontend = frontend;
     upstreamChannel.pipeline().addLast("relay", backend);
     session.catalogs = context.catalogs();
+    session.dataMaps = context.dataMaps();
     session.catalogKey =
         new Catalogs.Key(
             environment.name(),

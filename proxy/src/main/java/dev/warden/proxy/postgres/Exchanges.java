@@ -40,6 +40,12 @@ final class Exchanges {
   /** Warden's own Query whose rows Warden reads (the payload collects them); nothing is relayed. */
   static final byte WARDEN_CAPTURE = 4;
 
+  /**
+   * Warden's own Describe of a portal whose rows it masks: the description is Warden's (the payload
+   * is the Execute's {@link StatementAudit}), an error goes to the client.
+   */
+  static final byte WARDEN_DESCRIBE = 5;
+
   /** Messages a session may have unanswered at once; a client that floods past it is cut off. */
   static final int MAX_OUTSTANDING = 1 << 20;
 

@@ -8,6 +8,8 @@ import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.gate.StatementPath;
 import dev.warden.core.gate.StatementRequest;
 import dev.warden.core.gate.Verdict;
+import dev.warden.core.masking.DataMaps;
+import dev.warden.core.masking.ResultMasking;
 import dev.warden.core.statement.LexicalSettings;
 import dev.warden.core.statement.Relations;
 import dev.warden.core.statement.Statement;
@@ -193,6 +195,14 @@ final class FrontendRelay extends RelayHandler {
 
   @Override
   Outcome onMessage(ChannelHandlerContext ctx, byte type, ByteBuf body) {
+    if (type == Query.TYPE || type == Parse.TYPE || type == FunctionCall.TYPE) {
+      CompletableFuture<?> map = dataMapPending();
+      if (map != null) {
+        // The first statement on a database (or the first after a schema change) waits for its
+        // data map, so that what it returns is masked by the map of what is there now.
+        return hold(ctx, body, map, again -> onMessage(ctx, type, again));
+      }
+    }
     return switch (type) {
       case Query.TYPE -> onQuery(ctx, body);
       case Parse.TYPE -> {
@@ -252,7 +262,8 @@ final class FrontendRelay extends RelayHandler {
           session.exchanges.add(Exchanges.QUERY); // the marker goes as a Query
           yield refuse(ctx, deny, Query::new);
         }
-        Recorded recorded = record(StatementPath.FUNCTION_CALL, text, "", decision, List.of());
+        Recorded recorded =
+            record(StatementPath.FUNCTION_CALL, text, "", decision, List.of(), decision.masking());
         yield afterIntent(
             ctx,
             body,
@@ -319,7 +330,8 @@ final class FrontendRelay extends RelayHandler {
       session.exchanges.add(Exchanges.QUERY);
       return refuse(ctx, deny, Query::new);
     }
-    Recorded recorded = record(StatementPath.SIMPLE, text, "", decision, List.of());
+    Recorded recorded =
+        record(StatementPath.SIMPLE, text, "", decision, List.of(), decision.masking());
     return afterIntent(
         ctx,
         body,
@@ -362,6 +374,10 @@ final class FrontendRelay extends RelayHandler {
       // Not a portal Warden saw bound: a cursor opened by DECLARE (judged and recorded then), or
       // none at all, or one bound to a statement that does not exist (the server says so).
       session.exchanges.add(Exchanges.EXECUTE);
+      if (session.masking != null) {
+        // Its rows would come with no statement of Warden's to mask them by.
+        return refuse(ctx, UNMASKABLE_PORTAL, marker -> new Execute(marker, 0));
+      }
       return Outcome.FORWARD;
     }
     String portal = execute.portalName();
@@ -384,14 +400,15 @@ final class FrontendRelay extends RelayHandler {
             text,
             portal,
             decisions.getLast(),
-            session.names.parameters(portal));
+            session.names.parameters(portal),
+            CombinedMasking.of(decisions));
     return afterIntent(
         ctx,
         body,
         recorded,
         Exchanges.EXECUTE,
         marker -> new Execute(marker, 0),
-        () -> forwardExecute(ctx, decisions, recorded.audit()));
+        () -> forwardExecute(ctx, decisions, recorded.audit(), portal));
   }
 
   /** The text of what a portal may run: one statement, or (rarely) each it may stand for. */
@@ -411,7 +428,7 @@ final class FrontendRelay extends RelayHandler {
 
   /** Forwards an allowed Execute whose intent is recorded, with a row guard where it needs one. */
   private Outcome forwardExecute(
-      ChannelHandlerContext ctx, List<Decision> decisions, StatementAudit audit) {
+      ChannelHandlerContext ctx, List<Decision> decisions, StatementAudit audit, String portal) {
     long limit = Long.MAX_VALUE;
     Verdict.Deny limitDenial = null;
     boolean transactionControl = false;
@@ -444,12 +461,68 @@ final class FrontendRelay extends RelayHandler {
       } else {
         batchGuard.tighten(limit, limitDenial);
       }
+      describeForMasking(portal, audit);
       session.exchanges.add(Exchanges.EXECUTE, Exchanges.CLIENT, batchGuard.statement, audit);
       return Outcome.FORWARD;
     }
+    describeForMasking(portal, audit);
     session.exchanges.add(Exchanges.EXECUTE, Exchanges.CLIENT, watch, audit);
     return Outcome.FORWARD;
   }
+
+  /**
+   * Sends a Describe of {@code portal} ahead of the Execute being inspected when its results are
+   * masked: the rows of an Execute come without a description unless the client asked for one, and
+   * Warden must know where each column comes from. The answer is Warden's (see {@link
+   * BackendRelay}); an error about the portal reaches the client, as the Execute's would have.
+   */
+  private void describeForMasking(String portal, StatementAudit audit) {
+    if (!audit.masking.active()) {
+      return;
+    }
+    forwardUpTo(currentMessageStart());
+    ByteBuf out = peer().alloc().buffer(7 + portal.length() * 4);
+    new Describe((byte) 'P', portal).encode(out);
+    peer().write(out, peer().voidPromise());
+    session.exchanges.add(Exchanges.DESCRIBE, Exchanges.WARDEN_DESCRIBE, audit);
+  }
+
+  /** An Execute of a portal Warden did not see bound, in a session whose results are masked. */
+  static final Verdict.Deny UNMASKABLE_PORTAL =
+      new Verdict.Deny(
+          "42501",
+          "Warden refused this Execute: it cannot mask the results of a portal it did not see"
+              + " bound (such as a cursor opened with DECLARE)",
+          "Read the cursor with FETCH, whose results Warden masks.");
+
+  /**
+   * The data map build the next statement must wait for, or null when the session's database has a
+   * current map (or none is kept). A build that failed is not waited for again here: the decision
+   * point then masks every column (fail closed).
+   */
+  private CompletableFuture<?> dataMapPending() {
+    DataMaps maps = session.dataMaps;
+    if (maps == DataMaps.NONE) {
+      return null;
+    }
+    CompletableFuture<?> ready =
+        maps.ready(session.context.environment().name(), session.context.database());
+    if (!ready.isDone()) {
+      return ready;
+    }
+    if (ready.isCompletedExceptionally() && !dataMapFailureLogged) {
+      dataMapFailureLogged = true;
+      log.warn(
+          "session {}: no data map for database \"{}\": every column is masked for identities"
+              + " that are not exempt ({})",
+          session.context.id(),
+          session.context.database(),
+          ready.exceptionNow().getMessage());
+    }
+    return null;
+  }
+
+  private boolean dataMapFailureLogged;
 
   /**
    * Sends the guard's BEGIN and SAVEPOINT upstream, ahead of the message being inspected: as one
@@ -517,6 +590,11 @@ final class FrontendRelay extends RelayHandler {
           && session.catalogs != null) {
         session.catalogs.invalidate(session.catalogKey);
       }
+      if (s.kind() == StatementKind.DDL || s.kind() == StatementKind.UNKNOWN) {
+        // The data map is rebuilt once the change is visible to others: when the server next
+        // reports no transaction open (see BackendRelay).
+        session.schemaChangePending = true;
+      }
       if (s.has(StatementFlag.CHANGES_LEXING) || s.kind() == StatementKind.UNKNOWN) {
         // Until the server has answered, the settings it will lex the next statement with are
         // not known for sure.
@@ -541,7 +619,15 @@ final class FrontendRelay extends RelayHandler {
 
   /** Records the intent of an allowed statement before any of it goes upstream. */
   private Recorded record(
-      StatementPath path, String text, String name, Decision decision, List<String> parameters) {
+      StatementPath path,
+      String text,
+      String name,
+      Decision decision,
+      List<String> parameters,
+      ResultMasking masking) {
+    if (masking.active()) {
+      session.masking = masking;
+    }
     Durability durability = AuditDurability.of(decision.analysis(), session.audit.strict());
     long number = ++session.statements;
     // Not ProxyAudit.append: a failure here refuses the statement, which afterIntent logs.
@@ -550,7 +636,7 @@ final class FrontendRelay extends RelayHandler {
             .audit
             .trail()
             .append(intent(number, path, text, name, decision, durability, parameters), durability);
-    return new Recorded(new StatementAudit(session, number, System.nanoTime()), durable);
+    return new Recorded(new StatementAudit(session, number, System.nanoTime(), masking), durable);
   }
 
   /** Records a refused statement; the refusal stands whether or not the record can be made. */

@@ -4,6 +4,7 @@ import dev.warden.core.environment.Environments;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.ScramServer;
+import dev.warden.core.masking.DataMaps;
 import dev.warden.protocol.postgres.Limits;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -42,6 +43,7 @@ public final class PostgresProxy implements AutoCloseable {
   private final AuthThrottle throttle;
   private final Gatekeeper gatekeeper;
   private final ProxyAudit audit;
+  private final DataMaps dataMaps;
   private final AtomicInteger clients = new AtomicInteger();
   private EventLoopGroup acceptor;
   private EventLoopGroup workers;
@@ -55,6 +57,22 @@ public final class PostgresProxy implements AutoCloseable {
       AuthThrottle throttle,
       Gatekeeper gatekeeper,
       ProxyAudit audit) {
+    this(settings, environments, scram, throttle, gatekeeper, audit, DataMaps.NONE);
+  }
+
+  /**
+   * A listener whose sessions wait for their database's data map before their first statement (so
+   * the first result is masked by it) and report schema changes to it.
+   */
+  public PostgresProxy(
+      ProxySettings settings,
+      Environments environments,
+      ScramServer scram,
+      AuthThrottle throttle,
+      Gatekeeper gatekeeper,
+      ProxyAudit audit,
+      DataMaps dataMaps) {
+    this.dataMaps = Objects.requireNonNull(dataMaps, "dataMaps");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.audit = Objects.requireNonNull(audit, "audit");
     this.environments = Objects.requireNonNull(environments, "environments");
@@ -86,7 +104,8 @@ public final class PostgresProxy implements AutoCloseable {
             random,
             clients,
             new Catalogs(settings.catalogueMaxAge()),
-            audit);
+            audit,
+            dataMaps);
     acceptor = transport.newGroup(1, "warden-accept");
     workers = transport.newGroup(settings.ioThreads(), "warden-io");
     ServerBootstrap bootstrap =

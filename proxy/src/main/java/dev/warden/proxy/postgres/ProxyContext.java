@@ -4,6 +4,7 @@ import dev.warden.core.environment.Environments;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.ScramServer;
+import dev.warden.core.masking.DataMaps;
 import dev.warden.protocol.postgres.Limits;
 import io.netty.handler.ssl.SslContext;
 import java.security.SecureRandom;
@@ -26,4 +27,5 @@ record ProxyContext(
     SecureRandom random,
     AtomicInteger clients,
     Catalogs catalogs,
-    ProxyAudit audit) {}
+    ProxyAudit audit,
+    DataMaps dataMaps) {}

@@ -1,6 +1,8 @@
 package dev.warden.proxy.postgres;
 
 import dev.warden.core.gate.SessionContext;
+import dev.warden.core.masking.DataMaps;
+import dev.warden.core.masking.ResultMasking;
 import dev.warden.core.statement.LexicalSettings;
 import dev.warden.core.statement.PreparedStatements;
 import dev.warden.core.statement.Relations;
@@ -107,6 +109,22 @@ final class ProxySession {
     upstream.write(query, upstream.voidPromise());
     exchanges.add(Exchanges.QUERY, Exchanges.WARDEN_CAPTURE, new Catalogs.Load(catalogKey));
   }
+
+  /** The data maps of the environments' databases, shared. */
+  DataMaps dataMaps = DataMaps.NONE;
+
+  /**
+   * The masking of the last statement judged with any, or null while none was: it applies to what
+   * the server sends outside any statement's answer (notifications, parameter changes, errors about
+   * protocol messages), so those are scrubbed for identities whose results are masked.
+   */
+  ResultMasking masking;
+
+  /** True from a schema change's forwarding until the data map is told (outside a transaction). */
+  boolean schemaChangePending;
+
+  /** The plan for the rows of the result being relayed, or null when they pass unread. */
+  ResultPlan plan;
 
   /** The session's SQL-level prepared statements. */
   final PreparedStatements sqlPrepared = new PreparedStatements();

@@ -83,6 +83,11 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
     this.maxInspectedBytes = maxInspectedBytes;
   }
 
+  /** The largest message this relay gathers whole. */
+  final int maxInspectedBytes() {
+    return maxInspectedBytes;
+  }
+
   /** The channel this leg's bytes go to. */
   abstract Channel peer();
 

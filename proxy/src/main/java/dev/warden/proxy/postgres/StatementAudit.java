@@ -3,6 +3,8 @@ package dev.warden.proxy.postgres;
 import dev.warden.core.audit.Durability;
 import dev.warden.core.audit.StatementOutcome;
 import dev.warden.core.audit.StatementOutcome.Status;
+import dev.warden.core.masking.ResultMasking;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 
@@ -23,11 +25,33 @@ final class StatementAudit {
   private String sqlState = "";
   private Status status = Status.OK;
   private boolean done;
+  private List<String> maskedColumns = List.of();
+  private long maskedValues;
 
-  StatementAudit(ProxySession session, long number, long started) {
+  /** What to mask in the statement's results. */
+  final ResultMasking masking;
+
+  StatementAudit(ProxySession session, long number, long started, ResultMasking masking) {
     this.session = session;
     this.number = number;
     this.started = started;
+    this.masking = masking;
+  }
+
+  /** The rows of one of its results went by, with what {@code plan} masked in them. */
+  void masked(ResultPlan plan) {
+    long values = plan.maskedValues();
+    if (values == 0) {
+      return;
+    }
+    maskedValues += values;
+    List<String> columns = new ArrayList<>(maskedColumns);
+    for (String c : plan.maskedColumns()) {
+      if (!columns.contains(c)) {
+        columns.add(c);
+      }
+    }
+    maskedColumns = columns;
   }
 
   /** A DataRow of its result went by. */
@@ -91,7 +115,8 @@ final class StatementAudit {
             tag,
             System.nanoTime() - started,
             sqlState,
-            List.of());
+            maskedColumns,
+            maskedValues);
     session.audit.append(outcome, Durability.BOUNDED);
   }
 

@@ -8,6 +8,7 @@ import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.ScramServer;
 import dev.warden.core.identity.Secret;
+import dev.warden.core.masking.DataMaps;
 import dev.warden.testkit.RecordingAuditTrail;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -47,6 +48,10 @@ final class ProxyFixture implements AutoCloseable {
   }
 
   ProxyFixture(Gatekeeper gatekeeper, UnaryOperator<ProxySettings> settings) {
+    this(gatekeeper, settings, DataMaps.NONE);
+  }
+
+  ProxyFixture(Gatekeeper gatekeeper, UnaryOperator<ProxySettings> settings, DataMaps dataMaps) {
     database =
         "warden_t_"
             + Long.toHexString(new SecureRandom().nextLong() >>> 1).toLowerCase(Locale.ROOT);
@@ -71,7 +76,8 @@ final class ProxyFixture implements AutoCloseable {
             new ScramServer(users, Secret.of("mock-key-for-tests"), new SecureRandom()),
             new AuthThrottle(Clock.systemUTC()),
             gatekeeper,
-            new ProxyAudit(audit, false, Clock.systemUTC()));
+            new ProxyAudit(audit, false, Clock.systemUTC()),
+            dataMaps);
     proxy.start();
   }
 

@@ -164,6 +164,7 @@ class StartupFuzzThreatTest {
         random,
         new AtomicInteger(),
         new Catalogs(settings.catalogueMaxAge()),
-        new ProxyAudit(new dev.warden.testkit.RecordingAuditTrail(), false, Clock.systemUTC()));
+        new ProxyAudit(new dev.warden.testkit.RecordingAuditTrail(), false, Clock.systemUTC()),
+        dev.warden.core.masking.DataMaps.NONE);
   }
 }
