@@ -94,7 +94,8 @@ class InferenceTest {
     String email = fixture.canary("users#1.email").value();
     try (MaskingServer warden =
             MaskingServer.start(fixture, dir.resolve("allowed"), RANDOM, false);
-        JdbcCaseSession s = JdbcCaseSession.open(Client.JDBC_EXTENDED, warden.restricted())) {
+        JdbcCaseSession s =
+            JdbcCaseSession.open(Client.JDBC_EXTENDED, warden.restricted(warden.relay()))) {
       Oracle oracle = new Oracle(s.connection());
       String recovered = oracle.extract();
       System.out.printf(
@@ -114,7 +115,8 @@ class InferenceTest {
   @Test
   void withInferenceDeniedTheFirstProbeIsRefused() throws Exception {
     try (MaskingServer warden = MaskingServer.start(fixture, dir.resolve("denied"), RANDOM, true);
-        JdbcCaseSession s = JdbcCaseSession.open(Client.JDBC_EXTENDED, warden.restricted())) {
+        JdbcCaseSession s =
+            JdbcCaseSession.open(Client.JDBC_EXTENDED, warden.restricted(warden.relay()))) {
       Oracle oracle = new Oracle(s.connection());
       assertThatThrownBy(oracle::extract)
           .isInstanceOfSatisfying(

@@ -13,7 +13,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -50,11 +49,22 @@ class MaskingCorpusTest {
   private static MaskingServer warden;
   private static CanaryScanner scanner;
 
+  /** Every relay a restricted session went through: all of it is scanned at the end. */
+  private static final List<RecordingRelay> restrictedRelays =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
   @BeforeAll
   static void start() throws Exception {
     fixture = MaskingFixture.create("warden_masking_" + MaskingFixture.suffix(RANDOM), RANDOM);
     scanner = CanaryScanner.of(fixture.canaries());
     warden = MaskingServer.start(fixture, dir, RANDOM, false);
+  }
+
+  /** A restricted login through a relay of its own, whose bytes the final scan covers. */
+  private static CaseSession.Login restricted() throws java.io.IOException {
+    RecordingRelay relay = warden.relay();
+    restrictedRelays.add(relay);
+    return warden.restricted(relay);
   }
 
   @AfterAll
@@ -69,7 +79,7 @@ class MaskingCorpusTest {
 
   /** One case's result: what each client of the restricted identity saw, and the auditor. */
   private record Result(
-      MaskingCase masking, Map<Client, Observation> restricted, Observation auditor) {
+      MaskingCase masking, Map<String, Observation> restricted, Observation auditor) {
     List<String> leaks() {
       List<String> out = new ArrayList<>();
       restricted.forEach((client, o) -> o.leaks().forEach(l -> out.add(client + ": " + l)));
@@ -80,8 +90,9 @@ class MaskingCorpusTest {
       if (!leaks().isEmpty()) {
         return "leaked";
       }
+      long clients = restricted.keySet().stream().filter(k -> !k.equals(Runner.LISTENER)).count();
       long refused = restricted.values().stream().filter(Observation::refused).count();
-      if (refused == restricted.size()) {
+      if (refused >= clients) {
         return "refused";
       }
       if (refused > 0) {
@@ -99,16 +110,15 @@ class MaskingCorpusTest {
     // The exempt identity first, and alone: its notifications must not reach the restricted
     // listener opened below (that channel is tested on its own).
     Map<MaskingCase, Observation> auditor = new LinkedHashMap<>();
-    try (Runner runner =
-        new Runner(warden.auditor(), warden.auditorRelay(), List.of(Client.JDBC_SIMPLE))) {
+    try (Runner runner = new Runner(false, List.of(Client.JDBC_SIMPLE))) {
       for (MaskingCase c : cases) {
-        auditor.put(c, runner.run(c).get(Client.JDBC_SIMPLE));
+        auditor.put(c, runner.run(c).get(Client.JDBC_SIMPLE.name()));
       }
     }
     long auditorDone = System.nanoTime();
 
     List<Result> results = new ArrayList<>();
-    try (Runner runner = new Runner(warden.restricted(), warden.restrictedRelay(), CLIENTS)) {
+    try (Runner runner = new Runner(true, CLIENTS)) {
       runner.listen();
       for (MaskingCase c : cases) {
         results.add(new Result(c, runner.run(c), auditor.get(c)));
@@ -117,10 +127,12 @@ class MaskingCorpusTest {
     long restrictedDone = System.nanoTime();
     List<CanaryScanner.Hit> anywhere = new ArrayList<>();
     List<String> anywhereText = new ArrayList<>();
-    for (Capture capture : warden.restrictedRelay().all()) {
-      for (CanaryScanner.Hit h : scanner.scan(capture.bytes())) {
-        anywhere.add(h);
-        anywhereText.add(h + " in " + capture.locate(h.offset()));
+    for (RecordingRelay relay : restrictedRelays) {
+      for (Capture capture : relay.all()) {
+        for (CanaryScanner.Hit h : scanner.scan(capture.bytes())) {
+          anywhere.add(h);
+          anywhereText.add(h + " in " + capture.locate(h.offset()));
+        }
       }
     }
     summary(
@@ -227,7 +239,7 @@ class MaskingCorpusTest {
   /** Cities and notes are not sensitive: the restricted identity reads them as they are. */
   @Test
   void restrictedIdentityReadsColumnsThatAreNotSensitiveInClear() throws Exception {
-    try (JdbcCaseSession s = JdbcCaseSession.open(Client.JDBC_EXTENDED, warden.restricted());
+    try (JdbcCaseSession s = JdbcCaseSession.open(Client.JDBC_EXTENDED, restricted());
         Statement st = s.connection().createStatement();
         ResultSet r = st.executeQuery("SELECT id, city, notes FROM users ORDER BY id")) {
       List<String> cities = new ArrayList<>();
@@ -242,47 +254,40 @@ class MaskingCorpusTest {
   }
 
   /**
-   * A plain read of masked columns returns each strategy's documented form: the e-mail's domain,
-   * the card's and the IBAN's last four (and the IBAN's country), the phone's last two digits, the
-   * year of birth; redacted and nulled columns show nothing of the value.
+   * A plain read of masked columns returns each default strategy's documented form
+   * (docs/masking.md): {@code partial} keeps the e-mail's domain, the card's last four digits, the
+   * IBAN's country and last four, the phone's last two digits and the year of birth; {@code redact}
+   * gives the kind's marker; {@code null} gives NULL.
    */
   @Test
   void plainSelectReturnsTheDocumentedMaskedForms() throws Exception {
-    try (JdbcCaseSession s = JdbcCaseSession.open(Client.JDBC_EXTENDED, warden.restricted());
+    try (JdbcCaseSession s = JdbcCaseSession.open(Client.JDBC_EXTENDED, restricted());
         Statement st = s.connection().createStatement();
         ResultSet r =
             st.executeQuery(
-                "SELECT id, email, card_number, iban, phone, date_of_birth::text, ssn, full_name,"
-                    + " password FROM users ORDER BY id")) {
+                "SELECT id, email, card_number, iban, phone, date_of_birth, ssn, full_name,"
+                    + " password, api_token FROM users ORDER BY id")) {
       int rows = 0;
       while (r.next()) {
         rows++;
         String p = "users#" + r.getInt(1) + ".";
-        String email = r.getString(2);
-        assertThat(email)
-            .endsWith("@example.com")
-            .isNotEqualTo(fixture.canary(p + "email").value());
-        assertThat(scanner.scan(email.getBytes())).isEmpty();
+        assertThat(r.getString(2)).as("email").isEqualTo("****@example.com");
         String card = fixture.canary(p + "card_number").value();
-        assertThat(r.getString(3)).endsWith(card.substring(12)).isNotEqualTo(card);
+        assertThat(r.getString(3)).as("card").isEqualTo("*".repeat(12) + card.substring(12));
         String iban = fixture.canary(p + "iban").value();
         assertThat(r.getString(4))
-            .startsWith("DE")
-            .endsWith(iban.substring(iban.length() - 4))
-            .isNotEqualTo(iban);
+            .as("iban")
+            .isEqualTo("DE" + "*".repeat(iban.length() - 6) + iban.substring(iban.length() - 4));
         String phone = fixture.canary(p + "phone").value();
         assertThat(r.getString(5))
-            .endsWith(phone.substring(phone.length() - 2))
-            .isNotEqualTo(phone);
+            .as("phone")
+            .isEqualTo("+" + "*".repeat(phone.length() - 3) + phone.substring(phone.length() - 2));
         String dob = fixture.canary(p + "date_of_birth").value();
-        assertThat(r.getString(6)).startsWith(dob.substring(0, 4)).isNotEqualTo(dob);
-        for (int column : new int[] {3, 4, 5, 6, 7, 8}) {
-          String value = r.getString(column);
-          if (value != null) {
-            assertThat(scanner.scan(value.getBytes())).as("column %d: %s", column, value).isEmpty();
-          }
-        }
+        assertThat(r.getString(6)).as("date of birth").isEqualTo(dob.substring(0, 4) + "-01-01");
+        assertThat(r.getString(7)).as("ssn").isEqualTo("[national_id]");
+        assertThat(r.getString(8)).as("full name").isEqualTo("[person_name]");
         assertThat(r.getString(9)).as("password").isNull();
+        assertThat(r.getString(10)).as("api token").isEqualTo("[api_token]");
       }
       assertThat(rows).isEqualTo(MaskingFixture.CITIES.size());
     }
@@ -295,9 +300,12 @@ class MaskingCorpusTest {
    */
   @Test
   void anExemptIdentitysNotificationReachesARestrictedListenerScrubbed() throws Exception {
-    RecordingRelay relay = warden.restrictedRelay();
-    try (JdbcCaseSession listener = JdbcCaseSession.open(Client.JDBC_SIMPLE, warden.restricted());
-        JdbcCaseSession notifier = JdbcCaseSession.open(Client.JDBC_SIMPLE, warden.auditor())) {
+    RecordingRelay relay = warden.relay();
+    restrictedRelays.add(relay);
+    try (JdbcCaseSession listener =
+            JdbcCaseSession.open(Client.JDBC_SIMPLE, warden.restricted(relay));
+        JdbcCaseSession notifier =
+            JdbcCaseSession.open(Client.JDBC_SIMPLE, warden.auditor(warden.relay()))) {
       Connection l = listener.connection();
       try (Statement st = l.createStatement()) {
         st.execute("LISTEN exempt_channel");
@@ -315,73 +323,112 @@ class MaskingCorpusTest {
         var n = l.unwrap(PGConnection.class).getNotifications(100);
         received += n == null ? 0 : n.length;
       }
-      Observation o = Observation.of(Client.JDBC_SIMPLE, relay.since(mark), scanner, List.of());
+      Observation o = Observation.of("listener", relay.since(mark), scanner, List.of());
       assertThat(received).as("notifications delivered").isEqualTo(MaskingFixture.CITIES.size());
       assertThat(o.leaks()).isEmpty();
     }
   }
 
-  /** Runs cases through several clients of one identity, each in a session of its own. */
+  /**
+   * Runs cases through several clients of one identity at once, each client in a session of its own
+   * behind a relay of its own (so the bytes each receives stay apart while their statements share
+   * Warden's audit group commits), and a second session of the identity listening on channel {@code
+   * leak} (THREATS M10).
+   */
   private static final class Runner implements AutoCloseable {
-    private final CaseSession.Login login;
-    private final RecordingRelay relay;
-    private final List<Client> clients;
-    private final Map<Client, CaseSession> sessions = new EnumMap<>(Client.class);
+    static final String LISTENER = "LISTENER";
+
+    private final List<Lane> lanes = new ArrayList<>();
+    private final java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+    private RecordingRelay listenerRelay;
     private JdbcCaseSession listener;
 
-    Runner(CaseSession.Login login, RecordingRelay relay, List<Client> clients) {
-      this.login = login;
-      this.relay = relay;
-      this.clients = clients;
+    Runner(boolean restricted, List<Client> clients) throws java.io.IOException {
+      for (Client client : clients) {
+        RecordingRelay relay = warden.relay();
+        lanes.add(
+            new Lane(client, relay, restricted ? warden.restricted(relay) : warden.auditor(relay)));
+      }
+      if (restricted) {
+        restrictedRelays.addAll(lanes.stream().map(Lane::relay).toList());
+      }
     }
 
-    /** A second session of the same identity listening on channel {@code leak} (THREATS M10). */
-    void listen() throws SQLException {
-      listener = JdbcCaseSession.open(Client.JDBC_SIMPLE, login);
+    void listen() throws Exception {
+      listenerRelay = warden.relay();
+      restrictedRelays.add(listenerRelay);
+      listener = JdbcCaseSession.open(Client.JDBC_SIMPLE, warden.restricted(listenerRelay));
       try (Statement st = listener.connection().createStatement()) {
         st.execute("LISTEN leak");
       }
     }
 
-    Map<Client, Observation> run(MaskingCase c) {
-      Map<Client, Observation> out = new EnumMap<>(Client.class);
-      for (Client client : clients) {
-        CaseSession session = sessions.get(client);
-        if (session == null || !session.usable()) {
-          if (session != null) {
-            session.close();
-          }
-          session = CaseSession.open(client, login);
-          sessions.put(client, session);
+    /** What each client saw, by client name, and the listener's notifications under LISTENER. */
+    Map<String, Observation> run(MaskingCase c) throws Exception {
+      RecordingRelay.Mark listened = listenerRelay == null ? null : listenerRelay.mark();
+      List<java.util.concurrent.Future<Observation>> running = new ArrayList<>();
+      for (Lane lane : lanes) {
+        running.add(pool.submit(() -> lane.run(c)));
+      }
+      Map<String, Observation> out = new LinkedHashMap<>();
+      for (var f : running) {
+        Observation o = f.get();
+        out.put(o.client(), o);
+      }
+      if (listener != null && c.notifies()) {
+        List<String> problems = new ArrayList<>();
+        try (Statement st = listener.connection().createStatement()) {
+          st.execute("SELECT 1");
+          listener.connection().unwrap(PGConnection.class).getNotifications(50);
+        } catch (SQLException e) {
+          problems.add("listener: " + e.getMessage());
         }
-        RecordingRelay.Mark mark = relay.mark();
-        List<String> problems = new ArrayList<>(session.run(c.statements()));
-        if (c.notifies() && listener != null) {
-          drainNotifications(problems);
-        }
-        out.put(client, Observation.of(client, relay.since(mark), scanner, problems));
-        if (c.changesSession() || !session.usable()) {
-          session.close();
-          sessions.remove(client);
-        }
+        out.put(
+            LISTENER, Observation.of(LISTENER, listenerRelay.since(listened), scanner, problems));
       }
       return out;
     }
 
-    private void drainNotifications(List<String> problems) {
-      try (Statement st = listener.connection().createStatement()) {
-        st.execute("SELECT 1");
-        listener.connection().unwrap(PGConnection.class).getNotifications(50);
-      } catch (SQLException e) {
-        problems.add("listener: " + e.getMessage());
-      }
-    }
-
     @Override
     public void close() {
-      sessions.values().forEach(CaseSession::close);
+      pool.shutdown();
+      lanes.forEach(Lane::close);
       if (listener != null) {
         listener.close();
+      }
+    }
+  }
+
+  /** One client of one identity: its relay, its login and its current session. */
+  private record Lane(
+      Client client, RecordingRelay relay, CaseSession.Login login, CaseSession[] session) {
+    Lane(Client client, RecordingRelay relay, CaseSession.Login login) {
+      this(client, relay, login, new CaseSession[1]);
+    }
+
+    Observation run(MaskingCase c) {
+      CaseSession s = session[0];
+      if (s == null || !s.usable()) {
+        if (s != null) {
+          s.close();
+        }
+        s = CaseSession.open(client, login);
+        session[0] = s;
+      }
+      RecordingRelay.Mark mark = relay.mark();
+      List<String> problems = s.run(c.statements());
+      Observation o = Observation.of(client.name(), relay.since(mark), scanner, problems);
+      if (c.changesSession() || !s.usable()) {
+        s.close();
+        session[0] = null;
+      }
+      return o;
+    }
+
+    void close() {
+      if (session[0] != null) {
+        session[0].close();
       }
     }
   }

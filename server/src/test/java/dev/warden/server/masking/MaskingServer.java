@@ -25,9 +25,9 @@ import java.util.Set;
 /**
  * The whole Warden server in front of a {@link MaskingFixture}, with the two identities the masking
  * tests need and a policy file that masks by default and exempts the group {@code auditors}: {@code
- * restricted} (group {@code analysts}) and {@code auditor} (group {@code auditors}). Each identity
- * connects through a {@link RecordingRelay} of its own, so every byte Warden sends either is kept
- * apart.
+ * restricted} (group {@code analysts}) and {@code auditor} (group {@code auditors}). Clients
+ * connect through {@link RecordingRelay}s, one per client, so that the bytes Warden sends each are
+ * kept apart.
  */
 final class MaskingServer implements AutoCloseable {
   static final String ENVIRONMENT = "masking";
@@ -35,18 +35,11 @@ final class MaskingServer implements AutoCloseable {
   static final String AUDITOR = "auditor";
 
   private final WardenServer server;
-  private final RecordingRelay restrictedRelay;
-  private final RecordingRelay auditorRelay;
   private final String password;
+  private final List<RecordingRelay> relays = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  private MaskingServer(
-      WardenServer server,
-      RecordingRelay restrictedRelay,
-      RecordingRelay auditorRelay,
-      String password) {
+  private MaskingServer(WardenServer server, String password) {
     this.server = server;
-    this.restrictedRelay = restrictedRelay;
-    this.auditorRelay = auditorRelay;
     this.password = password;
   }
 
@@ -106,38 +99,29 @@ final class MaskingServer implements AutoCloseable {
                 Set.of("auditors"),
                 ScramCredentials.derive(Secret.of(password), random, 4096),
                 Instant.now()));
-    try {
-      return new MaskingServer(
-          server,
-          RecordingRelay.start(server.address()),
-          RecordingRelay.start(server.address()),
-          password);
-    } catch (IOException e) {
-      server.close();
-      throw e;
-    }
+    return new MaskingServer(server, password);
   }
 
-  CaseSession.Login restricted() {
-    return new CaseSession.Login(restrictedRelay.address(), ENVIRONMENT, RESTRICTED, password);
+  /** A relay of its own in front of Warden: what passes through it is one client's alone. */
+  RecordingRelay relay() throws IOException {
+    RecordingRelay relay = RecordingRelay.start(server.address());
+    relays.add(relay);
+    return relay;
   }
 
-  CaseSession.Login auditor() {
-    return new CaseSession.Login(auditorRelay.address(), ENVIRONMENT, AUDITOR, password);
+  /** The restricted identity's login through {@code relay}. */
+  CaseSession.Login restricted(RecordingRelay relay) {
+    return new CaseSession.Login(relay.address(), ENVIRONMENT, RESTRICTED, password);
   }
 
-  RecordingRelay restrictedRelay() {
-    return restrictedRelay;
-  }
-
-  RecordingRelay auditorRelay() {
-    return auditorRelay;
+  /** The exempt identity's login through {@code relay}. */
+  CaseSession.Login auditor(RecordingRelay relay) {
+    return new CaseSession.Login(relay.address(), ENVIRONMENT, AUDITOR, password);
   }
 
   @Override
   public void close() {
-    restrictedRelay.close();
-    auditorRelay.close();
+    relays.forEach(RecordingRelay::close);
     server.close();
   }
 }

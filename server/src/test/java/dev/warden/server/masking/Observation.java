@@ -14,7 +14,7 @@ import java.util.Set;
  * view): every canary found, where, in which form; whether Warden refused a statement; whether rows
  * or COPY data came back.
  *
- * @param client how the case was sent
+ * @param client how the case was sent ({@link Client}), or which session received it
  * @param leaks each canary hit as {@code canary as transformation — where}
  * @param canaries the names of the canaries found
  * @param refused whether Warden refused a statement of the case (SQLSTATE 42501, its own message)
@@ -22,7 +22,7 @@ import java.util.Set;
  * @param problems what the client itself reported, for the report
  */
 record Observation(
-    Client client,
+    String client,
     List<String> leaks,
     Set<String> canaries,
     boolean refused,
@@ -30,7 +30,7 @@ record Observation(
     List<String> problems) {
 
   static Observation of(
-      Client client, List<Capture> captures, CanaryScanner scanner, List<String> problems) {
+      String client, List<Capture> captures, CanaryScanner scanner, List<String> problems) {
     List<String> leaks = new ArrayList<>();
     Set<String> canaries = new LinkedHashSet<>();
     boolean refused = false;
