@@ -26,6 +26,8 @@ import java.util.TreeSet;
  *       every relation of that name in any schema (the search path picks one, the map does not know
  *       which);
  *   <li>{@code *} is every column of the table;
+ *   <li>a column name the map's relation does not have (renamed or added since the map was built,
+ *       while it is rebuilt) may be any column: data of unknown kind;
  *   <li>a column with an empty table name (several relations were in scope) is that column of every
  *       relation the statement reads or writes;
  *   <li>a relation the map lacks (created since the map was built, or a name that is not a
@@ -45,6 +47,10 @@ import java.util.TreeSet;
  */
 public final class StatementTaint {
   private static final Set<String> SYSTEM_SCHEMAS = Set.of("pg_catalog", "information_schema");
+
+  /** Columns every table has that hold no data of its own. */
+  private static final Set<String> SYSTEM_COLUMNS =
+      Set.of("ctid", "xmin", "xmax", "cmin", "cmax", "tableoid");
 
   /** Built-in functions that return data from outside any relation: large objects, files. */
   static final Set<String> OUTSIDE_DATA =
@@ -211,12 +217,12 @@ public final class StatementTaint {
         return hits;
       }
       for (ColumnRef ref : refs) {
-        resolve(ref, hits);
+        resolve(ref, hits, refs);
       }
       return hits;
     }
 
-    private void resolve(ColumnRef ref, Hits hits) {
+    private void resolve(ColumnRef ref, Hits hits, Collection<ColumnRef> all) {
       if (map == null) {
         hits.columns.add(ref.toString());
         hits.opaque = true;
@@ -224,8 +230,12 @@ public final class StatementTaint {
       }
       TableRef table = ref.table();
       if (table.name().isEmpty()) {
+        boolean found = false;
         for (MappedRelation r : named()) {
-          column(r, ref.column(), hits);
+          found |= column(r, ref.column(), hits);
+        }
+        if (!found && !SYSTEM_COLUMNS.contains(ref.column())) {
+          hits.opaque = true; // renamed or added since the map was built, or a relation it lacks
         }
         return;
       }
@@ -236,12 +246,23 @@ public final class StatementTaint {
         }
         return;
       }
+      boolean found = false;
       for (MappedRelation r : relations) {
-        column(r, ref.column(), hits);
+        found |= column(r, ref.column(), hits);
+      }
+      if (!found
+          && !SYSTEM_COLUMNS.contains(ref.column())
+          && !all.contains(new ColumnRef(table, "*"))) {
+        // a column renamed or added since the map was built (ALTER TABLE ... RENAME COLUMN email
+        // TO e, and the map is being rebuilt): its name says nothing, so it may be any column
+        // (unless every column is there already: the relation's name as a whole row, u in
+        // row_to_json(u), is also read as a column of that name)
+        hits.opaque = true;
       }
     }
 
-    private static void column(MappedRelation r, String name, Hits hits) {
+    /** Adds what {@code name} denotes in {@code r}; false if {@code r} has no such column. */
+    private static boolean column(MappedRelation r, String name, Hits hits) {
       if (name.equals("*")) {
         for (MappedColumn c : r.columns()) {
           if (c.sensitive()) {
@@ -249,13 +270,14 @@ public final class StatementTaint {
             hits.opaque = true; // a whole row, or every column: the kind is not one
           }
         }
-        return;
+        return true;
       }
       Optional<MappedColumn> c = r.column(name);
       if (c.isPresent() && c.get().sensitive()) {
         hits.columns.add(r.qualifiedName() + "." + c.get().name());
         hits.kinds.add(c.get().kind().orElseThrow());
       }
+      return c.isPresent();
     }
 
     /** Every mapped relation the statement reads or writes. */
