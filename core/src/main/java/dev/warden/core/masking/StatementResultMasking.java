@@ -28,7 +28,11 @@ public final class StatementResultMasking implements ResultMasking {
   private final DataMap basis;
   private final Instant validUntil;
   private final ColumnMask computed;
+  private final ColumnMask unknown;
   private final boolean scrubErrors;
+
+  /** What a text becomes when scrubbing it failed: nothing of it is shown. */
+  static final String WITHHELD = "(text withheld by Warden)";
 
   /** The last map overlaid for {@link #column}, with its overlay. */
   private volatile Overlaid overlaid;
@@ -52,6 +56,7 @@ public final class StatementResultMasking implements ResultMasking {
     this.basis = basis;
     this.validUntil = validUntil.orElse(null);
     this.computed = computed;
+    this.unknown = session == null ? null : session.mask(Optional.empty());
     this.scrubErrors = scrubErrors;
     this.overlaid = basis == null ? null : new Overlaid(basis, overlay);
   }
@@ -125,25 +130,33 @@ public final class StatementResultMasking implements ResultMasking {
     if (session == null || column < 0) {
       return null; // exempt; or a system column (ctid, xmin, ...), which holds no data
     }
+    try {
+      return mask(relationId, column);
+    } catch (RuntimeException e) {
+      return unknown; // never throw to the proxy, and never leave a column unmasked for a fault
+    }
+  }
+
+  private ColumnMask mask(long relationId, int column) {
     DataMap map = current();
     if (map == null) {
-      return session.mask(Optional.empty()); // no map yet: fail closed
+      return unknown; // no map yet: fail closed
     }
     Optional<MappedRelation> relation = map.relation(relationId);
     if (relation.isEmpty()) {
       maps.unknownRelation(environment, database, relationId);
-      return session.mask(Optional.empty());
+      return unknown;
     }
     MappedRelation r = relation.get();
     if (column == 0) {
       // a whole row: a composite holding every column, masked whole if any is sensitive
-      return r.sensitive() ? session.mask(Optional.empty()) : null;
+      return r.sensitive() ? unknown : null;
     }
     Optional<MappedColumn> c = r.column(column);
     if (c.isEmpty()) {
       // a column added since the map was built
       maps.unknownRelation(environment, database, relationId);
-      return session.mask(Optional.empty());
+      return unknown;
     }
     return c.get().sensitive() ? session.mask(c.get().kind()) : null;
   }
@@ -170,7 +183,14 @@ public final class StatementResultMasking implements ResultMasking {
 
   @Override
   public ColumnMask backstop(String value) {
-    return session == null ? null : session.backstop(value);
+    if (session == null) {
+      return null;
+    }
+    try {
+      return session.backstop(value);
+    } catch (RuntimeException e) {
+      return unknown; // a detector failed on this value: mask it rather than pass it
+    }
   }
 
   @Override
@@ -180,7 +200,14 @@ public final class StatementResultMasking implements ResultMasking {
 
   @Override
   public String scrubText(String text) {
-    return session == null ? text : session.scrubText(text);
+    if (session == null) {
+      return text;
+    }
+    try {
+      return session.scrubText(text);
+    } catch (RuntimeException e) {
+      return WITHHELD;
+    }
   }
 
   @Override
