@@ -30,16 +30,22 @@ import java.util.Set;
  * list) of the outermost statement stays uncomputed, since the database reports where it comes
  * from. <em>Filtered</em> is set in WHERE, JOIN ON and USING, GROUP BY, HAVING, ORDER BY, DISTINCT
  * ON, window definitions, an aggregate's ORDER BY and FILTER, LIMIT and OFFSET; it clears computed,
- * since a value used to filter does not itself reach a result. Both flags stay set in nested
- * subqueries. Whole-row references ({@code SELECT u FROM users u}) are always computed, as the
- * relation's {@code *}; JOIN USING columns and both sides of a NATURAL join are computed and
- * filtered (a merged column of a FULL join, or one with a type coercion, has no origin).
+ * since a value used to filter does not itself reach a result. A nested query takes the flags of
+ * where it is (a scalar subquery in a target list is computed, one in WHERE filtered). Whole-row
+ * references ({@code SELECT u FROM users u}) are always computed, as the relation's {@code *}; JOIN
+ * USING columns and both sides of a NATURAL join are computed and filtered (a merged column of a
+ * FULL join, or one with a type coercion, has no origin). The ON CONFLICT {@code excluded} row is
+ * the INSERT's own and is not computed. This matches what PostgreSQL 15 reports in RowDescription:
+ * a table OID and column number for a bare column of the outermost target or RETURNING list (and
+ * column 0 for a whole row), none for anything else.
  *
  * <p>Names are resolved per query level: an alias of a table is that table; a column of a subquery,
  * a CTE or a function in FROM is attributed where its value comes from, inside that subquery or CTE
- * (whose targets are computed), and not again where the outer query names it; a column with no
- * qualifier is the one table's in scope, or one with an empty table name when several relations are
- * in scope.
+ * (whose targets are computed), and not again where the outer query names it; a column of an
+ * aliased join ({@code (a JOIN b) AS j}) is that column of either side, with an empty table name; a
+ * column reached through an alias that renames columns ({@code users AS t(a, b)}) is the table's
+ * {@code *}; a column with no qualifier is the one table's in scope, or one with an empty table
+ * name when several relations are in scope.
  */
 final class QueryWalker {
   private static final TableRef AMBIGUOUS = new TableRef("", "");
