@@ -7,6 +7,7 @@ import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.ScramServer;
 import dev.warden.core.identity.Secret;
 import dev.warden.core.identity.UserDirectory;
+import dev.warden.core.masking.DataMaps;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyException;
 import dev.warden.core.policy.PolicyGatekeeper;
@@ -21,6 +22,7 @@ import dev.warden.server.audit.ExportService;
 import dev.warden.server.audit.ExportSettings;
 import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
+import dev.warden.server.datamap.PostgresDataMaps;
 import dev.warden.server.policy.PolicyFile;
 import dev.warden.server.policy.PolicyReloader;
 import dev.warden.server.secrets.MockKeyFile;
@@ -51,6 +53,13 @@ public final class WardenServer implements AutoCloseable {
   /** The mock SCRAM key's location inside the data directory. */
   public static final Path MOCK_KEY_FILE = Path.of("secrets", "scram-mock.key");
 
+  /**
+   * The masking secret's location inside the data directory: 32 random bytes the keyed masking
+   * strategies (pseudonyms, format-preserving replacement) derive their keys from, kept across
+   * restarts so that pseudonyms stay the same.
+   */
+  public static final Path PSEUDONYM_KEY_FILE = Path.of("secrets", "masking-pseudonym.key");
+
   /** Where the generated certificate lives inside the data directory. */
   public static final Path TLS_DIRECTORY = Path.of("tls");
 
@@ -63,6 +72,7 @@ public final class WardenServer implements AutoCloseable {
   private final AuditRuntime audit;
   private final ApiServer api;
   private final ExportService export;
+  private final PostgresDataMaps dataMaps;
 
   private WardenServer(
       WardenConfig config,
@@ -70,6 +80,7 @@ public final class WardenServer implements AutoCloseable {
       AuditRuntime audit,
       ApiServer api,
       ExportService export,
+      PostgresDataMaps dataMaps,
       PostgresProxy proxy,
       Optional<CertificateFiles> certificate,
       Supplier<Policy> policy,
@@ -79,6 +90,7 @@ public final class WardenServer implements AutoCloseable {
     this.audit = audit;
     this.api = api;
     this.export = export;
+    this.dataMaps = dataMaps;
     this.proxy = proxy;
     this.certificate = certificate;
     this.policy = policy;
@@ -98,18 +110,18 @@ public final class WardenServer implements AutoCloseable {
     // Policy and analyser before anything is opened: a bad policy file or a missing parser
     // library stops Warden with nothing to clean up.
     Optional<PolicyReloader> reloader = Optional.empty();
-    Supplier<Policy> policy;
+    Supplier<Policy> unkeyed;
     if (config.policy().isPresent()) {
       try {
         PolicyReloader watched =
             PolicyReloader.watch(config.policy().get(), PolicyReloader.DEFAULT_INTERVAL);
         reloader = Optional.of(watched);
-        policy = watched;
+        unkeyed = watched;
       } catch (PolicyException e) {
         throw new StartupException("invalid policy:\n" + e.getMessage(), e);
       }
     } else {
-      policy = PolicyReloader.fixed(PolicyFile.defaultPolicy());
+      unkeyed = PolicyReloader.fixed(PolicyFile.defaultPolicy());
     }
     SqlAnalyzer analyzer;
     try {
@@ -118,8 +130,6 @@ public final class WardenServer implements AutoCloseable {
       reloader.ifPresent(PolicyReloader::close);
       throw new StartupException(e.getMessage(), e);
     }
-    Gatekeeper gatekeeper =
-        new PolicyGatekeeper(analyzer, policy, config.observedEnvironments(), clock);
     // The store first: it creates the data directory private before anything is written into it.
     EmbeddedStore store;
     try {
@@ -127,6 +137,15 @@ public final class WardenServer implements AutoCloseable {
     } catch (RuntimeException e) {
       reloader.ifPresent(PolicyReloader::close);
       throw new StartupException("cannot open the store in " + dataDir + ": " + e.getMessage(), e);
+    }
+    // The masking key once the store has made the data directory private.
+    Supplier<Policy> policy;
+    try {
+      policy = new KeyedPolicy(unkeyed, pseudonymKey(dataDir, random));
+    } catch (StartupException e) {
+      reloader.ifPresent(PolicyReloader::close);
+      store.close();
+      throw e;
     }
     // The audit trail before the listener: no session may begin that cannot be recorded.
     AuditRuntime audit;
@@ -142,6 +161,7 @@ public final class WardenServer implements AutoCloseable {
     PostgresProxy proxy = null;
     ApiServer api = null;
     ExportService export = null;
+    PostgresDataMaps dataMaps = null;
     AuthThrottle throttle = new AuthThrottle(clock);
     try {
       export =
@@ -170,6 +190,15 @@ public final class WardenServer implements AutoCloseable {
         generated = Optional.of(files);
         listenerTls = new ListenerTls(files.certificate(), files.privateKey(), tls.required());
       }
+      Supplier<Policy> keyed = policy;
+      dataMaps =
+          new PostgresDataMaps(
+              config.environments(),
+              config.dataMap(),
+              () -> keyed.get().masking().detectors(),
+              clock);
+      Gatekeeper gatekeeper =
+          new PolicyGatekeeper(analyzer, policy, config.observedEnvironments(), clock, dataMaps);
       ProxySettings defaults = ProxySettings.defaults(config.listen().toSocketAddress());
       ProxySettings settings =
           new ProxySettings(
@@ -186,10 +215,8 @@ public final class WardenServer implements AutoCloseable {
               throttle,
               gatekeeper,
               new ProxyAudit(
-                  audit.trail(),
-                  config.audit().strict(),
-                  clock,
-                  config.audit().recordParameters()));
+                  audit.trail(), config.audit().strict(), clock, config.audit().recordParameters()),
+              dataMaps);
       try {
         proxy.start();
       } catch (UncheckedIOException e) {
@@ -197,14 +224,14 @@ public final class WardenServer implements AutoCloseable {
             "cannot listen on " + config.listen() + ": " + e.getMessage(), e);
       }
       return new WardenServer(
-          config, store, audit, api, export, proxy, generated, policy, reloader);
+          config, store, audit, api, export, dataMaps, proxy, generated, policy, reloader);
     } catch (StartupException e) {
       reloader.ifPresent(PolicyReloader::close);
-      closeQuietly(api, proxy, export, audit, store);
+      closeQuietly(api, proxy, dataMaps, export, audit, store);
       throw e;
     } catch (RuntimeException e) {
       reloader.ifPresent(PolicyReloader::close);
-      closeQuietly(api, proxy, export, audit, store);
+      closeQuietly(api, proxy, dataMaps, export, audit, store);
       throw new StartupException("cannot start the proxy: " + e.getMessage(), e);
     }
   }
@@ -214,6 +241,43 @@ public final class WardenServer implements AutoCloseable {
       return MockKeyFile.loadOrCreate(dataDir.resolve(MOCK_KEY_FILE), random);
     } catch (IOException e) {
       throw new StartupException("cannot prepare the SCRAM mock key: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] pseudonymKey(Path dataDir, SecureRandom random) throws StartupException {
+    try {
+      return MockKeyFile.loadOrCreate(dataDir.resolve(PSEUDONYM_KEY_FILE), random).bytes();
+    } catch (IOException e) {
+      throw new StartupException("cannot prepare the masking key: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The policy in force with the server's masking key given to it. A keyed copy is made once per
+   * policy (each reload), not per statement: the copy starts with an empty judgement cache.
+   */
+  private static final class KeyedPolicy implements Supplier<Policy> {
+    private record Keyed(Policy source, Policy keyed) {}
+
+    private final Supplier<Policy> source;
+    private final byte[] key;
+    private volatile Keyed last;
+
+    KeyedPolicy(Supplier<Policy> source, byte[] key) {
+      this.source = source;
+      this.key = key;
+    }
+
+    @Override
+    public Policy get() {
+      Policy current = source.get();
+      Keyed k = last;
+      if (k != null && k.source() == current) {
+        return k.keyed();
+      }
+      Policy keyed = current.withPseudonymKey(key);
+      last = new Keyed(current, keyed);
+      return keyed;
     }
   }
 
@@ -229,16 +293,17 @@ public final class WardenServer implements AutoCloseable {
   }
 
   /**
-   * Closes what was started, newest first: the doors (API, proxy) before what they record to, the
-   * trail before the store whose outbox feeds it.
+   * Closes what was started, newest first: the doors (API, proxy) before what they record to and
+   * the data maps they mask by, the trail before the store whose outbox feeds it.
    */
   private static void closeQuietly(
       ApiServer api,
       PostgresProxy proxy,
+      PostgresDataMaps dataMaps,
       ExportService export,
       AuditRuntime audit,
       EmbeddedStore store) {
-    for (AutoCloseable part : new AutoCloseable[] {api, proxy, export, audit, store}) {
+    for (AutoCloseable part : new AutoCloseable[] {api, proxy, dataMaps, export, audit, store}) {
       if (part == null) {
         continue;
       }
@@ -325,7 +390,12 @@ public final class WardenServer implements AutoCloseable {
   @Override
   public void close() {
     reloader.ifPresent(PolicyReloader::close);
-    closeQuietly(api, proxy, export, audit, store);
+    closeQuietly(api, proxy, dataMaps, export, audit, store);
+  }
+
+  /** The data maps of the configured environments' databases, as the proxy masks by them. */
+  public DataMaps dataMaps() {
+    return dataMaps;
   }
 
   /** Where the REST API listens (the real port when the configuration asked for port 0). */

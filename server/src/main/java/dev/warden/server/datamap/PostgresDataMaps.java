@@ -345,7 +345,9 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
               .run(c, version);
     } catch (SQLException e) {
       failure = new DataMapException(failureMessage(slot, upstream, upstreamDatabase, e), e);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // Whatever went wrong, the slot must leave the running state and its waiters must hear of
+      // it: a future never completed would hold every session of the database forever.
       failure =
           new DataMapException(
               failurePrefix(slot, upstream, upstreamDatabase) + "unexpected error: " + e, e);
