@@ -49,6 +49,10 @@ class MaskingCorpusTest {
   private static MaskingServer warden;
   private static CanaryScanner scanner;
 
+  /** Time spent per client, for the summary. */
+  private static final Map<String, Long> LANE_NANOS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   /** Every relay a restricted session went through: all of it is scanned at the end. */
   private static final List<RecordingRelay> restrictedRelays =
       new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -204,7 +208,11 @@ class MaskingCorpusTest {
         .append(restrictedMillis)
         .append(" ms), exempt identity pass ")
         .append(auditorMillis)
-        .append(" ms\n");
+        .append(" ms; time per client (both identities):");
+    new TreeMap<>(LANE_NANOS)
+        .forEach(
+            (k, v) -> sb.append(' ').append(k).append(' ').append(v / 1_000_000).append(" ms"));
+    sb.append('\n');
     sb.append(
         String.format(
             "%-5s %6s %7s %8s %8s %7s %9s%n",
@@ -212,6 +220,17 @@ class MaskingCorpusTest {
     byRow.forEach((row, counts) -> sb.append(line(row, counts, columns)));
     sb.append(line("all", total, columns));
     for (Result r : results) {
+      if (r.outcome().equals("refused by some clients")) {
+        sb.append("PARTLY REFUSED ")
+            .append(r.masking().display())
+            .append(": refused by ")
+            .append(
+                r.restricted().values().stream()
+                    .filter(Observation::refused)
+                    .map(Observation::client)
+                    .toList())
+            .append('\n');
+      }
       if (!r.leaks().isEmpty()) {
         sb.append("LEAK ").append(r.masking().display()).append('\n');
         r.leaks().stream().limit(6).forEach(l -> sb.append("    ").append(l).append('\n'));
@@ -408,6 +427,15 @@ class MaskingCorpusTest {
     }
 
     Observation run(MaskingCase c) {
+      long started = System.nanoTime();
+      try {
+        return runTimed(c);
+      } finally {
+        LANE_NANOS.merge(client.name(), System.nanoTime() - started, Long::sum);
+      }
+    }
+
+    private Observation runTimed(MaskingCase c) {
       CaseSession s = session[0];
       if (s == null || !s.usable()) {
         if (s != null) {
