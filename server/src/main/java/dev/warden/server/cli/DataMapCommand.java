@@ -3,6 +3,7 @@ package dev.warden.server.cli;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.warden.core.environment.Environment;
+import dev.warden.core.environment.Upstream;
 import dev.warden.core.masking.DataMap;
 import dev.warden.core.masking.Finding;
 import dev.warden.core.masking.MappedColumn;
@@ -60,6 +61,15 @@ final class DataMapCommand implements java.util.concurrent.Callable<Integer> {
           "The configuration file: its environments, policy and data-map settings (default: the"
               + " PostgreSQL server on this machine as postgres, every database).")
   Optional<Path> config = Optional.empty();
+
+  @Option(
+      names = "--upstream",
+      paramLabel = "URL",
+      description =
+          "The database, as postgresql://USER[:PASSWORD]@HOST[:PORT][/DB][?sslmode=MODE]; replaces"
+              + " the configured environments with one named 'default', as 'warden serve"
+              + " --upstream' does.")
+  Optional<Upstream> upstream = Optional.empty();
 
   @Option(names = "--env", paramLabel = "ENV", description = "Only this environment.")
   Optional<String> environment = Optional.empty();
@@ -165,14 +175,20 @@ final class DataMapCommand implements java.util.concurrent.Callable<Integer> {
   }
 
   private WardenConfig configuration() {
-    if (config.isEmpty()) {
-      return WardenConfig.defaults();
+    WardenConfig configuration = WardenConfig.defaults();
+    if (config.isPresent()) {
+      try {
+        configuration =
+            new ConfigLoader(terminal.environment()).load(terminal.resolve(config.get()));
+      } catch (ConfigException e) {
+        throw new CommandFailure("invalid configuration: " + e.getMessage(), e);
+      }
     }
-    try {
-      return new ConfigLoader(terminal.environment()).load(terminal.resolve(config.get()));
-    } catch (ConfigException e) {
-      throw new CommandFailure("invalid configuration: " + e.getMessage(), e);
+    if (upstream.isPresent()) {
+      configuration =
+          configuration.withEnvironments(List.of(WardenConfig.defaultEnvironment(upstream.get())));
     }
+    return configuration;
   }
 
   private List<Environment> environments(WardenConfig configuration) {

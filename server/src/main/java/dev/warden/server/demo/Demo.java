@@ -149,8 +149,13 @@ public final class Demo implements AutoCloseable {
           DROP TABLE orders;         -- refused: DROP in production
 
         The environment is tagged production, so the default policy refuses destructive and
-        unbounded statements before they reach the database (see docs/policy.md). Masking is not
-        enforced yet. Run 'warden demo --fresh' to restore the data.
+        unbounded statements before they reach the database (see docs/policy.md). Masking is on
+        for every identity (the default policy exempts nobody, admin included): names, e-mails,
+        phones, card numbers, IBANs, national ids and API tokens come back masked (see
+        docs/masking.md). Warden found those columns itself, from their names, types, comments and
+        sampled values; to see which, and how each was found:
+          ./warden datamap --upstream postgresql://%s@127.0.0.1:%d/%s
+        Run 'warden demo --fresh' to restore the data.
 
         Every session and statement above is in the audit trail, recorded before it ran and
         searchable at once (as admin, password admin; see docs/audit.md):
@@ -167,6 +172,9 @@ public final class Demo implements AutoCloseable {
             ShopSeed.EMPLOYEES,
             connect,
             connect,
+            DemoDatabase.SUPERUSER,
+            database.port(),
+            DemoDatabase.DATABASE,
             api,
             api,
             api,

@@ -192,6 +192,18 @@ class DataMapCommandTest {
   }
 
   @Test
+  void anUpstreamUrlReplacesTheConfiguredEnvironments() {
+    CliRun run =
+        CliRun.run(dir, "", "datamap", "--upstream", "postgresql://postgres@127.0.0.1:5432/" + DB);
+    assertThat(run.err()).isEmpty();
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.out())
+        .containsPattern(
+            "default +" + DB + " +public\\.accounts +notes +text +email +content +30 of 30 sampled")
+        .contains("default/" + DB + ": 2 relations, 7 columns, 3 sensitive");
+  }
+
+  @Test
   void anUnknownEnvironmentIsAUsageError() throws Exception {
     config(5432, "[" + DB + "]");
     CliRun run = CliRun.run(dir, "", "datamap", "--config", "warden.yaml", "--env", "nope");

@@ -13,6 +13,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
@@ -132,6 +133,39 @@ class DemoTest {
       assertThat(count(connection, "SELECT count(*) FROM pg_database WHERE datname = 'shop'"))
           .isEqualTo(1);
     }
+  }
+
+  @Test
+  void theCustomersPersonalDataComesBackMaskedAndTheInstructionsSayWhy() throws SQLException {
+    String sql =
+        "SELECT email, card_number FROM customers JOIN payment_methods p"
+            + " ON p.customer_id = customers.id WHERE card_number IS NOT NULL ORDER BY customers.id"
+            + " LIMIT 5";
+    List<String> clear = new ArrayList<>();
+    try (Connection direct = demo.database().connect("shop");
+        Statement s = direct.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) {
+        clear.add(rs.getString(1));
+        clear.add(rs.getString(2));
+      }
+    }
+    List<String> seen = new ArrayList<>();
+    try (Connection connection = connect("demo", "demo", "shop");
+        Statement s = connection.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) {
+        seen.add(rs.getString(1));
+        seen.add(rs.getString(2));
+      }
+    }
+    assertThat(clear).hasSize(10);
+    assertThat(seen).hasSize(10).doesNotContainAnyElementsOf(clear);
+    assertThat(demo.instructions("127.0.0.1"))
+        .contains(
+            "./warden datamap --upstream postgresql://postgres@127.0.0.1:"
+                + demo.database().port()
+                + "/shop");
   }
 
   @Test
