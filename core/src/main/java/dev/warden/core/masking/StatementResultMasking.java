@@ -11,6 +11,11 @@ import java.util.Optional;
  * changes), and the statement's computed-column taint and error scrubbing, fixed when it was
  * judged.
  *
+ * <p>A computed column fed by sensitive columns of one kind gets that kind's mask, unless the
+ * kind's strategy is {@code partial}: it keeps a part of a value of the kind's shape (an e-mail
+ * address's domain), and a computed value ({@code reverse(email)}, {@code substring(...)}) need not
+ * have that shape, so the unknown kind's mask is used instead.
+ *
  * <p>{@link #active()} is false exactly when the identity is exempt (or masking is off for it): the
  * proxy then never looks at results. For an identity that is not exempt it is true even when the
  * map has no sensitive column, so that values of unknown origin (functions, relations created since
@@ -30,6 +35,9 @@ public final class StatementResultMasking implements ResultMasking {
   private final ColumnMask computed;
   private final ColumnMask unknown;
   private final boolean scrubErrors;
+
+  /** The strategy that keeps part of a value, as policy names it. */
+  private static final String PARTIAL = "partial";
 
   /** What a text becomes when scrubbing it failed: nothing of it is shown. */
   static final String WITHHELD = "(text withheld by Warden)";
@@ -78,8 +86,15 @@ public final class StatementResultMasking implements ResultMasking {
       DataMap overlay,
       MaskingJudge.Judgement judgement) {
     Objects.requireNonNull(session, "session");
-    ColumnMask computed =
-        judgement.computedTainted() ? session.mask(judgement.computedKind()) : null;
+    ColumnMask computed = null;
+    if (judgement.computedTainted()) {
+      computed = session.mask(judgement.computedKind());
+      if (computed.kind().isPresent() && computed.strategy().equals(PARTIAL)) {
+        // partial keeps a part of a value of the kind's shape, which a computed value need not
+        // have: reverse(email) would keep the reversed local part as its "domain"
+        computed = session.mask(Optional.empty());
+      }
+    }
     return new StatementResultMasking(
         maps,
         environment,

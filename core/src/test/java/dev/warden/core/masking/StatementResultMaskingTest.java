@@ -30,6 +30,14 @@ class StatementResultMaskingTest {
     }
   }
 
+  /** A mask with a strategy. */
+  record StrategyMask(Optional<DataKind> kind, String strategy) implements ColumnMask {
+    @Override
+    public String mask(String value, ValueType type) {
+      return "[masked]";
+    }
+  }
+
   /** A session's masking whose parts can be made to fail. */
   static final class TestSession implements SessionMasking {
     boolean failing;
@@ -37,6 +45,9 @@ class StatementResultMaskingTest {
 
     @Override
     public ColumnMask mask(Optional<DataKind> kind) {
+      if (kind.equals(Optional.of(DataKind.PHONE))) {
+        return new StrategyMask(kind, "partial");
+      }
       return new KindMask(kind);
     }
 
@@ -149,6 +160,14 @@ class StatementResultMaskingTest {
             new MaskingJudge.Judgement(Optional.empty(), true, Optional.of(DataKind.EMAIL), true));
     assertThat(tainted.computed().kind()).contains(DataKind.EMAIL);
     assertThat(tainted.scrubErrors()).isTrue();
+  }
+
+  @Test
+  void aComputedColumnIsNotMaskedPartiallySinceItNeedNotHaveTheKindsShape() {
+    StatementResultMasking phone =
+        masking(
+            new MaskingJudge.Judgement(Optional.empty(), true, Optional.of(DataKind.PHONE), true));
+    assertThat(phone.computed().kind()).isEmpty();
   }
 
   @Test

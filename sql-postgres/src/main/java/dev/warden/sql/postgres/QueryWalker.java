@@ -672,7 +672,13 @@ final class QueryWalker {
       }
     }
     node(body.get("args"));
-    filtering(body.get("agg_order"));
+    if (body.path("agg_within_group").asBoolean(false)) {
+      // an ordered-set aggregate (percentile_disc(0.5) WITHIN GROUP (ORDER BY x), mode()) returns
+      // one of the values it orders: they are its arguments
+      node(body.get("agg_order"));
+    } else {
+      filtering(body.get("agg_order"));
+    }
     filtering(body.get("agg_filter"));
     filtering(body.get("over"));
   }

@@ -99,6 +99,8 @@ class MaskingJudgeTest {
           SELECT json_object_agg(id, email) FROM users ⇒ EMAIL
           SELECT min(email), max(email) FROM users ⇒ EMAIL
           SELECT count(*) FROM users ⇒ clear
+          SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY ssn) FROM users ⇒ NATIONAL_ID
+          SELECT mode() WITHIN GROUP (ORDER BY email) FROM users ⇒ EMAIL
           # M04: subqueries, set operations, CTEs, LATERAL
           SELECT * FROM (SELECT email FROM users) s ⇒ EMAIL
           SELECT s.x FROM (SELECT email AS x FROM users) s ⇒ EMAIL
