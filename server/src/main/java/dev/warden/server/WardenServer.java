@@ -196,6 +196,7 @@ public final class WardenServer implements AutoCloseable {
               config.environments(),
               config.dataMap(),
               () -> keyed.get().masking().detectors(),
+              Optional.of(analyzer),
               clock);
       Gatekeeper gatekeeper =
           new PolicyGatekeeper(analyzer, policy, config.observedEnvironments(), clock, dataMaps);

@@ -11,6 +11,7 @@ import dev.warden.core.masking.MappedRelation;
 import dev.warden.core.masking.MaskingRules;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyException;
+import dev.warden.core.statement.SqlAnalyzer;
 import dev.warden.server.config.ConfigException;
 import dev.warden.server.config.ConfigLoader;
 import dev.warden.server.config.WardenConfig;
@@ -18,6 +19,8 @@ import dev.warden.server.datamap.BuildReport;
 import dev.warden.server.datamap.DataMapException;
 import dev.warden.server.datamap.PostgresDataMaps;
 import dev.warden.server.policy.PolicyFile;
+import dev.warden.sql.postgres.PgQueryUnavailableException;
+import dev.warden.sql.postgres.PostgresAnalyzer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.StringWriter;
@@ -109,7 +112,11 @@ final class DataMapCommand implements java.util.concurrent.Callable<Integer> {
     List<Built> results = new ArrayList<>();
     try (PostgresDataMaps maps =
         new PostgresDataMaps(
-            environments, configuration.dataMap(), masking::detectors, Clock.systemUTC())) {
+            environments,
+            configuration.dataMap(),
+            masking::detectors,
+            analyzer(),
+            Clock.systemUTC())) {
       List<Environment> envs = new ArrayList<>();
       List<String> names = new ArrayList<>();
       List<CompletableFuture<DataMap>> futures = new ArrayList<>();
@@ -172,6 +179,15 @@ final class DataMapCommand implements java.util.concurrent.Callable<Integer> {
     }
     terminal.out().flush();
     return failed ? Main.FAILED : Main.OK;
+  }
+
+  /** The analyser Warden judges statements with, so computed view columns are read alike. */
+  private static Optional<SqlAnalyzer> analyzer() {
+    try {
+      return Optional.of(new PostgresAnalyzer());
+    } catch (PgQueryUnavailableException e) {
+      return Optional.empty(); // computed view columns are then judged by their dependencies
+    }
   }
 
   private WardenConfig configuration() {

@@ -7,6 +7,11 @@ import dev.warden.core.masking.DataMap;
 import dev.warden.core.masking.Finding;
 import dev.warden.core.masking.MappedColumn;
 import dev.warden.core.masking.MappedRelation;
+import dev.warden.core.masking.StatementTaint;
+import dev.warden.core.statement.Analysis;
+import dev.warden.core.statement.LexicalSettings;
+import dev.warden.core.statement.SqlAnalyzer;
+import dev.warden.core.statement.StatementKind;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -43,7 +48,10 @@ final class Build {
   private final int maxSampled;
   private final List<? extends ContentDetector> detectors;
   private final Map<Long, Cached> previous;
+  private final Optional<SqlAnalyzer> analyzer;
   private final Clock clock;
+  private Instant builtAt;
+  private DataMap snapshot;
 
   private final Map<Long, Cached> cache = new HashMap<>();
   private final Map<Long, Column[]> classified = new HashMap<>();
@@ -62,6 +70,7 @@ final class Build {
       int maxSampled,
       List<? extends ContentDetector> detectors,
       Map<Long, Cached> previous,
+      Optional<SqlAnalyzer> analyzer,
       Clock clock) {
     this.environment = environment;
     this.database = database;
@@ -69,6 +78,7 @@ final class Build {
     this.maxSampled = maxSampled;
     this.detectors = detectors;
     this.previous = previous;
+    this.analyzer = analyzer;
     this.clock = clock;
   }
 
@@ -96,7 +106,7 @@ final class Build {
 
   Result run(Connection connection, long version) throws SQLException {
     long started = System.nanoTime();
-    Instant builtAt = clock.instant();
+    builtAt = clock.instant();
     String signature;
     List<Catalogue.Relation> relations;
     Map<Long, Catalogue.Dependencies> dependencies;
@@ -148,26 +158,14 @@ final class Build {
       inherit(r);
     }
     for (Catalogue.Relation view : viewOrder(relations, dependencies)) {
-      lineage(connection, view, dependencies.get(view.oid()));
+      lineage(connection, view, dependencies.get(view.oid()), relations);
       if (view.type() == MappedRelation.Type.MATERIALIZED_VIEW) {
         sample(connection, view);
       }
+      snapshot = null; // the view's columns may be sensitive now: the next view sees them
     }
-    List<MappedRelation> mapped = new ArrayList<>(relations.size());
-    int sensitive = 0;
-    for (Catalogue.Relation r : relations) {
-      List<MappedColumn> columns = new ArrayList<>(r.columns().size());
-      for (Column c : classified.get(r.oid())) {
-        columns.add(
-            new MappedColumn(
-                c.column.number(), c.column.name(), c.column.type(), c.kind, c.finding, c.detail));
-        if (c.sensitive()) {
-          sensitive++;
-        }
-      }
-      mapped.add(new MappedRelation(r.oid(), r.schema(), r.name(), r.type(), columns));
-    }
-    DataMap map = DataMap.of(environment, database, version, builtAt, mapped);
+    DataMap map = map(relations, version);
+    int sensitive = map.sensitiveColumns().size();
     BuildReport report =
         new BuildReport(
             environment,
@@ -183,6 +181,83 @@ final class Build {
             unsampled,
             queries);
     return new Result(map, report, signature, Map.copyOf(cache));
+  }
+
+  private DataMap map(List<Catalogue.Relation> relations, long version) {
+    List<MappedRelation> mapped = new ArrayList<>(relations.size());
+    for (Catalogue.Relation r : relations) {
+      List<MappedColumn> columns = new ArrayList<>(r.columns().size());
+      for (Column c : classified.get(r.oid())) {
+        columns.add(
+            new MappedColumn(
+                c.column.number(), c.column.name(), c.column.type(), c.kind, c.finding, c.detail));
+      }
+      mapped.add(new MappedRelation(r.oid(), r.schema(), r.name(), r.type(), columns));
+    }
+    return DataMap.of(environment, database, version, builtAt, mapped);
+  }
+
+  /**
+   * The sensitive columns whose values reach the view's computed columns, by the decision point's
+   * own reading of its definition ({@link StatementTaint}) against what is classified so far; empty
+   * when there is no analyser or the definition cannot be read that way, and the pg_depend reading
+   * applies instead.
+   */
+  private Optional<Map<String, DataKind>> computedByAnalysis(
+      Connection connection, Catalogue.Relation view, List<Catalogue.Relation> relations) {
+    if (analyzer.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      String definition = Catalogue.viewDefinition(connection, view.oid());
+      if (definition == null) {
+        return Optional.empty();
+      }
+      Analysis analysis = analyzer.get().analyze(definition, LexicalSettings.DEFAULT);
+      if (analysis.statements().size() != 1
+          || analysis.statements().getFirst().kind() == StatementKind.UNKNOWN) {
+        return Optional.empty();
+      }
+      if (snapshot == null) {
+        snapshot = map(relations, 0);
+      }
+      StatementTaint taint = StatementTaint.of(analysis.statements().getFirst(), snapshot);
+      Map<String, DataKind> out = new java.util.TreeMap<>();
+      if (!taint.computedTainted()) {
+        return Optional.of(out);
+      }
+      if (taint.opaque() && taint.computedColumns().isEmpty()) {
+        // Fed from where the text does not show (a user-defined function): pg_depend decides.
+        return Optional.empty();
+      }
+      for (String qualified : taint.computedColumns()) {
+        kindOf(qualified).ifPresent(k -> out.put(qualified, k));
+      }
+      return out.isEmpty() ? Optional.empty() : Optional.of(out);
+    } catch (SQLException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The kind of {@code schema.table.column} as classified so far. */
+  private Optional<DataKind> kindOf(String qualified) {
+    int last = qualified.lastIndexOf('.');
+    int first = qualified.indexOf('.');
+    if (first < 0 || last == first) {
+      return Optional.empty();
+    }
+    Catalogue.Relation r =
+        byName.get(qualified.substring(0, first) + "\u0000" + qualified.substring(first + 1, last));
+    if (r == null) {
+      return Optional.empty();
+    }
+    String column = qualified.substring(last + 1);
+    for (Column c : classified.get(r.oid())) {
+      if (c.column.name().equals(column)) {
+        return c.kind;
+      }
+    }
+    return Optional.empty();
   }
 
   /** The kinds a column's name, type or comment suggest, and which of the three said so. */
@@ -351,8 +426,11 @@ final class Build {
    * the sensitive columns its view reads (all of them, when the view uses whole rows or cannot be
    * described): masking a computed column that did not need it costs less than leaking one.
    */
-  private void lineage(Connection connection, Catalogue.Relation view, Catalogue.Dependencies deps)
-      throws SQLException {
+  private void lineage(
+      Connection connection,
+      Catalogue.Relation view,
+      Catalogue.Dependencies deps,
+      List<Catalogue.Relation> relations) {
     Column[] cols = classified.get(view.oid());
     boolean open = false;
     for (Column c : cols) {
@@ -367,7 +445,18 @@ final class Build {
     }
     List<String> computedFrom = new ArrayList<>();
     Set<DataKind> computedKinds = new LinkedHashSet<>();
-    if (deps != null) {
+    boolean computedColumns = false;
+    for (int i = 0; i < cols.length; i++) {
+      computedColumns |= origins.isEmpty() || origins.get().get(i).isEmpty();
+    }
+    Optional<Map<String, DataKind>> analysed =
+        computedColumns ? computedByAnalysis(connection, view, relations) : Optional.empty();
+    if (analysed.isPresent()) {
+      for (Map.Entry<String, DataKind> e : analysed.get().entrySet()) {
+        computedFrom.add(e.getKey());
+        computedKinds.add(e.getValue());
+      }
+    } else if (deps != null) {
       boolean wholeRelations = deps.wholeRow() || origins.isEmpty();
       for (long ref : new TreeSet<>(deps.relations())) {
         Catalogue.Relation source = byOid.get(ref);

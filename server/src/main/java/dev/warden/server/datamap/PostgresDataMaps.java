@@ -6,6 +6,7 @@ import dev.warden.core.masking.ContentDetector;
 import dev.warden.core.masking.DataMap;
 import dev.warden.core.masking.DataMaps;
 import dev.warden.core.masking.Detectors;
+import dev.warden.core.statement.SqlAnalyzer;
 import dev.warden.server.config.DataMapConfig;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -55,6 +56,7 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
   private final Map<String, Environment> environments;
   private final DataMapConfig settings;
   private final Supplier<? extends List<? extends ContentDetector>> detectors;
+  private final Optional<SqlAnalyzer> analyzer;
   private final Clock clock;
   private final Connector connector;
   private final ExecutorService builds;
@@ -68,11 +70,16 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
    * @param environments the environments whose databases may be mapped
    * @param detectors the content detectors sampling uses, asked at each build (the current
    *     policy's, so that detectors policy adds take part)
+   * @param analyzer the decision point's SQL analyser: with it, a computed view column is sensitive
+   *     only when a sensitive column reaches it by the same reading of the view's definition the
+   *     decision point applies to statements; without it, when its view depends on any sensitive
+   *     column
    */
   public PostgresDataMaps(
       List<Environment> environments,
       DataMapConfig settings,
       Supplier<? extends List<? extends ContentDetector>> detectors,
+      Optional<SqlAnalyzer> analyzer,
       Clock clock) {
     Map<String, Environment> byName = new LinkedHashMap<>();
     for (Environment e : environments) {
@@ -81,6 +88,7 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
     this.environments = Map.copyOf(byName);
     this.settings = Objects.requireNonNull(settings, "settings");
     this.detectors = Objects.requireNonNull(detectors, "detectors");
+    this.analyzer = Objects.requireNonNull(analyzer, "analyzer");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.connector = new Connector(settings.statementTimeout());
     this.builds = Executors.newFixedThreadPool(BUILD_THREADS, threads("warden-datamap-build"));
@@ -89,7 +97,16 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
     poller.scheduleWithFixedDelay(this::poll, refresh, refresh, TimeUnit.MILLISECONDS);
   }
 
-  /** The standard detectors only: for tools and tests without a policy. */
+  /** Without an analyser: computed view columns are judged by their views' dependencies. */
+  public PostgresDataMaps(
+      List<Environment> environments,
+      DataMapConfig settings,
+      Supplier<? extends List<? extends ContentDetector>> detectors,
+      Clock clock) {
+    this(environments, settings, detectors, Optional.empty(), clock);
+  }
+
+  /** The standard detectors only, and no analyser: for tools and tests without a policy. */
   public PostgresDataMaps(List<Environment> environments, DataMapConfig settings, Clock clock) {
     this(environments, settings, Detectors::standard, clock);
   }
@@ -341,6 +358,7 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
                   settings.maxSampledRelations(),
                   using,
                   previous,
+                  analyzer,
                   clock)
               .run(c, version);
     } catch (SQLException e) {
