@@ -16,6 +16,17 @@ public interface ResultMasking {
   boolean active();
 
   /**
+   * Whether the proxy must look at this statement's results at all. False when {@link #active()}
+   * is, and also when the statement touches no sensitive column and nothing whose origin is hidden
+   * (user functions, cursors, relations the data map lacks): then no value of its results can need
+   * masking, and the proxy forwards them unread, as for an exempt identity. Its errors are still
+   * scrubbed as {@link #scrubText} says.
+   */
+  default boolean inspectsResults() {
+    return active();
+  }
+
+  /**
    * The mask for a result column the engine says comes from column {@code column} of relation
    * {@code relationId} (PostgreSQL: RowDescription's table OID and attribute number; a column
    * number of 0 is a whole-row reference), or null when it is not masked. A relation the data map

@@ -35,6 +35,7 @@ public final class StatementResultMasking implements ResultMasking {
   private final ColumnMask computed;
   private final ColumnMask unknown;
   private final boolean scrubErrors;
+  private final boolean inspects;
 
   /** The strategy that keeps part of a value, as policy names it. */
   private static final String PARTIAL = "partial";
@@ -66,6 +67,9 @@ public final class StatementResultMasking implements ResultMasking {
     this.computed = computed;
     this.unknown = session == null ? null : session.mask(Optional.empty());
     this.scrubErrors = scrubErrors;
+    // Nothing sensitive touched and nothing hidden (which taints computed results and so sets
+    // scrubErrors): no value of the results can need masking. Without a map, everything may.
+    this.inspects = session != null && (basis == null || scrubErrors || computed != null);
     this.overlaid = basis == null ? null : new Overlaid(basis, overlay);
   }
 
@@ -138,6 +142,11 @@ public final class StatementResultMasking implements ResultMasking {
   @Override
   public boolean active() {
     return session != null;
+  }
+
+  @Override
+  public boolean inspectsResults() {
+    return inspects;
   }
 
   @Override

@@ -163,6 +163,22 @@ class StatementResultMaskingTest {
   }
 
   @Test
+  void resultsAreInspectedOnlyWhenTheStatementTouchesSensitiveOrHiddenData() {
+    // Touching nothing sensitive (pgbench's point selects): the proxy forwards rows unread.
+    assertThat(masking(clear()).inspectsResults()).isFalse();
+    // Touching a sensitive column (its errors are scrubbed): rows are planned.
+    assertThat(
+            masking(new MaskingJudge.Judgement(Optional.empty(), false, Optional.empty(), true))
+                .inspectsResults())
+        .isTrue();
+    // No map yet: every column may need masking.
+    StatementResultMasking noMap =
+        StatementResultMasking.masked(maps, "prod", "app", session, null, null, clear());
+    assertThat(noMap.inspectsResults()).isTrue();
+    assertThat(ResultMasking.NONE.inspectsResults()).isFalse();
+  }
+
+  @Test
   void aComputedColumnIsNotMaskedPartiallySinceItNeedNotHaveTheKindsShape() {
     StatementResultMasking phone =
         masking(

@@ -189,7 +189,7 @@ final class BackendRelay extends RelayHandler {
             && !dropping()
             && due.headKind() == Exchanges.QUERY
             && due.headAudit() != null
-            && due.headAudit().masking.active()) {
+            && due.headAudit().masking.inspectsResults()) {
           return Route.INSPECT; // a simple query's result: plan its masking
         }
         Route route = dropping() ? Route.DISCARD : Route.STREAM;

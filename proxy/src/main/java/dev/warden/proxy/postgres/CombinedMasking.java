@@ -42,6 +42,16 @@ final class CombinedMasking implements ResultMasking {
   }
 
   @Override
+  public boolean inspectsResults() {
+    for (ResultMasking m : parts) {
+      if (m.inspectsResults()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
   public ColumnMask column(long relationId, int column) {
     for (ResultMasking m : parts) {
       ColumnMask mask = m.column(relationId, column);

@@ -477,7 +477,7 @@ final class FrontendRelay extends RelayHandler {
    * BackendRelay}); an error about the portal reaches the client, as the Execute's would have.
    */
   private void describeForMasking(String portal, StatementAudit audit) {
-    if (!audit.masking.active()) {
+    if (!audit.masking.inspectsResults()) {
       return;
     }
     forwardUpTo(currentMessageStart());
