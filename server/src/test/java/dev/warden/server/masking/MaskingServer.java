@@ -38,9 +38,25 @@ final class MaskingServer implements AutoCloseable {
   private final String password;
   private final List<RecordingRelay> relays = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  private MaskingServer(WardenServer server, String password) {
+  private final Path dataDir;
+
+  private MaskingServer(WardenServer server, String password, Path dataDir) {
     this.server = server;
     this.password = password;
+    this.dataDir = dataDir;
+  }
+
+  /**
+   * Warden's data directory: in memory when this machine has /dev/shm, so that the audit trail's
+   * fsync before every statement (thousands here) costs nothing; what is tested is masking, and the
+   * trail's durability has tests of its own.
+   */
+  private static Path dataDir(Path dir) throws IOException {
+    Path shm = Path.of("/dev/shm");
+    if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+      return Files.createTempDirectory(shm, "warden-masking-");
+    }
+    return dir.resolve("data");
   }
 
   /**
@@ -73,15 +89,22 @@ final class MaskingServer implements AutoCloseable {
             Secret.of(""),
             TlsMode.DISABLE,
             Optional.empty());
+    Path dataDir = dataDir(dir);
     WardenConfig config =
         new WardenConfig(
             new HostPort("127.0.0.1", 0),
-            dir.resolve("data"),
+            dataDir,
             new TlsConfig(Optional.empty(), Optional.empty(), false),
             List.of(new Environment(ENVIRONMENT, Set.of(), List.of(ENVIRONMENT), upstream)),
             Optional.of(policy),
             Set.of());
-    WardenServer server = WardenServer.start(config, Clock.systemUTC(), random);
+    WardenServer server;
+    try {
+      server = WardenServer.start(config, Clock.systemUTC(), random);
+    } catch (Exception e) {
+      deleteInMemory(dataDir);
+      throw e;
+    }
     String password = "masking " + HexFormat.of().formatHex(random.generateSeed(8));
     server
         .users()
@@ -99,7 +122,7 @@ final class MaskingServer implements AutoCloseable {
                 Set.of("auditors"),
                 ScramCredentials.derive(Secret.of(password), random, 4096),
                 Instant.now()));
-    return new MaskingServer(server, password);
+    return new MaskingServer(server, password, dataDir);
   }
 
   /** A relay of its own in front of Warden: what passes through it is one client's alone. */
@@ -123,5 +146,19 @@ final class MaskingServer implements AutoCloseable {
   public void close() {
     relays.forEach(RecordingRelay::close);
     server.close();
+    deleteInMemory(dataDir);
+  }
+
+  private static void deleteInMemory(Path dataDir) {
+    if (!dataDir.startsWith("/dev/shm")) {
+      return; // under the test's @TempDir, which JUnit removes
+    }
+    try (var paths = Files.walk(dataDir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot remove " + dataDir, e);
+    }
   }
 }
