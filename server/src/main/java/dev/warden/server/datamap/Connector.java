@@ -13,8 +13,9 @@ import org.postgresql.Driver;
  * Opens the data map's own short-lived pgjdbc connections to an upstream database, with the
  * environment's credentials and TLS mode, and sets the session up so that nothing it runs can
  * write, wait on a lock or run long: a fixed {@code search_path}, read-only transactions, and
- * statement and lock timeouts. The connection is Warden's alone and closed after one build or poll,
- * so session settings are as local as {@code SET LOCAL} would be.
+ * statement and lock timeouts (a lock wait gives up at half the statement timeout, so that a table
+ * a migration holds is reported as locked rather than slow). The connection is Warden's alone and
+ * closed after one build or poll, so session settings are as local as {@code SET LOCAL} would be.
  */
 final class Connector {
   /** Seconds to open the TCP connection and to log in. */
@@ -82,7 +83,7 @@ final class Connector {
               + " SET statement_timeout = "
               + millis
               + "; SET lock_timeout = "
-              + millis
+              + Math.max(1, millis / 2)
               + "; SET idle_in_transaction_session_timeout = "
               + Math.max(millis * 10, 60_000));
     } catch (SQLException e) {

@@ -240,6 +240,36 @@ class DataMapRefreshTest {
   }
 
   @Test
+  void aTableLockedByAMigrationIsSkippedNotWaitedFor() throws Exception {
+    db.execute(
+        "CREATE TABLE locked (id integer, remark text);"
+            + " INSERT INTO locked SELECT g, 'l' || g || '@example.com' FROM generate_series(1, 9) g");
+    try (Connection migration = db.connect();
+        Statement s = migration.createStatement()) {
+      migration.setAutoCommit(false);
+      s.execute("LOCK TABLE locked IN ACCESS EXCLUSIVE MODE");
+      DataMapConfig settings =
+          new DataMapConfig(Duration.ofHours(1), 200, 100, Duration.ofMillis(300));
+      try (PostgresDataMaps maps =
+          new PostgresDataMaps(List.of(superuser()), settings, Clock.systemUTC())) {
+        long started = System.nanoTime();
+        DataMap map = maps.ready(ENV, db.name).get(30, TimeUnit.SECONDS);
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+            .isLessThan(Duration.ofSeconds(10));
+        MappedColumn remark =
+            map.relationsNamed(new TableRef("public", "locked"))
+                .getFirst()
+                .column("remark")
+                .orElseThrow();
+        assertThat(remark.kind()).isEmpty();
+        assertThat(remark.detail()).contains("not sampled: lock timeout");
+        assertThat(maps.report(ENV, db.name).orElseThrow().skippedRelations()).isEqualTo(1);
+      }
+      migration.rollback();
+    }
+  }
+
+  @Test
   void anUnreachableUpstreamFailsReadyClearlyAndALaterReadyRetries() throws Exception {
     int port = Forwarder.freePort();
     Environment env = TestDatabase.environment(ENV, "postgres", "", port);
