@@ -129,13 +129,11 @@ class MaskingCorpusTest {
       }
     }
     long restrictedDone = System.nanoTime();
-    List<CanaryScanner.Hit> anywhere = new ArrayList<>();
-    List<String> anywhereText = new ArrayList<>();
+    List<String> anywhere = new ArrayList<>();
     for (RecordingRelay relay : restrictedRelays) {
       for (Capture capture : relay.all()) {
         for (CanaryScanner.Hit h : scanner.scan(capture.bytes())) {
-          anywhere.add(h);
-          anywhereText.add(h + " in " + capture.locate(h.offset()));
+          anywhere.add(h + " in " + capture.locate(h.offset()));
         }
       }
     }
@@ -163,7 +161,7 @@ class MaskingCorpusTest {
         Stream.of(
             dynamicTest(
                 "no canary anywhere in any restricted client's stream (every byte, all sessions)",
-                () -> assertThat(anywhereText).isEmpty()),
+                () -> assertThat(anywhere).isEmpty()),
             dynamicTest(
                 "control: the exempt identity sees every canary somewhere in the corpus",
                 () ->
