@@ -15,6 +15,15 @@ interface CaseSession extends AutoCloseable {
   /** False once the session cannot run another case (the server or the client gave up). */
   boolean usable();
 
+  /**
+   * Starts over with a new server session in the same client, when the client can (psql's {@code
+   * \connect}), so that what a case left behind (settings, cursors, temporary objects) is gone;
+   * false when the caller must open a new session instead.
+   */
+  default boolean reconnectInPlace() {
+    return false;
+  }
+
   @Override
   void close();
 

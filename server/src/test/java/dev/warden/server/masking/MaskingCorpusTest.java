@@ -445,7 +445,7 @@ class MaskingCorpusTest {
       RecordingRelay.Mark mark = relay.mark();
       List<String> problems = s.run(c.statements());
       Observation o = Observation.of(client.name(), relay.since(mark), scanner, problems);
-      if (c.changesSession() || !s.usable()) {
+      if (!s.usable() || (c.changesSession() && !s.reconnectInPlace())) {
         s.close();
         session[0] = null;
       }

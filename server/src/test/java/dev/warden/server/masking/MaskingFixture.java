@@ -19,9 +19,10 @@ import java.util.List;
  * detects, a bytea private key, free-text notes and cities that are not sensitive), {@code orders}
  * with a foreign key and a shipping address, {@code documents} with personal data inside a jsonb
  * column and a bytea attachment whose names say nothing (THREATS M17, M19), a view renaming {@code
- * email}, functions returning sensitive data (M14), a large object holding a canary, statistics
- * (ANALYZE, for M16) and a superuser session whose last statement quotes a canary (the "other
- * session" of {@code pg_stat_activity}).
+ * email}, a materialized view and a table with meaningless column names copied from {@code users}
+ * before Warden started, functions returning sensitive data (M14), a large object holding a canary,
+ * statistics (ANALYZE, for M16) and a superuser session whose last statement quotes a canary (the
+ * "other session" of {@code pg_stat_activity}).
  */
 final class MaskingFixture implements AutoCloseable {
   static final String ADMIN_URL = "jdbc:postgresql://127.0.0.1:5432/";
@@ -180,7 +181,13 @@ final class MaskingFixture implements AutoCloseable {
       }
     }
     try (Statement s = direct.createStatement()) {
-      s.execute("ANALYZE users, orders, documents");
+      // Copies made before Warden ever saw the database: the data map must find them by lineage
+      // (a materialized view) and by content (a table whose column names say nothing).
+      s.execute(
+          "CREATE MATERIALIZED VIEW mv_contacts AS"
+              + " SELECT id, email AS c, upper(full_name) AS n FROM users");
+      s.execute("CREATE TABLE legacy_export AS SELECT id, email AS col_a, ssn AS col_b FROM users");
+      s.execute("ANALYZE users, orders, documents, legacy_export, mv_contacts");
     }
     List<Canary> canaries = v.canaries();
     // The superuser session's last statement quotes a canary: pg_stat_activity shows it (M16).

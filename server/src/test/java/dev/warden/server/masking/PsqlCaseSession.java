@@ -91,19 +91,33 @@ final class PsqlCaseSession implements CaseSession {
 
   @Override
   public List<String> run(List<String> statements) {
-    List<String> problems = new ArrayList<>();
     if (!process.isAlive()) {
       lines.clear();
       start();
     }
-    String marker = "@@masking-case-" + MARKERS.incrementAndGet() + "@@";
     StringBuilder script = new StringBuilder();
     for (String s : statements) {
       script.append(s).append(";\n");
     }
-    script.append("ROLLBACK;\n\\echo ").append(marker).append('\n');
+    script.append("ROLLBACK;\n");
+    return send(script.toString());
+  }
+
+  @Override
+  public boolean reconnectInPlace() {
+    if (!process.isAlive()) {
+      return false;
+    }
+    List<String> problems = send("\\connect\n");
+    return problems.isEmpty() && process.isAlive();
+  }
+
+  /** Writes {@code script} and an echo of a marker; returns psql's complaints until the marker. */
+  private List<String> send(String script) {
+    List<String> problems = new ArrayList<>();
+    String marker = "@@masking-case-" + MARKERS.incrementAndGet() + "@@";
     try {
-      stdin.write(script.toString().getBytes(StandardCharsets.UTF_8));
+      stdin.write((script + "\\echo " + marker + "\n").getBytes(StandardCharsets.UTF_8));
       stdin.flush();
     } catch (IOException e) {
       problems.add("psql's input closed: " + e.getMessage());
@@ -126,7 +140,10 @@ final class PsqlCaseSession implements CaseSession {
       if (line.contains(marker)) {
         return problems;
       }
-      if (line.startsWith("ERROR:") || line.startsWith("psql:") || line.startsWith("FATAL")) {
+      if (line.startsWith("ERROR:")
+          || line.startsWith("psql:")
+          || line.startsWith("FATAL")
+          || line.startsWith("\\connect:")) {
         problems.add(line);
       }
     }
