@@ -58,6 +58,49 @@ public final class Detectors {
     return kinds;
   }
 
+  /**
+   * The kinds the detectors recognise in words inside {@code text} (free text, a JSON document, a
+   * message), found as {@link SessionMasking#scrubText} finds them: words, digit groups that run
+   * across words (a phone number with spaces), PEM private-key blocks. Empty for null or over-long
+   * text. Used to classify columns whose values are not sensitive whole but hold sensitive data (a
+   * support ticket quoting an e-mail address). Never throws.
+   */
+  public static Set<DataKind> detectWithin(List<? extends ContentDetector> detectors, String text) {
+    Set<DataKind> kinds = EnumSet.noneOf(DataKind.class);
+    if (text == null || text.length() > MAX_VALUE_LENGTH || text.isBlank()) {
+      return kinds;
+    }
+    ColumnMask found =
+        new ColumnMask() {
+          @Override
+          public java.util.Optional<DataKind> kind() {
+            return java.util.Optional.empty();
+          }
+
+          @Override
+          public String strategy() {
+            return "redact";
+          }
+
+          @Override
+          public String mask(String value, ValueType type) {
+            return "";
+          }
+        };
+    try {
+      TextScrubber.scrub(
+          text,
+          List.<ContentDetector>copyOf(detectors),
+          kind -> {
+            kinds.add(kind);
+            return found;
+          });
+    } catch (RuntimeException e) {
+      // a detector added by policy failed: what was found so far stands
+    }
+    return kinds;
+  }
+
   /** A detector added by policy might throw; one value's classification must not fail a scan. */
   private static boolean safeMatches(ContentDetector detector, String value) {
     try {

@@ -37,6 +37,26 @@ class DetectorsTest {
   }
 
   @Test
+  void detectWithinFindsSensitiveWordsInsideFreeTextAndDocuments() {
+    List<ContentDetector> all = Detectors.standard();
+    assertThat(
+            Detectors.detectWithin(
+                all,
+                "I want my data erased. Name: Amelia Garcia, e-mail amelia.garcia112@example.com."))
+        .containsExactly(DataKind.EMAIL);
+    assertThat(
+            Detectors.detectWithin(
+                all, "{\"contact\": {\"email\": \"x7@example.org\", \"ssn\": \"123-45-6789\"}}"))
+        .containsExactlyInAnyOrder(DataKind.EMAIL, DataKind.NATIONAL_ID);
+    assertThat(Detectors.detectWithin(all, "call +1 415 555 0100 after five"))
+        .containsExactly(DataKind.PHONE);
+    assertThat(Detectors.detectWithin(all, "the parcel was late again, second time this month"))
+        .isEmpty();
+    assertThat(Detectors.detectWithin(all, null)).isEmpty();
+    assertThat(Detectors.detectWithin(all, "x".repeat(Detectors.MAX_VALUE_LENGTH + 1))).isEmpty();
+  }
+
+  @Test
   void ordinaryValuesAreNotSensitive() {
     for (String value :
         List.of(

@@ -108,6 +108,20 @@ final class Catalogue {
 
   private Catalogue() {}
 
+  /**
+   * Whether a column's values are read as text when sampled: strings, and the types that hold
+   * free-form text or documents (JSON, XML, arrays, bytea), where personal data may sit inside a
+   * value.
+   */
+  static boolean sampled(String category, String type) {
+    return "S".equals(category)
+        || "A".equals(category)
+        || type.equals("json")
+        || type.equals("jsonb")
+        || type.equals("xml")
+        || type.equals("bytea");
+  }
+
   /** A column as the catalogue describes it. */
   record Column(int number, String name, String type, String comment, boolean textual) {}
 
@@ -192,7 +206,7 @@ final class Catalogue {
                       rs.getString(8),
                       rs.getString(9),
                       rs.getString(11),
-                      "S".equals(rs.getString(10))));
+                      sampled(rs.getString(10), rs.getString(9))));
         }
       }
     }

@@ -24,9 +24,13 @@ import java.util.Optional;
  * The session's {@code statement_timeout} bounds each query.
  *
  * <p>A column is classified when at least {@link #MIN_MATCHES} of its sampled non-null values, and
- * at least half of them, are recognised as one kind; the kind recognised most wins. A minority
- * share means free text that sometimes holds such a value, which the content backstop masks value
- * by value instead.
+ * at least half of them, are recognised as one kind; the kind recognised most wins. Otherwise a
+ * column whose values are or hold sensitive data (free text quoting an e-mail address, a JSON
+ * document with a phone number, a bytea attachment, a column of which some values are e-mail
+ * addresses) is classified when at least {@link #MIN_MATCHES} values, and at least a quarter of
+ * them, do: masking then covers the whole value, since a name or address next to the recognised
+ * word would not be recognised. The rows of a column that is not classified pass unmasked, so the
+ * bar is low.
  */
 final class Sampler {
   /** Fewest recognised values for a content classification. */
@@ -58,8 +62,10 @@ final class Sampler {
     int n = columns.size();
     int[] seen = new int[n];
     List<Map<DataKind, Integer>> counts = new java.util.ArrayList<>(n);
+    List<Map<DataKind, Integer>> inside = new java.util.ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       counts.add(new EnumMap<>(DataKind.class));
+      inside.add(new EnumMap<>(DataKind.class));
     }
     try (Statement s = connection.createStatement()) {
       s.setFetchSize(0);
@@ -74,8 +80,13 @@ final class Sampler {
             if (value.length() > MAX_VALUE) {
               continue;
             }
-            for (DataKind kind : Detectors.detect(detectors, value)) {
+            java.util.Set<DataKind> whole = Detectors.detect(detectors, value);
+            for (DataKind kind : whole) {
               counts.get(i).merge(kind, 1, Integer::sum);
+            }
+            for (DataKind kind :
+                whole.isEmpty() ? Detectors.detectWithin(detectors, value) : whole) {
+              inside.get(i).merge(kind, 1, Integer::sum);
             }
           }
         }
@@ -83,9 +94,31 @@ final class Sampler {
     }
     Map<String, ColumnSample> out = new LinkedHashMap<>();
     for (int i = 0; i < n; i++) {
-      out.put(columns.get(i).name(), classify(seen[i], counts.get(i)));
+      out.put(columns.get(i).name(), classify(seen[i], counts.get(i), inside.get(i)));
     }
     return out;
+  }
+
+  static ColumnSample classify(
+      int seen, Map<DataKind, Integer> counts, Map<DataKind, Integer> inside) {
+    ColumnSample whole = classify(seen, counts);
+    if (whole.kind().isPresent() || seen == 0) {
+      return whole;
+    }
+    DataKind best = null;
+    int bestCount = 0;
+    for (Map.Entry<DataKind, Integer> e : inside.entrySet()) {
+      if (e.getValue() > bestCount) {
+        best = e.getKey();
+        bestCount = e.getValue();
+      }
+    }
+    if (best != null && bestCount >= MIN_MATCHES && bestCount * 4 >= seen) {
+      return new ColumnSample(
+          Optional.of(best),
+          bestCount + " of " + seen + " sampled values are or hold " + name(best));
+    }
+    return whole;
   }
 
   static ColumnSample classify(int seen, Map<DataKind, Integer> counts) {
@@ -121,10 +154,15 @@ final class Sampler {
         select.append(", ");
         where.append(" OR ");
       }
+      // bytea as text is hex; its escape form keeps the printable bytes readable.
+      String asText =
+          columns.get(i).type().equals("bytea")
+              ? "pg_catalog.encode(" + column + ", 'escape')"
+              : column + "::pg_catalog.text";
       select
           .append("pg_catalog.left(")
-          .append(column)
-          .append("::pg_catalog.text, ")
+          .append(asText)
+          .append(", ")
           .append(MAX_VALUE + 1)
           .append(')');
       where.append(column).append(" IS NOT NULL");
