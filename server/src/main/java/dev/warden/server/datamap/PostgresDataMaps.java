@@ -61,7 +61,11 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
   private final Connector connector;
   private final ExecutorService builds;
   private final ScheduledExecutorService poller;
-  private final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
+
+  /** Slots by environment, then client database. */
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, Slot>> slots =
+      new ConcurrentHashMap<>();
+
   private volatile boolean closed;
 
   /**
@@ -115,8 +119,10 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
   private static final class Slot {
     final Environment environment;
     final String database;
-    DataMap current;
-    CompletableFuture<DataMap> currentFuture;
+    // Written under the slot's lock, read without it on the hot path (every statement asks).
+    volatile DataMap current;
+    volatile Optional<DataMap> currentOptional = Optional.empty();
+    volatile CompletableFuture<DataMap> currentFuture;
     BuildReport report;
     long version;
     String signature;
@@ -130,7 +136,7 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
     CompletableFuture<DataMap> queued;
 
     /** What {@link #ready} waits for instead of {@link #current}. */
-    CompletableFuture<DataMap> awaited;
+    volatile CompletableFuture<DataMap> awaited;
 
     long lastUnknown;
     boolean unknownSeen;
@@ -150,6 +156,12 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
     } catch (DataMapException e) {
       return CompletableFuture.failedFuture(e);
     }
+    CompletableFuture<DataMap> current = slot.currentFuture;
+    if (current != null && slot.awaited == null) {
+      // The common case, asked before every statement: no lock, no allocation. A rebuild that is
+      // being requested right now is waited for from the next call on.
+      return current;
+    }
     synchronized (slot) {
       if (slot.awaited == null) {
         if (slot.current != null) {
@@ -164,18 +176,13 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
 
   @Override
   public Optional<DataMap> current(String environment, String database) {
-    Slot slot = slots.get(key(environment, database));
-    if (slot == null) {
-      return Optional.empty();
-    }
-    synchronized (slot) {
-      return Optional.ofNullable(slot.current);
-    }
+    Slot slot = find(environment, database);
+    return slot == null ? Optional.empty() : slot.currentOptional;
   }
 
   @Override
   public void schemaChanged(String environment, String database) {
-    Slot slot = slots.get(key(environment, database));
+    Slot slot = find(environment, database);
     if (slot == null) {
       return; // never mapped: the first ready() builds it from the changed schema
     }
@@ -184,7 +191,7 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
 
   @Override
   public void unknownRelation(String environment, String database, long id) {
-    Slot slot = slots.get(key(environment, database));
+    Slot slot = find(environment, database);
     if (slot == null) {
       return;
     }
@@ -201,7 +208,7 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
 
   /** What the last successful build of the database did and cost; empty before one. */
   public Optional<BuildReport> report(String environment, String database) {
-    Slot slot = slots.get(key(environment, database));
+    Slot slot = find(environment, database);
     if (slot == null) {
       return Optional.empty();
     }
@@ -217,7 +224,7 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
     poller.shutdownNow();
     builds.shutdownNow();
     List<CompletableFuture<DataMap>> pending = new ArrayList<>();
-    for (Slot slot : slots.values()) {
+    for (Slot slot : allSlots()) {
       synchronized (slot) {
         for (CompletableFuture<DataMap> f :
             java.util.Arrays.asList(slot.running, slot.queued, slot.awaited)) {
@@ -273,8 +280,22 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
         last);
   }
 
+  private List<Slot> allSlots() {
+    List<Slot> all = new java.util.ArrayList<>();
+    for (ConcurrentHashMap<String, Slot> byDatabase : slots.values()) {
+      all.addAll(byDatabase.values());
+    }
+    return all;
+  }
+
+  /** The slot of a database, or null; no allocation. */
+  private Slot find(String environment, String database) {
+    ConcurrentHashMap<String, Slot> byDatabase = slots.get(environment);
+    return byDatabase == null ? null : byDatabase.get(database);
+  }
+
   private Slot slot(String environment, String database) {
-    Slot slot = slots.get(key(environment, database));
+    Slot slot = find(environment, database);
     if (slot != null) {
       return slot;
     }
@@ -287,11 +308,9 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
               + environment
               + "'");
     }
-    return slots.computeIfAbsent(key(environment, database), k -> new Slot(env, database));
-  }
-
-  private static String key(String environment, String database) {
-    return environment + '\u0000' + database;
+    return slots
+        .computeIfAbsent(environment, e -> new ConcurrentHashMap<>())
+        .computeIfAbsent(database, d -> new Slot(env, database));
   }
 
   /** The schema changed: {@link #ready} waits for a build that starts after now. */
@@ -373,6 +392,7 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
     synchronized (slot) {
       if (result != null) {
         slot.current = result.map();
+        slot.currentOptional = Optional.of(result.map());
         slot.currentFuture = CompletableFuture.completedFuture(result.map());
         slot.report = result.report();
         slot.version = version;
@@ -414,7 +434,7 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
 
   /** Every refresh interval: compares each mapped database's signature with its map's. */
   private void poll() {
-    for (Slot slot : slots.values()) {
+    for (Slot slot : allSlots()) {
       synchronized (slot) {
         if (closed || slot.current == null || slot.running != null || slot.polling) {
           continue;
