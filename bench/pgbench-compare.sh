@@ -13,6 +13,9 @@
 #   select-extended  pgbench -S -M extended     unnamed Parse/Bind/Describe/Execute/Sync each time
 #   select-prepared  pgbench -S -M prepared     named prepared statement, Bind/Execute/Sync
 #   wide             SELECT * FROM bench_wide   $WIDE_ROWS rows x 5 text columns of ~100 bytes
+#   wide-masked      SELECT * FROM bench_people $WIDE_ROWS rows x 5 text columns, of which Warden
+#                    masks 2 (email and phone, found by its data map with zero configuration);
+#                    pgbouncer and PostgreSQL send them unmasked
 #   connect          pgbench -S -C              a new connection (and login) per transaction
 #
 # Reported per workload: median TPS of each target; Warden/pgbouncer and Warden/direct as the
@@ -26,7 +29,7 @@
 #   WARMUP=30        seconds of unrecorded load on Warden (spread over the workloads) before
 #                    rep 1, so that the JIT has compiled the relay; at least 10
 #   QUICK=1          DURATION=2 REPS=1 WARMUP=10: a ~2 minute smoke run
-#   WORKLOADS="select-simple select-extended select-prepared wide connect"
+#   WORKLOADS="select-simple select-extended select-prepared wide wide-masked connect"
 #   TARGETS="direct pgbouncer warden"
 #   SCALE=10 WIDE_ROWS=10000 BENCH_DB=warden_bench BENCH_USER=bench
 #   PG_PORT=5432 PGB_PORT=16532 WARDEN_PORT=16533
@@ -58,7 +61,7 @@ WARMUP=${WARMUP:-30}
 if [[ "${QUICK:-0}" == 1 ]]; then DURATION=2; REPS=1; WARMUP=10; fi
 CLIENTS=${CLIENTS:-8}
 THREADS=${THREADS:-2}
-WORKLOADS=${WORKLOADS:-"select-simple select-extended select-prepared wide connect"}
+WORKLOADS=${WORKLOADS:-"select-simple select-extended select-prepared wide wide-masked connect"}
 TARGETS=${TARGETS:-"direct pgbouncer warden"}
 SCALE=${SCALE:-10}
 WIDE_ROWS=${WIDE_ROWS:-10000}
@@ -262,6 +265,20 @@ from generate_series(1, $WIDE_ROWS) i;
 vacuum analyze bench_wide;
 SQL
   fi
+  n=$(psql_at "$PG_PORT" -c "select count(*) from bench_people where phone like '+1 %'" 2>/dev/null || echo 0)
+  if [[ "$n" != "$WIDE_ROWS" ]]; then
+    log "creating bench_people ($WIDE_ROWS rows x 5 text columns, e-mail and phone among them)"
+    psql_at "$PG_PORT" <<SQL >/dev/null
+drop table if exists bench_people;
+create table bench_people (id int primary key, email text, phone text, c3 text, c4 text, c5 text);
+insert into bench_people
+select i, 'customer' || i || '@example.com', '+1 212 555 ' || lpad((i % 10000)::text, 4, '0'),
+          left(repeat(md5(i || 'c'), 4), 100), left(repeat(md5(i || 'd'), 4), 100),
+          left(repeat(md5(i || 'e'), 4), 100)
+from generate_series(1, $WIDE_ROWS) i;
+vacuum analyze bench_people;
+SQL
+  fi
   psql_at "$PG_PORT" -c "vacuum analyze pgbench_branches, pgbench_tellers, pgbench_accounts" >/dev/null 2>&1 || true
 }
 
@@ -338,11 +355,12 @@ workload_args() {  # workload -> pgbench arguments
     select-extended) echo "-S -M extended" ;;
     select-prepared) echo "-S -M prepared" ;;
     wide)            echo "-M simple -f $OUT_DIR/wide.sql" ;;
+    wide-masked)     echo "-M simple -f $OUT_DIR/wide-masked.sql" ;;
     connect)         echo "-S -C -M simple" ;;
     *) die "unknown workload '$1'" ;;
   esac
 }
-sampling_rate() { case $1 in wide | connect) echo 1 ;; *) echo 0.05 ;; esac; }
+sampling_rate() { case $1 in wide | wide-masked | connect) echo 1 ;; *) echo 0.05 ;; esac; }
 
 CSV=$OUT_DIR/results.csv
 run_one() {  # rep workload target
@@ -392,6 +410,7 @@ if [[ -z "${PGPASSWORD:-}" ]]; then PGPASSWORD="bench-$(od -An -tx1 -N12 /dev/ur
 export PGPASSWORD
 ensure_database
 echo 'SELECT * FROM bench_wide;' > "$OUT_DIR/wide.sql"
+echo 'SELECT * FROM bench_people;' > "$OUT_DIR/wide-masked.sql"
 # wire bytes of one wide result: DataRow = type 1 + length 4 + count 2 + per column 4 + data
 WIDE_BYTES=$(psql_at "$PG_PORT" -c "select sum(7 + 6 * 4 + length(id::text) + octet_length(c1) + octet_length(c2)
   + octet_length(c3) + octet_length(c4) + octet_length(c5)) from bench_wide")
@@ -401,6 +420,12 @@ for t in $TARGETS; do
   n=$(psql_at "${PORT[$t]}" -c "select count(*) from bench_wide" 2>&1) || die "target $t: $n"
   [[ "$n" == "$WIDE_ROWS" ]] || die "target $t sees $n rows in bench_wide, expected $WIDE_ROWS"
 done
+if [[ " $TARGETS " == *" warden "* && " $WORKLOADS " == *" wide-masked "* ]]; then
+  # The measurement means something only if Warden really masks: check a row it sends.
+  row=$(psql_at "$WARDEN_PORT" -c "select email, phone from bench_people where id = 1" 2>&1) || die "warden: $row"
+  [[ "$row" != *customer1@* && "$row" != *"555 0001"* ]] || die "Warden did not mask bench_people: $row"
+  log "Warden masks bench_people: $row"
+fi
 
 read -r -a ORDER <<<"$TARGETS"
 nt=${#ORDER[@]}
