@@ -319,8 +319,10 @@ final class BackendRelay extends RelayHandler {
           }
           yield Outcome.DROP;
         }
-        ByteBuf masked = session.plan == null ? null : session.plan.rewrite(body, peer().alloc());
-        yield masked == null ? Outcome.FORWARD : replaceWith(masked);
+        // Masked rows are gathered into one buffer per read (emitBuffer), not written one by one.
+        yield session.plan != null && session.plan.rewrite(body, this::emitBuffer)
+            ? Outcome.DROP
+            : Outcome.FORWARD;
       }
       case RowDescription.TYPE ->
           onRowDescription((RowDescription) BackendMessages.decode(type, body));

@@ -79,6 +79,15 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
   private boolean pauseAfterMessage;
   private Function<ByteBuf, Outcome> continuation;
 
+  /**
+   * Messages of this relay's own that replace inspected ones (masked rows), not yet written: they
+   * are gathered and written as one buffer, before any later byte, rather than one write each.
+   */
+  private ByteBuf emitted;
+
+  /** Emitted bytes are written once this many have gathered. */
+  private static final int EMIT_CHUNK = 64 * 1024;
+
   RelayHandler(int maxInspectedBytes) {
     this.maxInspectedBytes = maxInspectedBytes;
   }
@@ -289,7 +298,7 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
               paused = true;
             }
             case DROP -> {
-              forwardUpTo(at);
+              forwardSlice(at); // what the relay emitted in its place waits in order
               in.skipBytes((int) length + 1);
               forwardFrom = in.readerIndex();
             }
@@ -321,10 +330,49 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
    * it before writing a message of their own, so that order is kept.
    */
   final void forwardUpTo(int index) {
+    forwardSlice(index);
+    flushEmitted();
+  }
+
+  /** Writes the read bytes up to {@code index}, after what was emitted before them. */
+  private void forwardSlice(int index) {
     ByteBuf in = current;
     if (in != null && index > forwardFrom) {
+      flushEmitted();
       peer().write(in.retainedSlice(forwardFrom, index - forwardFrom), peer().voidPromise());
       forwardFrom = index;
+    }
+  }
+
+  /**
+   * The buffer to write a message of this relay's own into, in place of the message being inspected
+   * (which {@link #onMessage} then drops): it reaches the peer after everything before that message
+   * and before everything after it. Consecutive replacements share one write.
+   */
+  final ByteBuf emitBuffer() {
+    forwardSlice(currentMessageStart());
+    ByteBuf out = emitted;
+    if (out != null && out.readableBytes() >= EMIT_CHUNK) {
+      flushEmitted();
+      out = null;
+    }
+    if (out == null) {
+      out = peer().alloc().buffer(EMIT_CHUNK + EMIT_CHUNK / 4);
+      emitted = out;
+    }
+    return out;
+  }
+
+  /** Writes what was emitted and not yet written. */
+  private void flushEmitted() {
+    ByteBuf out = emitted;
+    if (out != null) {
+      emitted = null;
+      if (out.isReadable()) {
+        peer().write(out, peer().voidPromise());
+      } else {
+        out.release();
+      }
     }
   }
 
@@ -368,6 +416,10 @@ abstract class RelayHandler extends ChannelInboundHandlerAdapter {
     if (pending != null) {
       pending.release();
       pending = null;
+    }
+    if (emitted != null) {
+      emitted.release();
+      emitted = null;
     }
   }
 

@@ -7,7 +7,6 @@ import dev.warden.protocol.postgres.DataRow;
 import dev.warden.protocol.postgres.ProtocolException;
 import dev.warden.protocol.postgres.RowDescription;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
@@ -16,6 +15,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * What to mask in the rows of one result, decided once from its RowDescription: for each column the
@@ -113,10 +113,24 @@ final class ResultPlan {
   }
 
   /**
-   * The DataRow message (type and length included) to send instead of the one whose body is {@code
-   * body}, or null when the row needs no change (only scanned columns, none recognised).
+   * Writes the masked DataRow message (type and length included) for the one whose body is {@code
+   * body} to the buffer {@code out} gives, and returns true; or returns false, writing nothing,
+   * when the row needs no change (only scanned columns, none recognised, or only NULLs).
    */
-  ByteBuf rewrite(ByteBuf body, ByteBufAllocator alloc) {
+  boolean rewrite(ByteBuf body, Supplier<ByteBuf> out) {
+    byte[][] replaced = replacements(body);
+    if (replaced == null) {
+      return false;
+    }
+    encode(body, replaced, out.get());
+    return true;
+  }
+
+  /** Stands for a value that becomes SQL NULL among the replacements. */
+  private static final byte[] NULL = new byte[0];
+
+  /** The replaced values of a row by column (null: unchanged), or null when none is. */
+  private byte[][] replacements(ByteBuf body) {
     int start = body.readerIndex();
     int end = body.writerIndex();
     if (end - start < 2) {
@@ -131,7 +145,6 @@ final class ResultPlan {
               + fields.length);
     }
     byte[][] replaced = null;
-    boolean[] nulled = null;
     int at = start + 2;
     for (int i = 0; i < count; i++) {
       if (end - at < 4) {
@@ -149,10 +162,8 @@ final class ResultPlan {
         if (out != value) {
           if (replaced == null) {
             replaced = new byte[count][];
-            nulled = new boolean[count];
           }
-          replaced[i] = out;
-          nulled[i] = out == null;
+          replaced[i] = out == null ? NULL : out;
           counts[i]++;
         }
       }
@@ -161,17 +172,11 @@ final class ResultPlan {
     if (at != end) {
       throw new ProtocolException("DataRow message has bytes after its last value");
     }
-    if (replaced == null) {
-      return null;
-    }
-    return encode(body, replaced, nulled, alloc);
+    return replaced;
   }
 
-  private ByteBuf encode(
-      ByteBuf body, byte[][] replaced, boolean[] nulled, ByteBufAllocator alloc) {
+  private void encode(ByteBuf body, byte[][] replaced, ByteBuf out) {
     int start = body.readerIndex();
-    int size = body.readableBytes();
-    ByteBuf out = alloc.buffer(size + 64);
     out.writeByte(DataRow.TYPE);
     int lengthAt = out.writerIndex();
     out.writeInt(0);
@@ -180,13 +185,12 @@ final class ResultPlan {
     for (int i = 0; i < fields.length; i++) {
       int length = body.getInt(at);
       at += 4;
-      if (replaced[i] != null || nulled[i]) {
-        if (nulled[i]) {
-          out.writeInt(-1);
-        } else {
-          out.writeInt(replaced[i].length);
-          out.writeBytes(replaced[i]);
-        }
+      byte[] value = replaced[i];
+      if (value == NULL) {
+        out.writeInt(-1);
+      } else if (value != null) {
+        out.writeInt(value.length);
+        out.writeBytes(value);
       } else {
         out.writeInt(length);
         if (length > 0) {
@@ -196,7 +200,6 @@ final class ResultPlan {
       at += Math.max(length, 0);
     }
     out.setInt(lengthAt, out.writerIndex() - lengthAt);
-    return out;
   }
 
   /** The masked form of a value of column {@code i}: its bytes, or null for SQL NULL. */

@@ -198,6 +198,31 @@ class MaskingRelayTest {
     }
   }
 
+  @Test
+  void rowsKeepTheirOrderWhenMaskedAndUntouchedRowsAlternate() throws SQLException {
+    fixture.sql(
+        "CREATE TABLE mixed AS SELECT g AS id, CASE WHEN g % 3 = 0 THEN NULL ELSE 'm' || g ||"
+            + " '@example.com' END AS email FROM generate_series(1, 5000) g");
+    long previous = masking.usersOid;
+    try (Connection c = connect("simple", false)) {
+      masking.usersOid = oidOf(c, "mixed");
+      masking.emailColumn = 2;
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT id, email FROM mixed ORDER BY id")) {
+        int expected = 1;
+        while (rs.next()) {
+          assertThat(rs.getInt(1)).isEqualTo(expected);
+          assertThat(rs.getString(2)).isEqualTo(expected % 3 == 0 ? null : MARK);
+          expected++;
+        }
+        assertThat(expected).isEqualTo(5001);
+      }
+    } finally {
+      masking.usersOid = previous;
+      masking.emailColumn = 2;
+    }
+  }
+
   private static long oidOf(Connection c, String table) throws SQLException {
     try (Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT '" + table + "'::regclass::oid")) {
