@@ -290,6 +290,9 @@ final class BackendRelay extends RelayHandler {
   private String charsetName = "";
   private java.nio.charset.Charset charset;
 
+  /** Where masked rows are written: {@link #emitBuffer}, made once. */
+  private final java.util.function.Supplier<ByteBuf> emitter = this::emitBuffer;
+
   /** The masking an ErrorResponse being read is scrubbed with, or null. */
   private ResultMasking errorMasking;
 
@@ -320,7 +323,7 @@ final class BackendRelay extends RelayHandler {
           yield Outcome.DROP;
         }
         // Masked rows are gathered into one buffer per read (emitBuffer), not written one by one.
-        yield session.plan != null && session.plan.rewrite(body, this::emitBuffer)
+        yield session.plan != null && session.plan.rewrite(body, emitter)
             ? Outcome.DROP
             : Outcome.FORWARD;
       }

@@ -59,6 +59,10 @@ final class ResultPlan {
   private final boolean[] scanned;
   private final ValueType[] types;
   private final long[] counts;
+
+  /** Per column: a text-type value in text format, read and written in the client encoding. */
+  private final boolean[] plainText;
+
   private final ResultMasking masking;
   private final Charset charset;
 
@@ -83,6 +87,10 @@ final class ResultPlan {
               : valueType(f.typeOid(), f.format());
     }
     this.counts = new long[fields.length];
+    this.plainText = new boolean[fields.length];
+    for (int i = 0; i < fields.length; i++) {
+      plainText[i] = fields[i].format() == 0 && types[i] == ValueType.TEXT;
+    }
   }
 
   /**
@@ -155,7 +163,15 @@ final class ResultPlan {
       if (length < -1 || (length > 0 && end - at < length)) {
         throw new ProtocolException("DataRow value length " + length + " is out of range");
       }
-      if (length >= 0 && (masks[i] != null || scanned[i])) {
+      if (length >= 0 && masks[i] != null && plainText[i]) {
+        // The common case, a text column in text format: decoded straight from the buffer.
+        if (replaced == null) {
+          replaced = new byte[count][];
+        }
+        String masked = mask(i, body.toString(at, length, charset));
+        replaced[i] = masked == null ? NULL : masked.getBytes(charset);
+        counts[i]++;
+      } else if (length >= 0 && (masks[i] != null || scanned[i])) {
         byte[] value = new byte[length];
         body.getBytes(at, value);
         byte[] out = masks[i] != null ? masked(i, value) : scannedValue(i, value);
@@ -204,18 +220,21 @@ final class ResultPlan {
 
   /** The masked form of a value of column {@code i}: its bytes, or null for SQL NULL. */
   private byte[] masked(int i, byte[] value) {
-    ValueType type = types[i];
     String text = decode(i, value);
     if (text == null) {
       return null; // a binary value Warden cannot read as text: NULL is the only safe form
     }
-    String out;
-    try {
-      out = masks[i].mask(text, type);
-    } catch (RuntimeException e) {
-      out = null; // masks never throw; if one did, nothing of the value may pass
-    }
+    String out = mask(i, text);
     return out == null ? null : encode(i, out);
+  }
+
+  /** The masked form of {@code text} as a value of column {@code i}'s type, or null for NULL. */
+  private String mask(int i, String text) {
+    try {
+      return masks[i].mask(text, types[i]);
+    } catch (RuntimeException e) {
+      return null; // masks never throw; if one did, nothing of the value may pass
+    }
   }
 
   /** A value of unknown origin with every word a content detector recognises masked. */
