@@ -87,6 +87,7 @@ final class ResultPlan {
               : valueType(f.typeOid(), f.format());
     }
     this.counts = new long[fields.length];
+    this.replacedScratch = new byte[fields.length][];
     this.plainText = new boolean[fields.length];
     for (int i = 0; i < fields.length; i++) {
       plainText[i] = fields[i].format() == 0 && types[i] == ValueType.TEXT;
@@ -136,7 +137,8 @@ final class ResultPlan {
     if (replaced == null) {
       return false;
     }
-    out.get().writeBytes(encode(row, replaced));
+    int size = encode(row, replaced);
+    out.get().writeBytes(encoded, 0, size);
     return true;
   }
 
@@ -153,6 +155,12 @@ final class ResultPlan {
     return scratch;
   }
 
+  /** The last row's replaced values, reused (cleared before each row). */
+  private final byte[][] replacedScratch;
+
+  /** The masked row as sent, reused from row to row. */
+  private byte[] encoded = new byte[512];
+
   /** The replaced values of a row by column (null: unchanged), or null when none is. */
   private byte[][] replacements(byte[] row, int end) {
     if (end < 2) {
@@ -167,6 +175,7 @@ final class ResultPlan {
               + fields.length);
     }
     byte[][] replaced = null;
+    java.util.Arrays.fill(replacedScratch, null);
     int at = 2;
     for (int i = 0; i < count; i++) {
       if (end - at < 4) {
@@ -180,7 +189,7 @@ final class ResultPlan {
       if (length >= 0 && masks[i] != null && plainText[i]) {
         // The common case, a text column in text format: decoded straight from the row.
         if (replaced == null) {
-          replaced = new byte[count][];
+          replaced = replacedScratch;
         }
         String masked = mask(i, new String(row, at, length, charset));
         replaced[i] = masked == null ? NULL : masked.getBytes(charset);
@@ -190,7 +199,7 @@ final class ResultPlan {
         byte[] out = masks[i] != null ? masked(i, value) : scannedValue(i, value);
         if (out != value) {
           if (replaced == null) {
-            replaced = new byte[count][];
+            replaced = replacedScratch;
           }
           replaced[i] = out == null ? NULL : out;
           counts[i]++;
@@ -204,8 +213,11 @@ final class ResultPlan {
     return replaced;
   }
 
-  /** The whole DataRow message for {@code row} with the {@code replaced} values. */
-  private byte[] encode(byte[] row, byte[][] replaced) {
+  /**
+   * Writes the whole DataRow message for {@code row} with the {@code replaced} values to {@link
+   * #encoded}, and returns its size.
+   */
+  private int encode(byte[] row, byte[][] replaced) {
     int size = 1 + 4 + 2;
     int at = 2;
     for (int i = 0; i < fields.length; i++) {
@@ -214,7 +226,10 @@ final class ResultPlan {
       byte[] value = replaced[i];
       size += 4 + (value == NULL ? 0 : value != null ? value.length : Math.max(length, 0));
     }
-    byte[] out = new byte[size];
+    if (encoded.length < size) {
+      encoded = new byte[Math.max(size, encoded.length * 2)];
+    }
+    byte[] out = encoded;
     out[0] = DataRow.TYPE;
     putInt(out, 1, size - 1);
     out[5] = row[0];
@@ -242,7 +257,7 @@ final class ResultPlan {
       }
       at += Math.max(length, 0);
     }
-    return out;
+    return size;
   }
 
   private static int intAt(byte[] b, int at) {
