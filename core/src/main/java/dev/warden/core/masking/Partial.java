@@ -46,22 +46,7 @@ final class Partial {
 
   /** Digits hidden except the last four; spaces and hyphens kept; needs 12 digits at least. */
   private static String card(String s) {
-    int digits = countDigits(s);
-    if (digits < 12) {
-      return null;
-    }
-    StringBuilder out = new StringBuilder(s.length());
-    int seen = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Text.isDigit(c)) {
-        seen++;
-        out.append(seen > digits - 4 ? c : '*');
-      } else {
-        out.append(c == ' ' || c == '-' ? c : '*');
-      }
-    }
-    return out.toString();
+    return lastDigits(s, 4, 12, " -");
   }
 
   /** The first two letters and the last four characters kept; needs 8 letters and digits. */
@@ -94,8 +79,17 @@ final class Partial {
 
   /** Digits hidden except the last two; the usual separators kept; needs 6 digits at least. */
   private static String phone(String s) {
+    return lastDigits(s, 2, 6, " +-().");
+  }
+
+  /**
+   * {@code s} with every digit but the last {@code keep} hidden, the characters in {@code
+   * separators} kept and every other character hidden; null when it has fewer than {@code
+   * minDigits} digits.
+   */
+  private static String lastDigits(String s, int keep, int minDigits, String separators) {
     int digits = countDigits(s);
-    if (digits < 6) {
+    if (digits < minDigits) {
       return null;
     }
     StringBuilder out = new StringBuilder(s.length());
@@ -104,9 +98,9 @@ final class Partial {
       char c = s.charAt(i);
       if (Text.isDigit(c)) {
         seen++;
-        out.append(seen > digits - 2 ? c : '*');
+        out.append(seen > digits - keep ? c : '*');
       } else {
-        out.append(" +-().".indexOf(c) >= 0 ? c : '*');
+        out.append(separators.indexOf(c) >= 0 ? c : '*');
       }
     }
     return out.toString();

@@ -49,8 +49,16 @@ final class ResultPlan {
   private static final int NUMERIC = 1700;
   private static final int JSONB = 3802;
 
-  /** OIDs from here on are the database's own types (citext, enums, domains). */
+  /**
+   * OIDs from here on are the database's own objects (types such as citext, enums and domains;
+   * tables, views); below are PostgreSQL's, made by initdb ({@code FirstNormalObjectId}).
+   */
   private static final int FIRST_USER_OID = 16384;
+
+  private static final long FIRST_NORMAL_OBJECT_ID = FIRST_USER_OID;
+
+  /** {@code pg_largeobject}: a catalogue that holds user data. */
+  private static final long PG_LARGEOBJECT = 2613;
 
   private static final LocalDate POSTGRES_EPOCH = LocalDate.of(2000, 1, 1);
 
@@ -109,8 +117,14 @@ final class ResultPlan {
     boolean any = false;
     for (int i = 0; i < n; i++) {
       RowDescription.Field f = fields[i];
-      if (f.tableOid() != 0) {
-        masks[i] = masking.column(Integer.toUnsignedLong(f.tableOid()), f.columnNumber());
+      long table = Integer.toUnsignedLong(f.tableOid());
+      if (table != 0) {
+        // PostgreSQL's own catalogues and views (psql's \d, drivers' metadata queries) hold no
+        // user data and are not in data maps; large objects are user data.
+        masks[i] =
+            table < FIRST_NORMAL_OBJECT_ID && table != PG_LARGEOBJECT
+                ? null
+                : masking.column(table, f.columnNumber());
       } else {
         masks[i] = masking.computed();
         // Unknown origin: a content detector is the backstop, where the value is text to read.

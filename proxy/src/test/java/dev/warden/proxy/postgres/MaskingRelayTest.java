@@ -338,6 +338,31 @@ class MaskingRelayTest {
   }
 
   @Test
+  void catalogueQueriesOfDriversAndPsqlAreNotMasked() throws SQLException {
+    // pg_class, pg_attribute and information_schema are PostgreSQL's own, below OID 16384: a
+    // masked identity's \d and a driver's metadata queries get them as they are.
+    masking.everything = true; // as the decision point does for relations its map lacks
+    try (Connection c = connect("extended", false)) {
+      try (Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT relname FROM pg_catalog.pg_class WHERE relname = 'users' AND relkind ="
+                      + " 'r'")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("users");
+      }
+      try (ResultSet rs = c.getMetaData().getColumns(null, "public", "users", "email")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString("COLUMN_NAME")).isEqualTo("email");
+      }
+      // ... while a table of the database's own is masked.
+      assertThat(emails(c, "SELECT contact FROM users WHERE id = 1")).containsExactly(MARK);
+    } finally {
+      masking.everything = false;
+    }
+  }
+
+  @Test
   void anExemptIdentityGetsTheRowsAsTheServerSentThem() throws SQLException {
     exempt = true;
     try (Connection c = connect("extended", true)) {
@@ -377,6 +402,7 @@ class MaskingRelayTest {
     volatile int emailColumn;
     volatile boolean computedMasked;
     volatile boolean scrubErrors;
+    volatile boolean everything;
 
     final ColumnMask mask =
         new ColumnMask() {
@@ -407,7 +433,9 @@ class MaskingRelayTest {
 
     @Override
     public ColumnMask column(long relationId, int column) {
-      return relationId == usersOid && (column == emailColumn || column == 0) ? mask : null;
+      return everything || relationId == usersOid && (column == emailColumn || column == 0)
+          ? mask
+          : null;
     }
 
     @Override
