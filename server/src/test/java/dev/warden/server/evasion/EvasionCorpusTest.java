@@ -15,6 +15,7 @@ import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
 import dev.warden.server.evasion.CaseRunner.Observation;
 import dev.warden.server.evasion.Seed.Expect;
+import dev.warden.server.policy.PolicyFile;
 import dev.warden.testkit.AuditedPostgres;
 import dev.warden.testkit.AuditedPostgres.AuditEntry;
 import dev.warden.testkit.Packets;
@@ -95,6 +96,19 @@ class EvasionCorpusTest {
                 new Environment(
                     "prod", Set.of("production"), List.of("prod"), upstream(production)),
                 new Environment("staging", Set.of(), List.of("staging"), upstream(staging))));
+    // The default policy, with the test's identity exempt from masking: this corpus is about
+    // guardrails, and its canary table's secret column would otherwise be masked and its DO, CALL
+    // and lineage cases refused by masking rather than judged by the guardrails.
+    String policy;
+    try (var in =
+        PolicyFile.class.getResourceAsStream("/dev/warden/server/policy/default-policy.yaml")) {
+      policy = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    String noExemption = "\n  exempt: []";
+    assertThat(policy).contains(noExemption);
+    Path policyFile = dir.resolve("policy.yaml");
+    Files.writeString(policyFile, policy.replace(noExemption, "\n  exempt: [{group: dev}]"));
+    config = config.withPolicy(policyFile);
     server = WardenServer.start(config, Clock.systemUTC(), RANDOM);
     server
         .users()
