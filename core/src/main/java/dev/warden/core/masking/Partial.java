@@ -38,10 +38,20 @@ final class Partial {
 
   private static String email(String s) {
     int at = s.lastIndexOf('@');
-    if (at < 1 || at == s.length() - 1) {
-      return null;
+    if (at < 1 || at == s.length() - 1 || !addressLike(s)) {
+      return null; // free text or a document that holds an address: redacted whole
     }
     return "****" + s.substring(at);
+  }
+
+  /** No whitespace: one address, not free text that holds one. */
+  private static boolean addressLike(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (Character.isWhitespace(s.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Digits hidden except the last four; spaces and hyphens kept; needs 12 digits at least. */

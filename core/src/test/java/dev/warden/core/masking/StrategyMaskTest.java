@@ -164,6 +164,7 @@ class StrategyMaskTest {
         "EMAIL|  bob.smith+x@mail.example.co.uk |****@mail.example.co.uk",
         "EMAIL|not an address|[email]",
         "EMAIL|@example.com|[email]",
+        "EMAIL|Please erase me. E-mail: amelia@example.com.|[email]",
         "PAYMENT_CARD|4111 1111 1111 1111|**** **** **** 1111",
         "PAYMENT_CARD|4111-1111-1111-1111|****-****-****-1111",
         "PAYMENT_CARD|378282246310005|***********0005",
