@@ -62,6 +62,9 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
   private final ExecutorService builds;
   private final ScheduledExecutorService poller;
 
+  /** How long a database whose map could not be built is not tried again by {@link #ready}. */
+  static final java.time.Duration RETRY_AFTER = java.time.Duration.ofSeconds(5);
+
   /** Slots by environment, then client database. */
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, Slot>> slots =
       new ConcurrentHashMap<>();
@@ -135,6 +138,15 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
     /** A build wanted after the running one (the schema changed while it ran). */
     CompletableFuture<DataMap> queued;
 
+    /**
+     * The last build's failure while there is no map, handed out by {@link #ready} without a new
+     * attempt until {@link #failedUntil}: otherwise every statement of every session would start a
+     * build and wait for it to fail again.
+     */
+    CompletableFuture<DataMap> failed;
+
+    java.time.Instant failedUntil = java.time.Instant.MIN;
+
     /** What {@link #ready} waits for instead of {@link #current}. */
     volatile CompletableFuture<DataMap> awaited;
 
@@ -166,6 +178,9 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
       if (slot.awaited == null) {
         if (slot.current != null) {
           return slot.currentFuture;
+        }
+        if (slot.failed != null && clock.instant().isBefore(slot.failedUntil)) {
+          return slot.failed; // failed a moment ago: callers mask everything meanwhile
         }
         slot.awaited = slot.running != null ? slot.running : request(slot);
       }
@@ -399,6 +414,12 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
         slot.signature = result.signature();
         slot.cache = result.cache();
         slot.cacheDetectors = using;
+      }
+      if (result == null && slot.current == null) {
+        slot.failed = CompletableFuture.failedFuture(failure);
+        slot.failedUntil = clock.instant().plus(RETRY_AFTER);
+      } else if (result != null) {
+        slot.failed = null;
       }
       if (slot.awaited == future) {
         slot.awaited = null;
