@@ -244,12 +244,12 @@ final class BackendRelay extends RelayHandler {
     Exchanges due = session.exchanges;
     if (due.headOwner() == Exchanges.WARDEN_DESCRIBE) {
       StatementAudit execute = (StatementAudit) due.headPayload();
-      session.plan = ResultPlan.of(description, execute.masking, charset());
+      session.plan = ResultPlan.of(description, execute.masking, session.charset());
       due.pop();
       return Outcome.DROP;
     }
     endResult(due.headAudit());
-    session.plan = ResultPlan.of(description, due.headAudit().masking, charset());
+    session.plan = ResultPlan.of(description, due.headAudit().masking, session.charset());
     return Outcome.FORWARD;
   }
 
@@ -276,19 +276,6 @@ final class BackendRelay extends RelayHandler {
     peer().write(encoded, peer().voidPromise());
     return Outcome.DROP;
   }
-
-  /** The charset of the session's client encoding, in which result values are sent. */
-  private java.nio.charset.Charset charset() {
-    String encoding = session.lexical.clientEncoding();
-    if (!encoding.equals(charsetName)) {
-      charsetName = encoding;
-      charset = ClientEncodings.charset(encoding);
-    }
-    return charset;
-  }
-
-  private String charsetName = "";
-  private java.nio.charset.Charset charset;
 
   /** Where masked rows are written: {@link #emitBuffer}, made once. */
   private final java.util.function.Supplier<ByteBuf> emitter = this::emitBuffer;
@@ -376,9 +363,7 @@ final class BackendRelay extends RelayHandler {
           yield fields == null ? Outcome.FORWARD : replaceWith(new ErrorResponse(fields));
         }
         errorMasking = null;
-        forwardUpTo(currentMessageStart());
-        peer().write(refusal, peer().voidPromise());
-        yield Outcome.DROP;
+        yield replaceWith(refusal);
       }
       default -> Outcome.FORWARD;
     };

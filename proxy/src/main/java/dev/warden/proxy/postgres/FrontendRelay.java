@@ -35,7 +35,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -75,8 +74,6 @@ final class FrontendRelay extends RelayHandler {
 
   private final LastText lastParse = new LastText();
   private final LastText lastQuery = new LastText();
-  private String textEncoding = "UTF8";
-  private Charset textCharset = StandardCharsets.UTF_8;
 
   /** True between the first extended-protocol message of a batch and its Sync. */
   private boolean inBatch;
@@ -165,12 +162,7 @@ final class FrontendRelay extends RelayHandler {
 
   /** The charset of the session's client encoding, in which statement text and names arrive. */
   private Charset text() {
-    String encoding = session.lexical.clientEncoding();
-    if (!encoding.equals(textEncoding)) {
-      textEncoding = encoding;
-      textCharset = ClientEncodings.charset(encoding);
-    }
-    return textCharset;
+    return session.charset();
   }
 
   private static String cString(ByteBuf head, boolean whole, String what, Charset text) {

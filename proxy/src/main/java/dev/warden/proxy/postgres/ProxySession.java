@@ -13,6 +13,8 @@ import dev.warden.protocol.postgres.Query;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HexFormat;
 import java.util.Iterator;
@@ -56,6 +58,22 @@ final class ProxySession {
 
   /** The settings the server lexes this session's SQL with, as it last reported them. */
   LexicalSettings lexical = LexicalSettings.DEFAULT;
+
+  private String charsetEncoding = "UTF8";
+  private Charset charset = StandardCharsets.UTF_8;
+
+  /**
+   * The charset of the session's client encoding, in which statement text, names and result values
+   * travel; looked up again only when the server reports another encoding.
+   */
+  Charset charset() {
+    String encoding = lexical.clientEncoding();
+    if (!encoding.equals(charsetEncoding)) {
+      charsetEncoding = encoding;
+      charset = ClientEncodings.charset(encoding);
+    }
+    return charset;
+  }
 
   /** What the server still owes, message by message. */
   final Exchanges exchanges = new Exchanges();
