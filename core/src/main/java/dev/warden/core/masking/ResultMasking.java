@@ -37,7 +37,8 @@ public interface ResultMasking {
   /**
    * The mask for a result column with no source column (an expression, aggregate, function result,
    * set operation, ...), or null when none of the statement's sensitive columns can feed it. When
-   * null, the proxy still passes that column's values through {@link #backstop()}.
+   * null, the proxy still passes that column's values through {@link #backstop} and {@link
+   * #scrubText}.
    */
   ColumnMask computed();
 

@@ -205,7 +205,7 @@ final class ResultPlan {
         if (replaced == null) {
           replaced = replacedScratch;
         }
-        String masked = mask(i, new String(row, at, length, charset));
+        String masked = mask(masks[i], i, new String(row, at, length, charset));
         replaced[i] = masked == null ? NULL : masked.getBytes(charset);
         counts[i]++;
       } else if (length >= 0 && (masks[i] != null || scanned[i])) {
@@ -294,24 +294,32 @@ final class ResultPlan {
     if (text == null) {
       return null; // a binary value Warden cannot read as text: NULL is the only safe form
     }
-    String out = mask(i, text);
+    String out = mask(masks[i], i, text);
     return out == null ? null : encode(i, out);
   }
 
-  /** The masked form of {@code text} as a value of column {@code i}'s type, or null for NULL. */
-  private String mask(int i, String text) {
+  /** {@code text} masked by {@code mask} as a value of column {@code i}'s type; null for NULL. */
+  private String mask(ColumnMask mask, int i, String text) {
     try {
-      return masks[i].mask(text, types[i]);
+      return mask.mask(text, types[i]);
     } catch (RuntimeException e) {
       return null; // masks never throw; if one did, nothing of the value may pass
     }
   }
 
-  /** A value of unknown origin with every word a content detector recognises masked. */
+  /**
+   * A value of unknown origin: masked whole, as a valid value of its type, when a content detector
+   * recognises all of it; else with every word a detector recognises masked.
+   */
   private byte[] scannedValue(int i, byte[] value) {
     String text = decode(i, value);
     if (text == null) {
       return value;
+    }
+    ColumnMask whole = masking.backstop(text);
+    if (whole != null) {
+      String out = mask(whole, i, text);
+      return out == null ? null : encode(i, out);
     }
     String out = masking.scrubText(text);
     if (out.equals(text)) {
