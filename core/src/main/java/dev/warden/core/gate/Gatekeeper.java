@@ -18,6 +18,15 @@ public interface Gatekeeper {
   Decision decide(StatementRequest request);
 
   /**
+   * Whether {@code session}'s identity may use its environment at all (policy's access rules),
+   * asked once when the session is authenticated and before the upstream connection is opened. The
+   * default lets everyone in.
+   */
+  default Admission admit(SessionContext session) {
+    return Admission.OPEN;
+  }
+
+  /**
    * Judges a prepared statement again when it is executed. {@code earlier} is the decision made
    * when it was prepared; an implementation returns it unchanged when it still holds (see {@link
    * Decision#reusable()}), so a repeated execution costs nothing. {@code prepared} is the session's

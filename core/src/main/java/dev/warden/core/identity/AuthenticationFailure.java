@@ -20,7 +20,31 @@ public final class AuthenticationFailure extends Exception {
     /** A valid request for something Warden does not do (channel binding, authzid, extensions). */
     UNSUPPORTED,
     /** The upstream server refused us, or answered in a way that is not to be trusted. */
-    UPSTREAM_REJECTED
+    UPSTREAM_REJECTED,
+    /**
+     * A token that is not acceptable: malformed, oversized, unsigned, signed with an algorithm or
+     * key the provider does not use, or for another issuer or audience.
+     */
+    TOKEN_INVALID,
+    /** A token or certificate past its expiry, or not valid yet (beyond the allowed clock skew). */
+    EXPIRED,
+    /** A valid credential for someone else: the user name does not match its subject. */
+    USER_MISMATCH,
+    /** A service token that has been revoked. */
+    REVOKED,
+    /** A client certificate whose chain, usage or identity does not verify. */
+    CERTIFICATE_INVALID,
+    /** The identity provider could not be reached to verify the token (discovery or keys). */
+    PROVIDER_UNAVAILABLE,
+    /** A verified identity that policy does not let into the environment it asked for. */
+    NOT_PERMITTED,
+    /** Too many failures for this name from this source; the attempt was not verified. */
+    THROTTLED
+  }
+
+  /** The reason as audit records spell it, e.g. {@code bad-password}. */
+  public static String label(Reason reason) {
+    return reason.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
   }
 
   private final Reason reason;

@@ -36,17 +36,26 @@ public final class ScramServer {
   /** Longest client message accepted; a real one is about 100 bytes. */
   static final int MAX_MESSAGE_BYTES = 1024;
 
-  private final UserDirectory users;
+  private final ScramAccounts accounts;
   private final byte[] mockKey;
   private final Supplier<String> serverNonces;
 
   public ScramServer(UserDirectory users, Secret mockKey, SecureRandom random) {
-    this(users, mockKey, ScramSyntax.randomNonces(Objects.requireNonNull(random, "random")));
+    this(ScramAccounts.of(users), mockKey, random);
+  }
+
+  /** Logins for local users and service tokens alike. */
+  public ScramServer(ScramAccounts accounts, Secret mockKey, SecureRandom random) {
+    this(accounts, mockKey, ScramSyntax.randomNonces(Objects.requireNonNull(random, "random")));
   }
 
   /** With a chosen nonce source, so that tests can replay RFC 7677's exchange byte for byte. */
   ScramServer(UserDirectory users, Secret mockKey, Supplier<String> serverNonces) {
-    this.users = Objects.requireNonNull(users, "users");
+    this(ScramAccounts.of(users), mockKey, serverNonces);
+  }
+
+  private ScramServer(ScramAccounts accounts, Secret mockKey, Supplier<String> serverNonces) {
+    this.accounts = Objects.requireNonNull(accounts, "accounts");
     Objects.requireNonNull(mockKey, "mockKey");
     if (mockKey.isEmpty()) {
       throw new IllegalArgumentException("mockKey must not be empty");
@@ -62,7 +71,7 @@ public final class ScramServer {
    */
   public Exchange begin(String username) {
     Objects.requireNonNull(username, "username");
-    Optional<LocalUser> user = users.find(username);
+    Optional<ScramAccount> user = accounts.find(username);
     // Derived for known users too, so that begin() costs the same either way.
     ScramCredential mock = mockCredential(username);
     return user.map(u -> new Exchange(u, u.credential())).orElseGet(() -> new Exchange(null, mock));
@@ -126,7 +135,7 @@ public final class ScramServer {
       DONE
     }
 
-    private final LocalUser user;
+    private final ScramAccount user;
     private final ScramCredential credential;
     private State state = State.AWAITING_CLIENT_FIRST;
     private String gs2Header;
@@ -134,7 +143,7 @@ public final class ScramServer {
     private String serverFirst;
     private String nonce;
 
-    private Exchange(LocalUser user, ScramCredential credential) {
+    private Exchange(ScramAccount user, ScramCredential credential) {
       this.user = user;
       this.credential = credential;
     }
@@ -250,9 +259,12 @@ public final class ScramServer {
       if (!proofOk) {
         throw new AuthenticationFailure(BAD_PASSWORD, "proof does not verify");
       }
+      if (user.refusal().isPresent()) {
+        throw new AuthenticationFailure(
+            user.refusal().get(), "the credential is correct but no longer valid");
+      }
       return new Success(
-          new Identity(user.name(), user.groups(), AuthMethod.SCRAM_SHA_256),
-          ScramSyntax.utf8("v=" + ScramSyntax.base64(serverSignature)));
+          user.identity(), ScramSyntax.utf8("v=" + ScramSyntax.base64(serverSignature)));
     }
   }
 }
