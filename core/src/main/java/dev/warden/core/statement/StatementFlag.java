@@ -34,5 +34,13 @@ public enum StatementFlag {
    */
   USER_FUNCTION,
   /** Changes the search path, and so what unqualified names resolve to (SET search_path, ...). */
-  CHANGES_SEARCH_PATH
+  CHANGES_SEARCH_PATH,
+  /**
+   * Sets, resets or could set a {@code warden.*} setting, which carries the verified identity to
+   * the database (row-level security reads it): {@code SET warden.identity}, {@code set_config}
+   * with such a name or with a name that is not a constant, a function or role defined with a
+   * {@code SET warden.*} clause, and dynamic SQL or function bodies that name one. Warden refuses
+   * it for everyone, whatever the policy.
+   */
+  CHANGES_IDENTITY_SETTING
 }
