@@ -37,6 +37,11 @@ public record Upstream(
     }
   }
 
+  /** The same server and database, logged in to as {@code user} with {@code password}. */
+  public Upstream withCredentials(String user, Secret password) {
+    return new Upstream(host, port, database, user, password, tls, caFile);
+  }
+
   /** The database to open upstream for a client that asked for {@code clientDatabase}. */
   public String databaseFor(String clientDatabase) {
     return database.orElse(clientDatabase);
