@@ -67,6 +67,7 @@ public final class AuditEncoder {
   private static final byte[] K_EVENT = key("event");
   private static final byte[] K_FINGERPRINT = key("fingerprint");
   private static final byte[] K_GROUPS = key("groups");
+  private static final byte[] K_AUTH_ON_BEHALF_OF = key("auth_on_behalf_of");
   private static final byte[] K_INSTANCE = key("instance");
   private static final byte[] K_KINDS = key("kinds");
   private static final byte[] K_MASKED = key("masked");
@@ -302,6 +303,7 @@ public final class AuditEncoder {
     f.put("user", s.identity().name());
     f.put("groups", List.copyOf(new TreeSet<>(s.identity().groups())));
     f.put("auth", lower(s.identity().method()));
+    s.identity().onBehalfOf().ifPresent(p -> f.put("auth_on_behalf_of", p));
     f.put("env", s.environment().name());
     f.put("database", s.database());
     f.put("client", s.clientAddress());
@@ -565,7 +567,14 @@ public final class AuditEncoder {
     Map<String, Object> f = new LinkedHashMap<>();
     session(f, context);
     byte[] application = field(K_APPLICATION, encoded(f, "application"));
+    // The person a service token acts for sorts right after auth, so it travels with it.
     byte[] auth = field(K_AUTH, encoded(f, "auth"));
+    if (f.containsKey("auth_on_behalf_of")) {
+      byte[] behalf = field(K_AUTH_ON_BEHALF_OF, encoded(f, "auth_on_behalf_of"));
+      byte[] both = Arrays.copyOf(auth, auth.length + behalf.length);
+      System.arraycopy(behalf, 0, both, auth.length, behalf.length);
+      auth = both;
+    }
     byte[] client = field(K_CLIENT, encoded(f, "client"));
     byte[] database = field(K_DATABASE, encoded(f, "database"));
     byte[] env = field(K_ENV, encoded(f, "env"));

@@ -148,6 +148,15 @@ public final class ScramServer {
       this.credential = credential;
     }
 
+    /**
+     * True when the name belongs to an account (a local user or service token). A proxy that also
+     * accepts tokens from an identity provider asks for one instead of running SCRAM when it is
+     * false.
+     */
+    public boolean knowsAccount() {
+      return user != null;
+    }
+
     /** client-first-message bytes (UTF-8) → server-first-message bytes. */
     public byte[] clientFirst(byte[] clientFirstMessage) throws AuthenticationFailure {
       if (state != State.AWAITING_CLIENT_FIRST) {

@@ -291,7 +291,11 @@ final class RandomAudit {
     return new SessionContext(
         string(3),
         new Identity(
-            string(3), groups, AuthMethod.values()[random.nextInt(AuthMethod.values().length)]),
+            string(3),
+            groups,
+            AuthMethod.values()[random.nextInt(AuthMethod.values().length)],
+            random.nextInt(4) == 0 ? java.util.Optional.of(string(3)) : java.util.Optional.empty(),
+            java.util.Optional.empty()),
         new Environment(string(2), Set.of(), List.of(), upstream),
         string(2),
         string(2),
