@@ -3,10 +3,13 @@ package dev.warden.proxy.postgres;
 import dev.warden.core.audit.AuditEvent;
 import dev.warden.core.audit.Durability;
 import dev.warden.core.environment.Environment;
+import dev.warden.core.environment.Upstream;
+import dev.warden.core.gate.Admission;
 import dev.warden.core.gate.SessionContext;
 import dev.warden.core.identity.AuthenticationFailure;
 import dev.warden.core.identity.Identity;
 import dev.warden.core.identity.ScramServer;
+import dev.warden.protocol.postgres.AuthenticationCleartextPassword;
 import dev.warden.protocol.postgres.AuthenticationOk;
 import dev.warden.protocol.postgres.AuthenticationSASL;
 import dev.warden.protocol.postgres.AuthenticationSASLContinue;
@@ -35,15 +38,22 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,10 +76,17 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
 
   private static final String SCRAM_SHA_256 = "SCRAM-SHA-256";
 
+  /**
+   * A token from an identity provider is at most 16 KB (THREATS AU06); the verifier refuses a
+   * larger one with a reason, and a message larger than this is a protocol violation.
+   */
+  private static final int MAX_PASSWORD_MESSAGE = 20 * 1024;
+
   private enum State {
     STARTUP,
     SASL_INITIAL,
     SASL_CONTINUE,
+    PASSWORD,
     ANSWER_PENDING,
     CONNECTING_UPSTREAM,
     DONE
@@ -85,6 +102,7 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
   private StartupParameters parameters;
   private Environment environment;
   private ScramServer.Exchange exchange;
+  private Upstream upstreamRole;
   private Channel upstream;
 
   ClientStartupHandler(ProxyContext context) {
@@ -142,6 +160,11 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         }
         case SASL_INITIAL, SASL_CONTINUE -> {
           if (!readSaslMessage(ctx)) {
+            return;
+          }
+        }
+        case PASSWORD -> {
+          if (!readToken(ctx)) {
             return;
           }
         }
@@ -254,7 +277,39 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     }
     attemptStartNanos = System.nanoTime();
     throttleDelay = context.throttle().delayFor(parameters.user(), sourceHost(ctx));
+    List<X509Certificate> chain = peerCertificates(ctx);
+    if (!chain.isEmpty() && context.logins().certificates().isPresent()) {
+      // The certificate is the credential: TLS verified its chain against the listener's trust
+      // anchors; the verifier checks its usage, validity and that it names this user.
+      state = State.ANSWER_PENDING;
+      try {
+        Identity identity = context.logins().certificates().get().verify(parameters.user(), chain);
+        afterThrottle(ctx, () -> authenticated(ctx, identity, null));
+      } catch (AuthenticationFailure e) {
+        failed(ctx, "mtls", e);
+      }
+      return;
+    }
     exchange = context.scram().begin(parameters.user());
+    if (!exchange.knowsAccount() && context.logins().tokens().enabled()) {
+      // Not a local account: the password is a token from the identity provider, which only a
+      // cleartext password request can carry. It must not cross a network in clear (THREATS T05).
+      exchange = null;
+      if (!isTls(ctx) && !isLoopback(ctx)) {
+        state = State.ANSWER_PENDING;
+        failed(
+            ctx,
+            "oidc",
+            new AuthenticationFailure(
+                AuthenticationFailure.Reason.UNSUPPORTED,
+                "a token login over a connection without TLS"));
+        return;
+      }
+      write(ctx, new AuthenticationCleartextPassword());
+      ctx.flush();
+      state = State.PASSWORD;
+      return;
+    }
     write(ctx, new AuthenticationSASL(List.of(SCRAM_SHA_256)));
     ctx.flush();
     state = State.SASL_INITIAL;
@@ -301,40 +356,145 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
       SASLResponse response = FrontendMessages.decodeSASLResponse(body);
       ScramServer.Success success = exchange.clientFinal(response.data());
       state = State.ANSWER_PENDING;
-      afterThrottle(ctx, () -> authenticated(ctx, success));
+      afterThrottle(
+          ctx, () -> authenticated(ctx, success.identity(), success.serverFinalMessage()));
       return false;
     } catch (AuthenticationFailure e) {
       state = State.ANSWER_PENDING;
-      context.throttle().failure(parameters.user(), sourceHost(ctx));
-      recordEvent(
-          "authenticate",
-          false,
-          "",
-          Optional.empty(),
-          Map.of(
-              "claimed_user", parameters.user(),
-              "client", remote(ctx),
-              "method", "scram-sha-256",
-              "reason", e.reason().name().toLowerCase(Locale.ROOT).replace('_', '-'),
-              "database", parameters.database()));
-      log.info(
-          "client {}: authentication failed for user \"{}\": {} ({})",
-          remote(ctx),
-          parameters.user(),
-          e.reason(),
-          e.getMessage());
-      // Unknown user and wrong password get the same bytes, as PostgreSQL sends them.
-      String message =
-          e.reason() == AuthenticationFailure.Reason.MALFORMED_MESSAGE
-              ? "malformed SCRAM message"
-              : "password authentication failed for user \"" + parameters.user() + "\"";
-      String sqlState =
-          e.reason() == AuthenticationFailure.Reason.MALFORMED_MESSAGE
-              ? ClientErrors.PROTOCOL_VIOLATION
-              : ClientErrors.INVALID_PASSWORD;
-      afterThrottle(ctx, () -> fatal(ctx, sqlState, message));
+      failed(ctx, "scram-sha-256", e);
       return false;
     }
+  }
+
+  /** Reads the PasswordMessage that carries an identity-provider token, and verifies it. */
+  private boolean readToken(ChannelHandlerContext ctx) {
+    if (buffer.readableBytes() < 5) {
+      return false;
+    }
+    int at = buffer.readerIndex();
+    byte type = buffer.getByte(at);
+    long length = buffer.getUnsignedInt(at + 1);
+    if (type != 'p') {
+      throw new ProtocolException(
+          "expected a password message, got message type 0x"
+              + HexFormat.of().toHexDigits(type)
+              + " before authentication completed");
+    }
+    Frames.checkFrontend(type, length, context.limits());
+    if (length > MAX_PASSWORD_MESSAGE) {
+      throw new ProtocolException("password message too large");
+    }
+    if (buffer.readableBytes() < length + 1) {
+      return false;
+    }
+    ByteBuf body = buffer.readSlice((int) length + 1).slice(5, (int) length - 4);
+    byte[] bytes = FrontendMessages.decodePasswordMessage(body).password();
+    String token = new String(bytes, StandardCharsets.UTF_8);
+    Arrays.fill(bytes, (byte) 0);
+    state = State.ANSWER_PENDING;
+    CompletableFuture<Identity> verified;
+    try {
+      verified = context.logins().tokens().verify(parameters.user(), token);
+    } catch (RuntimeException e) {
+      verified = CompletableFuture.failedFuture(e);
+    }
+    verified.whenComplete(
+        (identity, error) ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      if (error == null) {
+                        afterThrottle(ctx, () -> authenticated(ctx, identity, null));
+                        return;
+                      }
+                      Throwable cause =
+                          error instanceof java.util.concurrent.CompletionException
+                                  && error.getCause() != null
+                              ? error.getCause()
+                              : error;
+                      AuthenticationFailure failure =
+                          cause instanceof AuthenticationFailure af
+                              ? af
+                              : new AuthenticationFailure(
+                                  AuthenticationFailure.Reason.PROVIDER_UNAVAILABLE,
+                                  "token verification failed: " + cause.getClass().getSimpleName());
+                      failed(ctx, "oidc", failure);
+                    }));
+    return false;
+  }
+
+  /**
+   * A failed login: counted by the throttle, audited with the method and reason, logged, and
+   * answered after the throttle's delay. Local passwords fail with PostgreSQL's own words whatever
+   * the reason, so that an unknown user and a wrong password look alike (THREATS AU10); a token or
+   * certificate failure says why, since whoever holds one can read its expiry and subject anyway.
+   */
+  private void failed(ChannelHandlerContext ctx, String method, AuthenticationFailure e) {
+    context.throttle().failure(parameters.user(), sourceHost(ctx));
+    recordEvent(
+        "authenticate",
+        false,
+        "",
+        Optional.empty(),
+        Map.of(
+            "claimed_user", parameters.user(),
+            "client", remote(ctx),
+            "method", method,
+            "reason", AuthenticationFailure.label(e.reason()),
+            "database", parameters.database()));
+    log.info(
+        "client {}: {} authentication failed for user \"{}\": {} ({})",
+        remote(ctx),
+        method,
+        parameters.user(),
+        e.reason(),
+        e.getMessage());
+    String user = "\"" + parameters.user() + "\"";
+    ClientErrors.Failure answer =
+        switch (e.reason()) {
+          case MALFORMED_MESSAGE ->
+              new ClientErrors.Failure(ClientErrors.PROTOCOL_VIOLATION, "malformed SCRAM message");
+          case EXPIRED ->
+              new ClientErrors.Failure(
+                  ClientErrors.INVALID_PASSWORD,
+                  method.equals("mtls")
+                      ? "the client certificate for user " + user + " is expired or not yet valid"
+                      : "the token for user "
+                          + user
+                          + " has expired or is not valid yet: log in again (warden login)");
+          case USER_MISMATCH ->
+              new ClientErrors.Failure(
+                  ClientErrors.INVALID_PASSWORD,
+                  (method.equals("mtls") ? "the client certificate" : "the token")
+                      + " does not belong to user "
+                      + user);
+          case TOKEN_INVALID ->
+              new ClientErrors.Failure(
+                  ClientErrors.INVALID_PASSWORD,
+                  "token authentication failed for user " + user + ": the token is not valid here");
+          case CERTIFICATE_INVALID ->
+              new ClientErrors.Failure(
+                  ClientErrors.INVALID_AUTHORIZATION,
+                  "certificate authentication failed for user " + user);
+          case PROVIDER_UNAVAILABLE ->
+              new ClientErrors.Failure(
+                  ClientErrors.CONNECTION_FAILURE,
+                  "Warden cannot reach the identity provider to verify the token for user "
+                      + user
+                      + "; try again shortly");
+          case UNSUPPORTED ->
+              method.equals("oidc")
+                  ? new ClientErrors.Failure(
+                      ClientErrors.INVALID_AUTHORIZATION,
+                      "a token login needs TLS: connect with sslmode=require")
+                  : new ClientErrors.Failure(
+                      ClientErrors.INVALID_PASSWORD,
+                      "password authentication failed for user " + user);
+          default ->
+              new ClientErrors.Failure(
+                  ClientErrors.INVALID_PASSWORD, "password authentication failed for user " + user);
+        };
+    afterThrottle(ctx, () -> fatal(ctx, answer.sqlState(), answer.message()));
   }
 
   /** Holds the answer to this attempt until the throttle's delay has passed since it began. */
@@ -348,14 +508,19 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void authenticated(ChannelHandlerContext ctx, ScramServer.Success success) {
+  /**
+   * A verified identity; {@code saslFinal} is the SCRAM server-final-message to send first, or null
+   * for token and certificate logins.
+   */
+  private void authenticated(ChannelHandlerContext ctx, Identity identity, byte[] saslFinal) {
     if (!ctx.channel().isActive()) {
       return;
     }
     context.throttle().success(parameters.user(), sourceHost(ctx));
-    Identity identity = success.identity();
     var routed = context.environments().route(parameters.database());
-    write(ctx, new AuthenticationSASLFinal(success.serverFinalMessage()));
+    if (saslFinal != null) {
+      write(ctx, new AuthenticationSASLFinal(saslFinal));
+    }
     if (routed.isEmpty()) {
       // Reported only after authentication, so database names are not revealed to strangers.
       fatal(
@@ -365,9 +530,6 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     environment = routed.get();
-    write(ctx, new AuthenticationOk());
-    ctx.flush();
-    state = State.CONNECTING_UPSTREAM;
     SessionContext session =
         new SessionContext(
             newSessionId(),
@@ -376,7 +538,59 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             remote(ctx),
             parameters.database(),
             parameters.applicationName());
-    if (!recordSession(ctx, "authenticate", true, session, Map.of())) {
+    Map<String, String> authDetails = new LinkedHashMap<>();
+    authDetails.put("method", identity.methodName());
+    identity.onBehalfOf().ifPresent(p -> authDetails.put("on_behalf_of", p));
+    identity.expiresAt().ifPresent(t -> authDetails.put("credential_expires", t.toString()));
+    Admission admission = context.gatekeeper().admit(session);
+    if (!admission.allowed()) {
+      authDetails.put("reason", "not-permitted");
+      authDetails.put("rule", admission.rule());
+      recordSession(ctx, "authenticate", false, session, authDetails);
+      log.info(
+          "session {}: {} may not use environment {} (access rule {})",
+          session.id(),
+          identity.name(),
+          environment.name(),
+          admission.rule());
+      fatal(
+          ctx,
+          ClientErrors.INVALID_AUTHORIZATION,
+          "Warden: "
+              + identity.name()
+              + " may not connect to environment "
+              + environment.name()
+              + (admission.message().isEmpty() ? "" : ": " + admission.message())
+              + " (access rule \""
+              + admission.rule()
+              + "\")");
+      return;
+    }
+    Optional<Upstream> role = environment.upstreamFor(identity);
+    if (role.isEmpty()) {
+      authDetails.put("reason", "no-role");
+      recordSession(ctx, "authenticate", false, session, authDetails);
+      log.info(
+          "session {}: no upstream role is mapped for {} (groups {}) in environment {}",
+          session.id(),
+          identity.name(),
+          identity.groups(),
+          environment.name());
+      fatal(
+          ctx,
+          ClientErrors.INVALID_AUTHORIZATION,
+          "Warden: no database role is mapped for "
+              + identity.name()
+              + " in environment "
+              + environment.name()
+              + "; ask an administrator to add one of your groups to its roles");
+      return;
+    }
+    upstreamRole = role.get();
+    write(ctx, new AuthenticationOk());
+    ctx.flush();
+    state = State.CONNECTING_UPSTREAM;
+    if (!recordSession(ctx, "authenticate", true, session, authDetails)) {
       return;
     }
     log.info(
@@ -386,12 +600,13 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         session.clientAddress(),
         parameters.database(),
         environment.name());
+    Map<String, String> identitySettings = identitySettings(identity);
     UpstreamPool.Key poolKey =
         new UpstreamPool.Key(
-            environment.upstream(),
-            environment.upstream().databaseFor(parameters.database()),
+            upstreamRole,
+            upstreamRole.databaseFor(parameters.database()),
             parameters.upstreamSettings(),
-            identity.name());
+            identitySettings.toString());
     UpstreamPool.Login parked =
         context.settings().reuseUpstreamConnections()
             ? context.upstreamPool().take(ctx.channel().eventLoop(), poolKey)
@@ -415,10 +630,10 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         UpstreamHandshake.connect(
             context,
             ctx.channel().eventLoop(),
-            environment.upstream(),
+            upstreamRole,
             parameters.database(),
             parameters.upstreamSettings(),
-            identity.name(),
+            identitySettings,
             new UpstreamHandshake.Callback() {
               @Override
               public void ready(
@@ -439,11 +654,7 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
                     "connect",
                     false,
                     session,
-                    Map.of(
-                        "upstream_role",
-                        environment.upstream().user(),
-                        "reason",
-                        failure.message()));
+                    Map.of("upstream_role", upstreamRole.user(), "reason", failure.message()));
                 fatal(ctx, failure.sqlState(), failure.message());
               }
             });
@@ -471,8 +682,8 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         true,
         sessionContext,
         Map.of(
-            "upstream_role", environment.upstream().user(),
-            "upstream_database", environment.upstream().databaseFor(parameters.database()),
+            "upstream_role", upstreamRole.user(),
+            "upstream_database", upstreamRole.databaseFor(parameters.database()),
             "tls", tlsDetails(ctx)))) {
       ready.forClient().release();
       leftover.release();
@@ -527,14 +738,15 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             context.settings().reuseUpstreamConnections() ? context.upstreamPool() : null);
     session.backend = backend;
     session.frontend = frontend;
+    CredentialExpiry.watch(session, context.logins(), context.audit());
     upstreamChannel.pipeline().addLast("relay", backend);
     session.catalogs = context.catalogs();
     session.dataMaps = context.dataMaps();
     session.catalogKey =
         new Catalogs.Key(
             environment.name(),
-            environment.upstream().databaseFor(parameters.database()),
-            environment.upstream().user());
+            upstreamRole.databaseFor(parameters.database()),
+            upstreamRole.user());
     session.readCatalogues = context.settings().readCatalogues();
     // Before anything of the client's: the server answers in order, and Warden reads these rows.
     if (session.claimCatalogueLoad()) {
@@ -642,6 +854,46 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     }
     var session = tls.engine().getSession();
     return session.getProtocol() + " " + session.getCipherSuite();
+  }
+
+  /**
+   * What the database sees of the verified identity, as settings of the upstream session (sent in
+   * its StartupMessage, so that RESET and DISCARD ALL return to them; the analyser refuses
+   * statements that change them): row-level security policies read {@code
+   * current_setting('warden.identity')}.
+   */
+  static Map<String, String> identitySettings(Identity identity) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("warden.identity", identity.name());
+    settings.put("warden.groups", String.join(",", new TreeSet<>(identity.groups())));
+    settings.put("warden.auth_method", identity.methodName());
+    settings.put("warden.on_behalf_of", identity.onBehalfOf().orElse(""));
+    return settings;
+  }
+
+  /** The client's verified certificate chain, leaf first; empty without TLS or a certificate. */
+  private static List<X509Certificate> peerCertificates(ChannelHandlerContext ctx) {
+    SslHandler tls = ctx.pipeline().get(SslHandler.class);
+    if (tls == null) {
+      return List.of();
+    }
+    try {
+      List<X509Certificate> chain = new ArrayList<>();
+      for (Certificate c : tls.engine().getSession().getPeerCertificates()) {
+        if (c instanceof X509Certificate x) {
+          chain.add(x);
+        }
+      }
+      return chain;
+    } catch (SSLPeerUnverifiedException e) {
+      return List.of();
+    }
+  }
+
+  private static boolean isLoopback(ChannelHandlerContext ctx) {
+    return ctx.channel().remoteAddress() instanceof InetSocketAddress a
+        && a.getAddress() != null
+        && a.getAddress().isLoopbackAddress();
   }
 
   private static String remote(ChannelHandlerContext ctx) {

@@ -44,6 +44,7 @@ public final class PostgresProxy implements AutoCloseable {
   private final Gatekeeper gatekeeper;
   private final ProxyAudit audit;
   private final DataMaps dataMaps;
+  private final LoginSettings logins;
   private final AtomicInteger clients = new AtomicInteger();
   private EventLoopGroup acceptor;
   private EventLoopGroup workers;
@@ -72,6 +73,31 @@ public final class PostgresProxy implements AutoCloseable {
       Gatekeeper gatekeeper,
       ProxyAudit audit,
       DataMaps dataMaps) {
+    this(
+        settings,
+        environments,
+        scram,
+        throttle,
+        gatekeeper,
+        audit,
+        dataMaps,
+        LoginSettings.LOCAL_ONLY);
+  }
+
+  /**
+   * A listener that also accepts identity-provider tokens and client certificates as {@code logins}
+   * says, and ends sessions whose credential expires.
+   */
+  public PostgresProxy(
+      ProxySettings settings,
+      Environments environments,
+      ScramServer scram,
+      AuthThrottle throttle,
+      Gatekeeper gatekeeper,
+      ProxyAudit audit,
+      DataMaps dataMaps,
+      LoginSettings logins) {
+    this.logins = Objects.requireNonNull(logins, "logins");
     this.dataMaps = Objects.requireNonNull(dataMaps, "dataMaps");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.audit = Objects.requireNonNull(audit, "audit");
@@ -105,7 +131,8 @@ public final class PostgresProxy implements AutoCloseable {
             clients,
             new Catalogs(settings.catalogueMaxAge()),
             audit,
-            dataMaps);
+            dataMaps,
+            logins);
     acceptor = transport.newGroup(1, "warden-accept");
     workers = transport.newGroup(settings.ioThreads(), "warden-io");
     ServerBootstrap bootstrap =

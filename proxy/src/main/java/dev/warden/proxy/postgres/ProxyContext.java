@@ -28,4 +28,5 @@ record ProxyContext(
     AtomicInteger clients,
     Catalogs catalogs,
     ProxyAudit audit,
-    DataMaps dataMaps) {}
+    DataMaps dataMaps,
+    LoginSettings logins) {}

@@ -108,8 +108,8 @@ final class UpstreamHandshake extends ChannelInboundHandlerAdapter {
 
   /**
    * Connects to {@code upstream} on {@code loop}. {@code database} and {@code settings} come from
-   * the checked client startup; {@code identityName} is exposed to the server as {@code
-   * warden.identity}.
+   * the checked client startup; {@code identitySettings} (the {@code warden.*} settings that show
+   * the server who is connected) are sent after them, so a client setting can never replace them.
    */
   static Channel connect(
       ProxyContext context,
@@ -117,13 +117,13 @@ final class UpstreamHandshake extends ChannelInboundHandlerAdapter {
       Upstream upstream,
       String database,
       Map<String, String> settings,
-      String identityName,
+      Map<String, String> identitySettings,
       Callback callback) {
     Map<String, String> params = new LinkedHashMap<>();
     params.put("user", upstream.user());
     params.put("database", upstream.databaseFor(database));
     params.putAll(settings);
-    params.put("warden.identity", identityName);
+    params.putAll(identitySettings);
     UpstreamHandshake handshake = new UpstreamHandshake(context, upstream, params, callback);
     Bootstrap bootstrap =
         new Bootstrap()

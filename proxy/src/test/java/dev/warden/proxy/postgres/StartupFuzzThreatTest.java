@@ -165,6 +165,7 @@ class StartupFuzzThreatTest {
         new AtomicInteger(),
         new Catalogs(settings.catalogueMaxAge()),
         new ProxyAudit(new dev.warden.testkit.RecordingAuditTrail(), false, Clock.systemUTC()),
-        dev.warden.core.masking.DataMaps.NONE);
+        dev.warden.core.masking.DataMaps.NONE,
+        LoginSettings.LOCAL_ONLY);
   }
 }
