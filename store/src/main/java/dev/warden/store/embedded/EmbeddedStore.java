@@ -1,5 +1,6 @@
 package dev.warden.store.embedded;
 
+import dev.warden.core.identity.ServiceTokenStore;
 import dev.warden.core.identity.UserDirectory;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -34,11 +35,13 @@ public final class EmbeddedStore implements AutoCloseable {
 
   private final SqliteDatabase db;
   private final SqliteUserDirectory users;
+  private final SqliteServiceTokenStore tokens;
   private final AuditOutbox outbox;
 
   private EmbeddedStore(SqliteDatabase db, String actor, Clock clock) {
     this.db = db;
     this.users = new SqliteUserDirectory(db, actor, clock);
+    this.tokens = new SqliteServiceTokenStore(db, actor, clock);
     this.outbox = new AuditOutbox(db);
   }
 
@@ -86,6 +89,14 @@ public final class EmbeddedStore implements AutoCloseable {
     return users;
   }
 
+  /**
+   * The service tokens. Their last use is written by a background thread, which {@link #close()}
+   * waits for.
+   */
+  public ServiceTokenStore serviceTokens() {
+    return tokens;
+  }
+
   /** Administrative changes waiting to be moved into the audit trail. */
   public AuditOutbox outbox() {
     return outbox;
@@ -94,6 +105,7 @@ public final class EmbeddedStore implements AutoCloseable {
   /** Closes the connection; the store cannot be used afterwards. Closing twice is harmless. */
   @Override
   public void close() {
+    tokens.close();
     db.close();
   }
 

@@ -37,6 +37,26 @@ final class Schema {
                 actor   TEXT    NOT NULL,
                 details TEXT    NOT NULL
               ) STRICT
+              """),
+          // Service tokens: the SCRAM verifier of each token, never the token. Times are
+          // Instant.toString() text; NULL means never (expires), not yet (revoked, last_used).
+          List.of(
+              """
+              CREATE TABLE service_tokens (
+                name         TEXT    NOT NULL PRIMARY KEY,
+                groups       TEXT    NOT NULL,
+                on_behalf_of TEXT,
+                created      TEXT    NOT NULL,
+                expires      TEXT,
+                revoked      TEXT,
+                last_used    TEXT,
+                created_by   TEXT    NOT NULL,
+                description  TEXT    NOT NULL,
+                salt         BLOB    NOT NULL CHECK (length(salt) > 0),
+                iterations   INTEGER NOT NULL CHECK (iterations > 0),
+                stored_key   BLOB    NOT NULL CHECK (length(stored_key) = 32),
+                server_key   BLOB    NOT NULL CHECK (length(server_key) = 32)
+              ) STRICT
               """));
 
   /** The version this build writes. */
