@@ -22,6 +22,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -110,7 +112,16 @@ final class Conditions {
 
   /** A compiled condition, or why it does not compile. */
   sealed interface Compiled {
-    record Ok(CelRuntime.Program program, boolean readsTime) implements Compiled {}
+    /**
+     * @param variables every variable the condition reads, by its full name ({@code
+     *     statement.kind}), sorted: what an access rule may not read is refused by it
+     */
+    record Ok(CelRuntime.Program program, boolean readsTime, Set<String> variables)
+        implements Compiled {
+      public Ok {
+        variables = Collections.unmodifiableSortedSet(new TreeSet<>(variables));
+      }
+    }
 
     record Error(String reason) implements Compiled {}
   }
@@ -121,13 +132,13 @@ final class Conditions {
     }
     try {
       CelAbstractSyntaxTree ast = cel.compile(condition).getAst();
-      boolean readsTime = false;
+      Set<String> variables = new TreeSet<>();
       for (CelReference reference : ast.getReferenceMap().values()) {
-        if (reference.name().equals(REQUEST_TIME)) {
-          readsTime = true;
+        if (VARIABLES.containsKey(reference.name())) {
+          variables.add(reference.name());
         }
       }
-      return new Compiled.Ok(cel.createProgram(ast), readsTime);
+      return new Compiled.Ok(cel.createProgram(ast), variables.contains(REQUEST_TIME), variables);
     } catch (CelValidationException e) {
       return new Compiled.Error(compileMessage(e));
     } catch (CelEvaluationException e) {
@@ -172,6 +183,7 @@ final class Conditions {
     v.put("identity.name", SimpleType.STRING);
     v.put("identity.groups", STRINGS);
     v.put("identity.method", SimpleType.STRING);
+    v.put("identity.on_behalf_of", SimpleType.STRING);
     v.put("env.name", SimpleType.STRING);
     v.put("env.tags", STRINGS);
     v.put("session.database", SimpleType.STRING);

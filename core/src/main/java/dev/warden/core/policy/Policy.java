@@ -2,11 +2,14 @@ package dev.warden.core.policy;
 
 import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
+import dev.warden.core.gate.Admission;
+import dev.warden.core.gate.SessionContext;
 import dev.warden.core.masking.MaskingRules;
 import dev.warden.core.statement.Statement;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,7 +23,8 @@ import java.util.concurrent.atomic.LongAdder;
  * A compiled, immutable policy: ordered rules whose conditions are compiled once, when the policy
  * loads, so that a condition that does not compile never reaches a statement. Judging is
  * thread-safe and, when no rule reads the time, cached per statement and context, so a repeated
- * statement costs a hash lookup.
+ * statement costs a hash lookup. Its access rules ({@link #admit}) say who may open a session in
+ * which environment at all.
  */
 public final class Policy {
   /** Judgements kept per policy; past it the cache starts over (cheap, and never wrong). */
@@ -31,6 +35,8 @@ public final class Policy {
   private final List<CompiledRule> compiled;
   private final PolicyAction defaultAction;
   private final MaskingRules masking;
+  private final AccessRules access;
+  private final List<CompiledAccess> compiledAccess;
   private final long version;
   private final boolean readsTime;
   private final Map<CacheKey, Judgement> cache = new ConcurrentHashMap<>();
@@ -38,20 +44,29 @@ public final class Policy {
 
   private record CompiledRule(Rule rule, CelRuntime.Program program) {}
 
+  private record CompiledAccess(AccessRule rule, CelRuntime.Program program) {}
+
+  /** The rule name of an admission no access rule decided: the access section's default. */
+  public static final String DEFAULT_ACCESS_RULE = "(default)";
+
   private Policy(
       String name,
       List<Rule> rules,
       List<CompiledRule> compiled,
       PolicyAction defaultAction,
       MaskingRules masking,
+      AccessRules access,
+      List<CompiledAccess> compiledAccess,
       boolean readsTime) {
     this.name = name;
     this.rules = List.copyOf(rules);
     this.compiled = List.copyOf(compiled);
     this.defaultAction = defaultAction;
     this.masking = masking;
+    this.access = access;
+    this.compiledAccess = List.copyOf(compiledAccess);
     this.readsTime = readsTime;
-    this.version = fingerprint(rules, defaultAction, masking);
+    this.version = fingerprint(rules, defaultAction, masking, access);
   }
 
   /**
@@ -65,35 +80,45 @@ public final class Policy {
   }
 
   /**
-   * Compiles {@code rules}, reporting every problem at once (each with its rule's origin).
+   * Compiles {@code rules} with no access section ({@link AccessRules#OPEN}).
+   *
+   * @see #compile(String, List, PolicyAction, MaskingRules, AccessRules)
+   */
+  public static Policy compile(
+      String name, List<Rule> rules, PolicyAction defaultAction, MaskingRules masking)
+      throws PolicyException {
+    return compile(name, rules, defaultAction, masking, AccessRules.OPEN);
+  }
+
+  /**
+   * Compiles {@code rules} and {@code access}'s rules, reporting every problem at once (each with
+   * its rule's origin).
    *
    * @param name where the policy came from, for messages (a file name, or "the built-in default
    *     policy")
    * @param defaultAction what happens to a statement no rule matches
    * @param masking the policy's masking section
+   * @param access the policy's access section: who may use which environment
    */
   public static Policy compile(
-      String name, List<Rule> rules, PolicyAction defaultAction, MaskingRules masking)
+      String name,
+      List<Rule> rules,
+      PolicyAction defaultAction,
+      MaskingRules masking,
+      AccessRules access)
       throws PolicyException {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(defaultAction, "defaultAction");
     Objects.requireNonNull(masking, "masking");
+    Objects.requireNonNull(access, "access");
     Conditions conditions = Conditions.shared();
     List<PolicyException.Problem> problems = new ArrayList<>();
     List<CompiledRule> compiled = new ArrayList<>();
-    Map<String, Rule> names = new HashMap<>();
+    // Statement and access rules share one name space: a name in the audit trail is one rule.
+    Map<String, String> names = new HashMap<>();
     boolean readsTime = false;
     for (Rule rule : rules) {
-      Rule first = names.putIfAbsent(rule.name(), rule);
-      if (first != null) {
-        problems.add(
-            new PolicyException.Problem(
-                rule.origin(),
-                "duplicate rule name '"
-                    + rule.name()
-                    + "'"
-                    + (first.origin().isEmpty() ? "" : " (first at " + first.origin() + ")")));
-      }
+      duplicate(names, rule.name(), rule.origin()).ifPresent(problems::add);
       switch (conditions.compile(rule.condition())) {
         case Conditions.Compiled.Ok ok -> {
           compiled.add(new CompiledRule(rule, ok.program()));
@@ -105,10 +130,58 @@ public final class Policy {
                     rule.origin(), "rule '" + rule.name() + "': " + error.reason()));
       }
     }
+    List<CompiledAccess> compiledAccess = new ArrayList<>();
+    for (AccessRule rule : access.rules()) {
+      duplicate(names, rule.name(), rule.origin()).ifPresent(problems::add);
+      switch (conditions.compile(rule.condition())) {
+        case Conditions.Compiled.Ok ok -> {
+          List<String> unavailable =
+              ok.variables().stream().filter(v -> !availableToAccessRules(v)).toList();
+          if (unavailable.isEmpty()) {
+            compiledAccess.add(new CompiledAccess(rule, ok.program()));
+          } else {
+            problems.add(
+                new PolicyException.Problem(
+                    rule.origin(),
+                    "access rule '"
+                        + rule.name()
+                        + "' reads "
+                        + String.join(", ", unavailable)
+                        + ", but access is decided once per session, before any statement; an"
+                        + " access rule may read identity.*, env.*, session.* and request.time"));
+          }
+        }
+        case Conditions.Compiled.Error error ->
+            problems.add(
+                new PolicyException.Problem(
+                    rule.origin(), "access rule '" + rule.name() + "': " + error.reason()));
+      }
+    }
     if (!problems.isEmpty()) {
       throw new PolicyException(problems);
     }
-    return new Policy(name, rules, compiled, defaultAction, masking, readsTime);
+    return new Policy(
+        name, rules, compiled, defaultAction, masking, access, compiledAccess, readsTime);
+  }
+
+  private static Optional<PolicyException.Problem> duplicate(
+      Map<String, String> names, String name, String origin) {
+    String first = names.putIfAbsent(name, origin);
+    if (first == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new PolicyException.Problem(
+            origin,
+            "duplicate rule name '"
+                + name
+                + "'"
+                + (first.isEmpty() ? "" : " (first at " + first + ")")));
+  }
+
+  /** Whether an access rule may read {@code variable}: nothing about statements. */
+  static boolean availableToAccessRules(String variable) {
+    return !variable.startsWith("statement.") && !variable.equals("request.path");
   }
 
   /**
@@ -118,7 +191,14 @@ public final class Policy {
    */
   public Policy withPseudonymKey(byte[] secret) {
     return new Policy(
-        name, rules, compiled, defaultAction, masking.withPseudonymKey(secret), readsTime);
+        name,
+        rules,
+        compiled,
+        defaultAction,
+        masking.withPseudonymKey(secret),
+        access,
+        compiledAccess,
+        readsTime);
   }
 
   /** Where the policy came from. */
@@ -137,6 +217,82 @@ public final class Policy {
   /** What is masked, for whom: {@link MaskingRules#defaults()} without a masking section. */
   public MaskingRules masking() {
     return masking;
+  }
+
+  /** Who may use which environment: {@link AccessRules#OPEN} without an access section. */
+  public AccessRules access() {
+    return access;
+  }
+
+  /**
+   * Whether {@code session} may begin, by the access rules: the first whose condition holds
+   * decides, and the section's default when none does. Without access rules (or with only {@code
+   * default: allow}) everyone is let in ({@link Admission#OPEN}). A condition that fails to
+   * evaluate refuses the session (fail closed). Not cached: it is asked once per session.
+   *
+   * @param now the time {@code request.time} reads
+   */
+  public Admission admit(SessionContext session, Instant now) {
+    Objects.requireNonNull(session, "session");
+    Objects.requireNonNull(now, "now");
+    if (access.open()) {
+      return Admission.OPEN;
+    }
+    Variables variables = Variables.forSession(session, now);
+    for (CompiledAccess r : compiledAccess) {
+      Object result;
+      try {
+        result = r.program().eval(variables);
+      } catch (CelEvaluationException e) {
+        return accessFailed(r.rule(), e.getMessage());
+      } catch (RuntimeException e) {
+        // A fault inside the CEL runtime must refuse this session, not escape to the caller.
+        return accessFailed(r.rule(), e.toString());
+      }
+      if (!(result instanceof Boolean matched)) {
+        return accessFailed(r.rule(), "the condition gave " + result + ", not true or false");
+      }
+      if (matched) {
+        AccessRule rule = r.rule();
+        if (rule.allows()) {
+          return new Admission(true, rule.name(), "");
+        }
+        String why =
+            rule.message().isEmpty()
+                ? session.identity().name()
+                    + " may not use environment \""
+                    + session.environment().name()
+                    + "\""
+                : rule.message();
+        return new Admission(
+            false,
+            rule.name(),
+            "Warden refused this session: " + why + " (access rule \"" + rule.name() + "\")");
+      }
+    }
+    if (access.allowByDefault()) {
+      return new Admission(true, DEFAULT_ACCESS_RULE, "");
+    }
+    return new Admission(
+        false,
+        DEFAULT_ACCESS_RULE,
+        "Warden refused this session: no access rule lets "
+            + session.identity().name()
+            + " use environment \""
+            + session.environment().name()
+            + "\" (the policy's default)");
+  }
+
+  private static Admission accessFailed(AccessRule rule, String reason) {
+    String why = reason == null || reason.isBlank() ? "unknown error" : reason;
+    return new Admission(
+        false,
+        rule.name(),
+        "Warden refused this session: its access rule could not be evaluated: "
+            + why
+            + " (access rule \""
+            + rule.name()
+            + "\")");
   }
 
   /**
@@ -210,7 +366,7 @@ public final class Policy {
   }
 
   private static long fingerprint(
-      List<Rule> rules, PolicyAction defaultAction, MaskingRules masking) {
+      List<Rule> rules, PolicyAction defaultAction, MaskingRules masking, AccessRules access) {
     MessageDigest sha;
     try {
       sha = MessageDigest.getInstance("SHA-256");
@@ -237,6 +393,17 @@ public final class Policy {
     // policies without one stay what they were before masking existed.
     if (masking.fingerprint() != MaskingRules.defaults().fingerprint()) {
       text.append("masking:").append(Long.toHexString(masking.fingerprint()));
+    }
+    // Likewise only an access section that refuses someone or has rules.
+    if (!access.open()) {
+      text.append("access:").append(access.allowByDefault() ? "allow" : "deny").append('\0');
+      for (AccessRule r : access.rules()) {
+        for (String field :
+            List.of(r.name(), r.condition(), r.allows() ? "allow" : "deny", r.message())) {
+          text.append(field.length()).append(':').append(field);
+        }
+        text.append('\0');
+      }
     }
     byte[] digest = sha.digest(text.toString().getBytes(StandardCharsets.UTF_8));
     long v = 0;

@@ -1,10 +1,13 @@
 package dev.warden.core.policy;
 
 import dev.cel.runtime.CelVariableResolver;
+import dev.warden.core.gate.SessionContext;
+import dev.warden.core.gate.StatementPath;
 import dev.warden.core.statement.ColumnRef;
 import dev.warden.core.statement.Statement;
 import dev.warden.core.statement.StatementFlag;
 import dev.warden.core.statement.TableRef;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -13,18 +16,36 @@ import java.util.Optional;
 import java.util.TreeSet;
 
 /**
- * The values of the condition variables for one statement, computed when a condition first asks for
- * them: most conditions read two or three variables.
+ * The values of the condition variables for one statement, or for a session being admitted (then
+ * there is no statement and no protocol path: access rules may not read them), computed when a
+ * condition first asks for them: most conditions read two or three variables.
  */
 final class Variables implements CelVariableResolver {
+  private final SessionContext session;
+  private final Instant time;
+  private final StatementPath path;
   private final Statement statement;
   private final boolean multiStatement;
-  private final PolicyInput input;
 
   Variables(Statement statement, boolean multiStatement, PolicyInput input) {
+    this.session = input.session();
+    this.time = input.time();
+    this.path = input.path();
     this.statement = statement;
     this.multiStatement = multiStatement;
-    this.input = input;
+  }
+
+  /** The variables of a session being admitted, at {@code time}. */
+  private Variables(SessionContext session, Instant time) {
+    this.session = session;
+    this.time = time;
+    this.path = null;
+    this.statement = null;
+    this.multiStatement = false;
+  }
+
+  static Variables forSession(SessionContext session, Instant time) {
+    return new Variables(session, time);
   }
 
   @Override
@@ -33,17 +54,12 @@ final class Variables implements CelVariableResolver {
   }
 
   private Object value(String name) {
+    Object value = sessionValue(name);
+    if (value != null || statement == null) {
+      return value;
+    }
     return switch (name) {
-      case "identity.name" -> input.session().identity().name();
-      case "identity.groups" -> sorted(input.session().identity().groups());
-      case "identity.method" -> input.session().identity().method().name().toLowerCase(Locale.ROOT);
-      case "env.name" -> input.session().environment().name();
-      case "env.tags" -> sorted(input.session().environment().tags());
-      case "session.database" -> input.session().database();
-      case "session.application" -> input.session().applicationName();
-      case "session.source" -> input.source();
-      case Conditions.REQUEST_TIME -> input.time();
-      case "request.path" -> input.path().name().toLowerCase(Locale.ROOT);
+      case "request.path" -> path.name().toLowerCase(Locale.ROOT);
       case "statement.kind" -> statement.kind().name().toLowerCase(Locale.ROOT);
       case "statement.command" -> statement.command();
       case "statement.tables" -> tables(statement.tablesRead(), statement.tablesWritten());
@@ -60,6 +76,23 @@ final class Variables implements CelVariableResolver {
       case "statement.where_trivially_true" -> statement.whereTriviallyTrue();
       case "statement.unknown_reason" -> statement.unknownReason();
       case "statement.multi_statement" -> multiStatement;
+      default -> null;
+    };
+  }
+
+  /** The variables that do not depend on a statement: what access rules may read. */
+  private Object sessionValue(String name) {
+    return switch (name) {
+      case "identity.name" -> session.identity().name();
+      case "identity.groups" -> sorted(session.identity().groups());
+      case "identity.method" -> session.identity().method().name().toLowerCase(Locale.ROOT);
+      case "identity.on_behalf_of" -> session.identity().onBehalfOf().orElse("");
+      case "env.name" -> session.environment().name();
+      case "env.tags" -> sorted(session.environment().tags());
+      case "session.database" -> session.database();
+      case "session.application" -> session.applicationName();
+      case "session.source" -> PolicyInput.sourceHost(session.clientAddress());
+      case Conditions.REQUEST_TIME -> time;
       default -> null;
     };
   }

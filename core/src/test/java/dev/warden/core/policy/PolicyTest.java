@@ -52,6 +52,7 @@ class PolicyTest {
           'oncall' in identity.groups                            | true
           identity.groups == ['dev', 'oncall']                   | true
           identity.method == 'scram_sha_256'                     | true
+          identity.on_behalf_of == ''                            | true
           env.name == 'prod'                                     | true
           'production' in env.tags                               | true
           session.database == 'shop'                             | true
