@@ -1,5 +1,6 @@
 package dev.warden.core.policy;
 
+import dev.warden.core.gate.Admission;
 import dev.warden.core.gate.Decision;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.gate.SessionContext;
@@ -17,6 +18,8 @@ import dev.warden.core.statement.PreparedStatements;
 import dev.warden.core.statement.Relations;
 import dev.warden.core.statement.SqlAnalyzer;
 import dev.warden.core.statement.Statement;
+import dev.warden.core.statement.StatementFlag;
+import dev.warden.core.statement.StatementKind;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -45,6 +48,13 @@ import java.util.function.Supplier;
  * are judged again once either has changed. Without data maps ({@link DataMaps#NONE}) nothing is
  * masked.
  *
+ * <p>A statement that changes a {@code warden.*} setting ({@link
+ * StatementFlag#CHANGES_IDENTITY_SETTING}), which carries the verified identity to the database, is
+ * refused for everyone whatever the policy, observe-only environments included (rule {@value
+ * #IDENTITY_SETTING_RULE}, SQLSTATE {@value #IDENTITY_SETTING_SQLSTATE}).
+ *
+ * <p>{@link #admit} asks the policy's access rules whether a session may begin at all.
+ *
  * <p>Nothing thrown by the analyser or the policy escapes: it refuses the statement (fail closed).
  */
 public final class PolicyGatekeeper implements Gatekeeper {
@@ -59,6 +69,27 @@ public final class PolicyGatekeeper implements Gatekeeper {
 
   /** The SQLSTATE of masking's refusals: insufficient_privilege. */
   public static final String MASKING_SQLSTATE = "42501";
+
+  /** The rule name of the refusal of a statement that changes a {@code warden.*} setting. */
+  public static final String IDENTITY_SETTING_RULE = "identity-setting";
+
+  /** The SQLSTATE of that refusal: insufficient_privilege. */
+  public static final String IDENTITY_SETTING_SQLSTATE = "42501";
+
+  /** PostgreSQL's {@code set_config(text, text, boolean)}: built-in object ids never change. */
+  static final long SET_CONFIG_OID = 2078;
+
+  private static final Verdict.Deny IDENTITY_SETTING_DENIAL =
+      new Verdict.Deny(
+          IDENTITY_SETTING_SQLSTATE,
+          "Warden refused this statement: warden.* settings carry your verified identity to the"
+              + " database and cannot be changed (rule \""
+              + IDENTITY_SETTING_RULE
+              + "\")",
+          "Warden sets them for every session from the identity you authenticated as; row-level"
+              + " security and audit in the database rely on them. Remove the warden.* setting"
+              + " (SET, RESET, set_config, or a SET clause of a function or role) from the"
+              + " statement.");
 
   /** Decisions already made, for statements and sessions seen before; past it, starts over. */
   private static final int DECISION_CACHE_LIMIT = 50_000;
@@ -101,6 +132,23 @@ public final class PolicyGatekeeper implements Gatekeeper {
   /** Every environment enforcing, on the system clock. */
   public PolicyGatekeeper(SqlAnalyzer analyzer, Supplier<Policy> policy) {
     this(analyzer, policy, Set.of(), InstantSource.system());
+  }
+
+  /**
+   * Whether {@code session} may begin, by the access rules of the policy in force at this moment;
+   * refused (fail closed) when there is no policy or it cannot be asked. Enforced in observe-only
+   * environments too: observe-only mode is about statements, and an admission has no observed state
+   * to record.
+   */
+  @Override
+  public Admission admit(SessionContext session) {
+    try {
+      Policy current = Objects.requireNonNull(policy.get(), "no policy");
+      return current.admit(session, clock.instant());
+    } catch (RuntimeException e) {
+      return new Admission(
+          false, "", "Warden refused this session: its access could not be decided (" + e + ")");
+    }
   }
 
   @Override
@@ -206,6 +254,19 @@ public final class PolicyGatekeeper implements Gatekeeper {
    */
   Decision judge(
       Policy current, Analysis analysis, PolicyInput input, PreparedStatements prepared) {
+    if (changesIdentitySetting(analysis, prepared)) {
+      // Not a policy verdict but Warden's integrity: no rule, exemption or observe-only mode
+      // lets it through. It depends on nothing but the statement, so it may be reused.
+      return new Decision(
+          IDENTITY_SETTING_DENIAL,
+          analysis,
+          IDENTITY_SETTING_RULE,
+          false,
+          OptionalLong.empty(),
+          null,
+          current.version(),
+          true);
+    }
     boolean multi = analysis.multiStatement();
     Judgement first = null;
     Judgement refusal = null;
@@ -404,6 +465,28 @@ public final class PolicyGatekeeper implements Gatekeeper {
     return out;
   }
 
+  /**
+   * Whether any statement of {@code analysis} changes a {@code warden.*} setting: each statement
+   * and those inside it (a PREPARE's, an EXPLAIN's, a CREATE TABLE AS's query), and what an EXECUTE
+   * may run.
+   */
+  static boolean changesIdentitySetting(Analysis analysis, PreparedStatements prepared) {
+    PreparedStatements sameText = new PreparedStatements();
+    for (Statement statement : analysis.statements()) {
+      if (isPrepare(statement) && statement.inner().isPresent()) {
+        sameText.prepared(statement.preparedName(), statement.inner().get());
+      }
+      for (Statement unit : units(statement, prepared, sameText)) {
+        for (Statement s = unit; s != null; s = s.inner().orElse(null)) {
+          if (s.has(StatementFlag.CHANGES_IDENTITY_SETTING)) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
   private static long maxRows(Judgement j) {
     return j.rule().orElseThrow().maxRows().orElseThrow();
   }
@@ -544,8 +627,33 @@ public final class PolicyGatekeeper implements Gatekeeper {
     return s.command().equals("PREPARE") && !s.preparedName().isEmpty();
   }
 
-  /** A FunctionCall message: no SQL to analyse, only a function's object id. */
+  /**
+   * A FunctionCall message: no SQL to analyse, only a function's object id. A call of {@code
+   * set_config} by its id is marked as changing a {@code warden.*} setting: its arguments are not
+   * analysed, so the name it sets is unknown.
+   */
   static Analysis functionCall(long oid) {
+    if (oid == SET_CONFIG_OID) {
+      return new Analysis(
+          List.of(
+              new Statement(
+                  StatementKind.UNKNOWN,
+                  "FUNCTION CALL",
+                  Set.of(),
+                  Set.of(),
+                  Set.of(),
+                  Set.of(),
+                  Set.of("pg_catalog.set_config"),
+                  true,
+                  false,
+                  Set.of(StatementFlag.CHANGES_IDENTITY_SETTING),
+                  "a FunctionCall message calls set_config (OID "
+                      + oid
+                      + ") directly, with arguments Warden does not analyse",
+                  "",
+                  Optional.empty())),
+          "");
+    }
     return new Analysis(
         List.of(
             Statement.unknown(
