@@ -52,6 +52,19 @@ final class ProxyFixture implements AutoCloseable {
   }
 
   ProxyFixture(Gatekeeper gatekeeper, UnaryOperator<ProxySettings> settings, DataMaps dataMaps) {
+    this(gatekeeper, settings, dataMaps, LoginSettings.LOCAL_ONLY, UnaryOperator.identity());
+  }
+
+  /**
+   * With token and certificate logins as {@code logins} says, and the environment {@code test}
+   * changed by {@code environment} (e.g. given role mappings).
+   */
+  ProxyFixture(
+      Gatekeeper gatekeeper,
+      UnaryOperator<ProxySettings> settings,
+      DataMaps dataMaps,
+      LoginSettings logins,
+      UnaryOperator<Environment> environment) {
     database =
         "warden_t_"
             + Long.toHexString(new SecureRandom().nextLong() >>> 1).toLowerCase(Locale.ROOT);
@@ -68,7 +81,9 @@ final class ProxyFixture implements AutoCloseable {
     Environments environments =
         new Environments(
             List.of(
-                new Environment("test", Set.of(), List.of(Environment.ANY_DATABASE), upstream)));
+                environment.apply(
+                    new Environment(
+                        "test", Set.of(), List.of(Environment.ANY_DATABASE), upstream))));
     proxy =
         new PostgresProxy(
             settings.apply(ProxySettings.defaults(new InetSocketAddress("127.0.0.1", 0))),
@@ -77,7 +92,8 @@ final class ProxyFixture implements AutoCloseable {
             new AuthThrottle(Clock.systemUTC()),
             gatekeeper,
             new ProxyAudit(audit, false, Clock.systemUTC()),
-            dataMaps);
+            dataMaps,
+            logins);
     proxy.start();
   }
 
