@@ -4,6 +4,8 @@ import dev.warden.core.masking.DataKind;
 import dev.warden.core.masking.MaskingRules;
 import dev.warden.core.masking.MaskingStrategy;
 import dev.warden.core.masking.PatternDetector;
+import dev.warden.core.policy.AccessRule;
+import dev.warden.core.policy.AccessRules;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyAction;
 import dev.warden.core.policy.PolicyException;
@@ -61,7 +63,11 @@ public final class PolicyFile {
   /** The name the default policy goes by in messages and {@link Policy#name()}. */
   public static final String DEFAULT_NAME = "the built-in default policy";
 
-  private static final List<String> TOP_KEYS = List.of("default", "rules", "masking");
+  private static final List<String> TOP_KEYS = List.of("default", "rules", "masking", "access");
+  private static final List<String> ACCESS_KEYS = List.of("default", "rules");
+  private static final List<String> ACCESS_RULE_KEYS =
+      List.of("name", "description", "when", "action", "message");
+  private static final List<String> ACCESS_ACTIONS = List.of("allow", "deny");
   private static final List<String> MASKING_KEYS =
       List.of("enabled", "deny_inference", "strategies", "exempt", "columns", "detectors");
   private static final List<String> EXEMPTION_KEYS =
@@ -190,9 +196,13 @@ public final class PolicyFile {
     if (top.containsKey("masking")) {
       masking = masking(top.get("masking").getValueNode());
     }
+    AccessRules access = AccessRules.OPEN;
+    if (top.containsKey("access")) {
+      access = access(top.get("access").getValueNode());
+    }
     Policy policy = null;
     try {
-      policy = Policy.compile(file, rules, defaultAction, masking);
+      policy = Policy.compile(file, rules, defaultAction, masking, access);
     } catch (PolicyException e) {
       problems.addAll(e.problems());
     }
@@ -319,6 +329,82 @@ public final class PolicyFile {
     }
     problem(node, key + " must be a positive whole number, found " + describe(node));
     return OptionalLong.empty();
+  }
+
+  // ---- access ----------------------------------------------------------------------------------
+
+  private AccessRules access(Node node) {
+    if (isNull(node)) {
+      return AccessRules.OPEN;
+    }
+    Map<String, NodeTuple> keys = entries(node, "the access section", ACCESS_KEYS);
+    if (keys == null) {
+      return AccessRules.OPEN;
+    }
+    boolean allowByDefault = true;
+    if (keys.containsKey("default")) {
+      allowByDefault =
+          accessAction(keys.get("default").getValueNode(), "the access default").orElse(true);
+    }
+    List<AccessRule> rules = new ArrayList<>();
+    for (Node item : list(keys, "rules", "'- name:'")) {
+      accessRule(item).ifPresent(rules::add);
+    }
+    return new AccessRules(allowByDefault, rules);
+  }
+
+  private Optional<AccessRule> accessRule(Node item) {
+    Map<String, NodeTuple> keys = entries(item, "an access rule", ACCESS_RULE_KEYS);
+    if (keys == null) {
+      return Optional.empty();
+    }
+    int before = problems.size();
+    String what = "an access rule";
+    String name = required(keys, "name", item, what).map(n -> string(n, "name")).orElse(null);
+    if (name != null && !RULE_NAME.matcher(name).matches()) {
+      problem(
+          keys.get("name").getValueNode(),
+          "rule name '"
+              + shorten(name)
+              + "' may contain only letters, digits, '_', '-' and '.' (at most 63)");
+    }
+    String condition = required(keys, "when", item, what).map(n -> string(n, "when")).orElse(null);
+    Optional<Boolean> allows =
+        required(keys, "action", item, what).flatMap(n -> accessAction(n, "an access action"));
+    String description = optionalString(keys, "description");
+    String message = optionalString(keys, "message");
+    if (allows.orElse(false) && keys.containsKey("message")) {
+      problem(
+          keys.get("message").getKeyNode(),
+          "access rule '"
+              + shorten(name == null ? "?" : name)
+              + "': message is what a refused session is told; an allow rule refuses no one");
+    }
+    if (problems.size() > before || allows.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new AccessRule(name, description, condition, allows.get(), message, location(item)));
+  }
+
+  /** {@code allow} (true) or {@code deny} (false), or empty with the problem recorded. */
+  private Optional<Boolean> accessAction(Node node, String what) {
+    String value = string(node, what);
+    if (value == null) {
+      return Optional.empty();
+    }
+    if (ACCESS_ACTIONS.contains(value)) {
+      return Optional.of(value.equals("allow"));
+    }
+    problem(
+        node,
+        what
+            + " '"
+            + shorten(value)
+            + "' is not allow or deny"
+            + closest(value, ACCESS_ACTIONS).map(a -> " (did you mean '" + a + "'?)").orElse("")
+            + "; who may use an environment is allowed or denied, nothing else");
+    return Optional.empty();
   }
 
   // ---- masking ---------------------------------------------------------------------------------
