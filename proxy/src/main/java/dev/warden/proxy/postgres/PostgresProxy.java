@@ -13,8 +13,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -23,7 +21,6 @@ import java.time.Clock;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,7 +120,7 @@ public final class PostgresProxy implements AutoCloseable {
             throttle,
             gatekeeper,
             new CancelRegistry(random, Clock.systemUTC()),
-            settings.tls().map(PostgresProxy::serverTls),
+            settings.tls().map(ListenerTls::sslContext),
             new UpstreamTls(),
             new UpstreamPool(),
             transport,
@@ -201,19 +198,6 @@ public final class PostgresProxy implements AutoCloseable {
     if (workers != null) {
       workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
       workers = null;
-    }
-  }
-
-  private static SslContext serverTls(ListenerTls tls) {
-    try {
-      return SslContextBuilder.forServer(
-              tls.certificateChainPem().toFile(), tls.privateKeyPem().toFile())
-          .protocols("TLSv1.3", "TLSv1.2")
-          .build();
-    } catch (SSLException | IllegalArgumentException e) {
-      throw new IllegalStateException(
-          "cannot load the TLS certificate " + tls.certificateChainPem() + ": " + e.getMessage(),
-          e);
     }
   }
 }
