@@ -4,8 +4,10 @@ import dev.warden.core.audit.search.AuditSearch;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
+import dev.warden.core.identity.ScramAccounts;
 import dev.warden.core.identity.ScramServer;
 import dev.warden.core.identity.Secret;
+import dev.warden.core.identity.ServiceTokens;
 import dev.warden.core.identity.UserDirectory;
 import dev.warden.core.masking.DataMaps;
 import dev.warden.core.policy.Policy;
@@ -39,6 +41,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -212,7 +215,13 @@ public final class WardenServer implements AutoCloseable {
           new PostgresProxy(
               settings,
               new Environments(config.environments()),
-              new ScramServer(store.users(), mockKey, random),
+              new ScramServer(
+                  ScramAccounts.firstOf(
+                      List.of(
+                          ScramAccounts.of(store.users()),
+                          ServiceTokens.accounts(store.serviceTokens(), clock))),
+                  mockKey,
+                  random),
               throttle,
               gatekeeper,
               new ProxyAudit(
