@@ -230,6 +230,9 @@ public final class Policy {
    * default: allow}) everyone is let in ({@link Admission#OPEN}). A condition that fails to
    * evaluate refuses the session (fail closed). Not cached: it is asked once per session.
    *
+   * <p>A refusal's message is the reason alone (a deny rule's {@code message}, empty when it has
+   * none): the proxy says who was refused where and names the rule around it.
+   *
    * @param now the time {@code request.time} reads
    */
   public Admission admit(SessionContext session, Instant now) {
@@ -254,45 +257,20 @@ public final class Policy {
       }
       if (matched) {
         AccessRule rule = r.rule();
-        if (rule.allows()) {
-          return new Admission(true, rule.name(), "");
-        }
-        String why =
-            rule.message().isEmpty()
-                ? session.identity().name()
-                    + " may not use environment \""
-                    + session.environment().name()
-                    + "\""
-                : rule.message();
-        return new Admission(
-            false,
-            rule.name(),
-            "Warden refused this session: " + why + " (access rule \"" + rule.name() + "\")");
+        return new Admission(rule.allows(), rule.name(), rule.allows() ? "" : rule.message());
       }
     }
     if (access.allowByDefault()) {
       return new Admission(true, DEFAULT_ACCESS_RULE, "");
     }
     return new Admission(
-        false,
-        DEFAULT_ACCESS_RULE,
-        "Warden refused this session: no access rule lets "
-            + session.identity().name()
-            + " use environment \""
-            + session.environment().name()
-            + "\" (the policy's default)");
+        false, DEFAULT_ACCESS_RULE, "no access rule matched and the policy's default is deny");
   }
 
   private static Admission accessFailed(AccessRule rule, String reason) {
     String why = reason == null || reason.isBlank() ? "unknown error" : reason;
     return new Admission(
-        false,
-        rule.name(),
-        "Warden refused this session: its access rule could not be evaluated: "
-            + why
-            + " (access rule \""
-            + rule.name()
-            + "\")");
+        false, rule.name(), "the access rule could not be evaluated (Warden fails closed): " + why);
   }
 
   /**

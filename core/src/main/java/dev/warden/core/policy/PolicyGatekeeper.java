@@ -147,7 +147,7 @@ public final class PolicyGatekeeper implements Gatekeeper {
       return current.admit(session, clock.instant());
     } catch (RuntimeException e) {
       return new Admission(
-          false, "", "Warden refused this session: its access could not be decided (" + e + ")");
+          false, "", "its access could not be decided (Warden fails closed): " + e);
     }
   }
 

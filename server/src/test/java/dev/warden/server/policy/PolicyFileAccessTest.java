@@ -102,10 +102,8 @@ class PolicyFileAccessTest {
         .isEqualTo(new Admission(true, "prod-engineers", ""));
     Admission intern = p.admit(session(person("bob", "engineers", "interns"), PROD), NOON);
     assertThat(intern.allowed()).isFalse();
-    assertThat(intern.message())
-        .isEqualTo(
-            "Warden refused this session: interns work in staging (access rule"
-                + " \"no-interns-in-production\")");
+    assertThat(intern.rule()).isEqualTo("no-interns-in-production");
+    assertThat(intern.message()).isEqualTo("interns work in staging");
     Identity agent =
         new Identity(
             "copilot",
