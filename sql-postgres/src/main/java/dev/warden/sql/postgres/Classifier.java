@@ -265,6 +265,7 @@ final class Classifier {
         f.tablesWritten.add(QueryWalker.table(s.path("relation")));
         f.flags.add(StatementFlag.DYNAMIC_SQL);
         f.reason("the actions of a rule run on later statements and are not analysed");
+        new QueryWalker(f, constants).laterTree(s.get("actions"));
         yield f;
       }
       case "CreateSubscriptionStmt" ->
@@ -440,6 +441,9 @@ final class Classifier {
     f.reason("the body of a DO block is not analysed");
     for (JsonNode arg : s.path("args")) {
       JsonNode def = arg.path("DefElem");
+      if (def.path("defname").asText().equals("as")) {
+        new QueryWalker(f, constants).code(def.path("arg").path("String").path("sval"));
+      }
       if (def.path("defname").asText().equals("language")) {
         String language = constants.text(def.path("arg").path("String").path("sval"));
         if (!SAFE_LANGUAGES.contains(language)) {
@@ -461,9 +465,15 @@ final class Classifier {
       switch (def.path("defname").asText()) {
         case "language" -> language = constants.text(def.path("arg").path("String").path("sval"));
         case "set" -> walker.node(def.get("arg"));
+        case "as" -> {
+          for (JsonNode part : def.path("arg").path("List").path("items")) {
+            walker.code(part.path("String").path("sval"));
+          }
+        }
         default -> {}
       }
     }
+    walker.laterTree(s.get("sql_body"));
     if (!SAFE_LANGUAGES.contains(language)) {
       f.flags.add(StatementFlag.SIDE_EFFECTS);
     }

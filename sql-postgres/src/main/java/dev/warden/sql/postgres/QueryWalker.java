@@ -3,6 +3,7 @@ package dev.warden.sql.postgres;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.warden.core.statement.ColumnRef;
 import dev.warden.core.statement.StatementFlag;
+import dev.warden.core.statement.StatementKind;
 import dev.warden.core.statement.TableRef;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Walks a (part of a) parse tree and records into {@link Facts} what it reads, writes and calls:
@@ -49,6 +51,23 @@ import java.util.Set;
  */
 final class QueryWalker {
   private static final TableRef AMBIGUOUS = new TableRef("", "");
+
+  /**
+   * A read of a {@code warden.*} setting by a constant name, the one mention of the name that code
+   * is allowed: {@code current_setting('warden.identity')}, optionally with {@code missing_ok}.
+   */
+  private static final Pattern IDENTITY_SETTING_READ =
+      Pattern.compile(
+          "current_setting\\s*\\(\\s*'warden\\.[a-z0-9_$.]*'\\s*(?:,\\s*(?:true|false)\\s*)?\\)",
+          Pattern.CASE_INSENSITIVE);
+
+  /**
+   * The word {@code warden} as an identifier of its own (not part of {@code wardens} or {@code
+   * my_warden}), or a Unicode-escaped identifier ({@code U&"..."}), which can spell any name.
+   */
+  private static final Pattern IDENTITY_SETTING_WORD =
+      Pattern.compile(
+          "(?<![\\p{L}\\p{N}_$])warden(?![\\p{L}\\p{N}_$])|u&\"", Pattern.CASE_INSENSITIVE);
 
   /**
    * A relation in a FROM list: a table, or something derived (subquery, CTE, function).
@@ -401,6 +420,10 @@ final class QueryWalker {
     TableRef t = table(relation);
     facts.tablesWritten.add(t);
     facts.writes = true;
+    if (t.name().equals("pg_settings")) {
+      // UPDATE pg_settings SET setting = ... calls set_config through the view's rule
+      facts.flags.add(StatementFlag.CHANGES_IDENTITY_SETTING);
+    }
     String alias = relation.path("alias").path("aliasname").asText("");
     scope.add(new Rel(alias.isEmpty() ? t.name() : alias, Optional.of(t)));
     return scope;
@@ -656,6 +679,9 @@ final class QueryWalker {
     }
     facts.writes |= effects.writes();
     JsonNode args = body.path("args");
+    if (effects.flags().contains(StatementFlag.DYNAMIC_SQL)) {
+      dynamicSqlArguments(args);
+    }
     if ((name.equals("nextval") || name.equals("setval")) && !args.isEmpty()) {
       sequence(args.get(0)).ifPresent(facts.tablesWritten::add);
     }
@@ -669,6 +695,7 @@ final class QueryWalker {
         facts.flags.add(StatementFlag.CHANGES_LEXING);
         facts.flags.add(StatementFlag.READ_WRITE_ESCAPE);
         facts.flags.add(StatementFlag.CHANGES_SEARCH_PATH);
+        facts.flags.add(StatementFlag.CHANGES_IDENTITY_SETTING);
       }
     }
     node(body.get("args"));
@@ -718,6 +745,10 @@ final class QueryWalker {
    * returns to what the administrator configured, so only setting it false is an escape.
    */
   private void settingChange(String name, Optional<JsonNode> value) {
+    if (name.startsWith("warden.")) {
+      // GUC names are case-insensitive (ASCII), and a name with any other character is invalid
+      facts.flags.add(StatementFlag.CHANGES_IDENTITY_SETTING);
+    }
     switch (name) {
       case "role", "session_authorization" -> facts.flags.add(StatementFlag.ROLE_SWITCH);
       case "standard_conforming_strings", "client_encoding", "backslash_quote" ->
@@ -730,6 +761,65 @@ final class QueryWalker {
       }
       default -> {}
     }
+  }
+
+  /**
+   * The arguments of a function that runs SQL given as text ({@code query_to_xml}, {@code
+   * dblink_exec}, ...): text that may name a {@code warden.*} setting, or text that is not a
+   * constant and so could be anything, may change one.
+   */
+  private void dynamicSqlArguments(JsonNode args) {
+    for (JsonNode arg : args) {
+      JsonNode constant = arg.has("TypeCast") ? arg.path("TypeCast").get("arg") : arg;
+      if (!Constants.isConstant(constant)) {
+        facts.flags.add(StatementFlag.CHANGES_IDENTITY_SETTING);
+        return;
+      }
+      if (constants.string(constant).filter(QueryWalker::mayNameIdentitySetting).isPresent()) {
+        facts.flags.add(StatementFlag.CHANGES_IDENTITY_SETTING);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Code that runs later or elsewhere (a DO block's or a function's body, a string of dynamic SQL):
+   * it may change a {@code warden.*} setting if its text may name one.
+   */
+  void code(JsonNode text) {
+    if (mayNameIdentitySetting(constants.text(text))) {
+      facts.flags.add(StatementFlag.CHANGES_IDENTITY_SETTING);
+    }
+  }
+
+  /**
+   * A parsed tree that runs later (a rule's actions, a function's {@code BEGIN ATOMIC} body): it
+   * changes a {@code warden.*} setting if it would as a statement of its own. Nothing else of it
+   * counts as a fact of this statement.
+   */
+  void laterTree(JsonNode tree) {
+    if (tree == null) {
+      return;
+    }
+    Facts later = new Facts(StatementKind.UNKNOWN, "");
+    new QueryWalker(later, constants).node(tree);
+    if (later.flags.contains(StatementFlag.CHANGES_IDENTITY_SETTING)) {
+      facts.flags.add(StatementFlag.CHANGES_IDENTITY_SETTING);
+    }
+  }
+
+  /**
+   * Whether code may name a {@code warden.*} setting: a conservative textual check, since PL/pgSQL
+   * and dynamic SQL are not parsed here. Any mention of the identifier {@code warden} counts (also
+   * quoted, and followed by spaces or comments before the dot, which the grammar allows: {@code SET
+   * "WARDEN" . identity}), as does a Unicode-escaped identifier; reads by {@code
+   * current_setting('warden.x')} do not, so row-level security helpers can be defined. Text that
+   * builds the name from pieces at run time ({@code 'war' || 'den.identity'}) is not caught: it is
+   * DYNAMIC_SQL, which policy judges.
+   */
+  static boolean mayNameIdentitySetting(String code) {
+    String rest = IDENTITY_SETTING_READ.matcher(code).replaceAll(" ");
+    return IDENTITY_SETTING_WORD.matcher(rest).find();
   }
 
   private void readOnly(Optional<JsonNode> value) {
