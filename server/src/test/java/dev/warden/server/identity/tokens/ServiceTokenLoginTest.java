@@ -39,6 +39,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -199,6 +200,16 @@ class ServiceTokenLoginTest {
             f -> Boolean.TRUE.equals(f.get("success")) && "ci-deploy".equals(f.get("user")));
     assertThat(hit.fields().get("auth")).isEqualTo("service-token");
     assertThat(hit.fields().get("groups")).isEqualTo(List.of("ci"));
+    // THREATS AU08: the token is in no file Warden wrote (store, audit log, index, keys).
+    server.close();
+    server = null;
+    try (Stream<Path> files = Files.walk(dataDir())) {
+      for (Path file : files.filter(Files::isRegularFile).toList()) {
+        assertThat(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1))
+            .as(file.toString())
+            .doesNotContain(token);
+      }
+    }
   }
 
   @Test
