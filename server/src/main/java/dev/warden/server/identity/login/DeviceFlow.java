@@ -45,14 +45,16 @@ public final class DeviceFlow {
     show.accept(device);
     Duration interval = max(device.interval(), MIN_INTERVAL);
     while (true) {
-      if (!clock.instant().isBefore(device.expiresAt())) {
-        throw expired();
-      }
       try {
         sleeper.sleep(interval);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new LoginException("interrupted while waiting for the sign-in", e);
+      }
+      // A code past its expires_in is dead (RFC 8628 §3.2); polling it again only earns the
+      // same error from the provider.
+      if (!clock.instant().isBefore(device.expiresAt())) {
+        throw expired();
       }
       switch (oidc.pollDevice(provider, client, device)) {
         case OidcClient.TokenAnswer.Issued issued -> {
