@@ -457,11 +457,23 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
           case EXPIRED ->
               new ClientErrors.Failure(
                   ClientErrors.INVALID_PASSWORD,
-                  method.equals("mtls")
-                      ? "the client certificate for user " + user + " is expired or not yet valid"
-                      : "the token for user "
-                          + user
-                          + " has expired or is not valid yet: log in again (warden login)");
+                  switch (method) {
+                    case "mtls" ->
+                        "the client certificate for user " + user + " is expired or not yet valid";
+                    case "oidc" ->
+                        "the token for user "
+                            + user
+                            + " has expired or is not valid yet: log in again (warden login)";
+                    // Only after a correct proof: a service token past its expiry.
+                    default ->
+                        "the service token "
+                            + user
+                            + " has expired: ask an administrator for a new one (warden tokens"
+                            + " create)";
+                  });
+          case REVOKED ->
+              new ClientErrors.Failure(
+                  ClientErrors.INVALID_PASSWORD, "the service token " + user + " has been revoked");
           case USER_MISMATCH ->
               new ClientErrors.Failure(
                   ClientErrors.INVALID_PASSWORD,
@@ -587,6 +599,7 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     upstreamRole = role.get();
+    context.logins().loggedIn().accept(identity);
     write(ctx, new AuthenticationOk());
     ctx.flush();
     state = State.CONNECTING_UPSTREAM;

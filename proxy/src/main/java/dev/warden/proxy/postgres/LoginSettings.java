@@ -1,10 +1,12 @@
 package dev.warden.proxy.postgres;
 
 import dev.warden.core.identity.CertificateVerifier;
+import dev.warden.core.identity.Identity;
 import dev.warden.core.identity.TokenVerifier;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * How clients may prove who they are beyond local SCRAM passwords, and what happens when the
@@ -17,12 +19,15 @@ import java.util.Optional;
  * @param atExpiry what happens to a session when its credential expires
  * @param expiryGrace with {@link AtExpiry#WHEN_IDLE}, the longest a session may go on past expiry
  *     while a transaction or statement is still open
+ * @param loggedIn told of every identity whose session opens (e.g. to note a service token's last
+ *     use); called on an event loop, so it must not block
  */
 public record LoginSettings(
     TokenVerifier tokens,
     Optional<CertificateVerifier> certificates,
     AtExpiry atExpiry,
-    Duration expiryGrace) {
+    Duration expiryGrace,
+    Consumer<Identity> loggedIn) {
   /** What Warden does with a session whose credential has expired. */
   public enum AtExpiry {
     /** End it at once, even inside a transaction (which the server rolls back). */
@@ -48,5 +53,15 @@ public record LoginSettings(
     if (expiryGrace.isNegative()) {
       throw new IllegalArgumentException("expiryGrace must not be negative");
     }
+    Objects.requireNonNull(loggedIn, "loggedIn");
+  }
+
+  /** Logins told to no one. */
+  public LoginSettings(
+      TokenVerifier tokens,
+      Optional<CertificateVerifier> certificates,
+      AtExpiry atExpiry,
+      Duration expiryGrace) {
+    this(tokens, certificates, atExpiry, expiryGrace, identity -> {});
   }
 }
