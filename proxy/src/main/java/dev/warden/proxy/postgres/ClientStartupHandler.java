@@ -573,9 +573,7 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
               + " may not connect to environment "
               + environment.name()
               + (admission.message().isEmpty() ? "" : ": " + admission.message())
-              + " (access rule \""
-              + admission.rule()
-              + "\")");
+              + (admission.rule().isEmpty() ? "" : " (access rule \"" + admission.rule() + "\")"));
       return;
     }
     Optional<Upstream> role = environment.upstreamFor(identity);
