@@ -4,10 +4,12 @@ import dev.warden.core.audit.search.AuditSearch;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
+import dev.warden.core.identity.CertificateVerifier;
 import dev.warden.core.identity.ScramAccounts;
 import dev.warden.core.identity.ScramServer;
 import dev.warden.core.identity.Secret;
 import dev.warden.core.identity.ServiceTokens;
+import dev.warden.core.identity.TokenVerifier;
 import dev.warden.core.identity.UserDirectory;
 import dev.warden.core.masking.DataMaps;
 import dev.warden.core.policy.Policy;
@@ -15,6 +17,7 @@ import dev.warden.core.policy.PolicyException;
 import dev.warden.core.policy.PolicyGatekeeper;
 import dev.warden.core.statement.SqlAnalyzer;
 import dev.warden.proxy.postgres.ListenerTls;
+import dev.warden.proxy.postgres.LoginSettings;
 import dev.warden.proxy.postgres.PostgresProxy;
 import dev.warden.proxy.postgres.ProxyAudit;
 import dev.warden.proxy.postgres.ProxySettings;
@@ -25,6 +28,7 @@ import dev.warden.server.audit.ExportSettings;
 import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
 import dev.warden.server.datamap.PostgresDataMaps;
+import dev.warden.server.identity.oidc.OidcVerifier;
 import dev.warden.server.policy.PolicyFile;
 import dev.warden.server.policy.PolicyReloader;
 import dev.warden.server.secrets.MockKeyFile;
@@ -76,6 +80,7 @@ public final class WardenServer implements AutoCloseable {
   private final ApiServer api;
   private final ExportService export;
   private final PostgresDataMaps dataMaps;
+  private final OidcVerifier tokens;
 
   private WardenServer(
       WardenConfig config,
@@ -84,10 +89,12 @@ public final class WardenServer implements AutoCloseable {
       ApiServer api,
       ExportService export,
       PostgresDataMaps dataMaps,
+      OidcVerifier tokens,
       PostgresProxy proxy,
       Optional<CertificateFiles> certificate,
       Supplier<Policy> policy,
       Optional<PolicyReloader> reloader) {
+    this.tokens = tokens;
     this.config = config;
     this.store = store;
     this.audit = audit;
@@ -165,6 +172,7 @@ public final class WardenServer implements AutoCloseable {
     ApiServer api = null;
     ExportService export = null;
     PostgresDataMaps dataMaps = null;
+    OidcVerifier tokens = null;
     AuthThrottle throttle = new AuthThrottle(clock);
     try {
       export =
@@ -193,6 +201,27 @@ public final class WardenServer implements AutoCloseable {
         generated = Optional.of(files);
         listenerTls = new ListenerTls(files.certificate(), files.privateKey(), tls.required());
       }
+      if (tls.clientCertificates().isPresent()) {
+        TlsConfig.ClientCertificates clients = tls.clientCertificates().get();
+        listenerTls =
+            listenerTls.withClientCertificates(
+                new ListenerTls.ClientCertificates(
+                    clients.ca(), clients.required(), clients.settings(), clients.crl()));
+      }
+      Optional<CertificateVerifier> certificates =
+          listenerTls.clientCertificates().map(c -> c.verifier(clock));
+      TokenVerifier tokenVerifier = TokenVerifier.NONE;
+      if (!config.identity().oidc().isEmpty()) {
+        tokens = new OidcVerifier(config.identity().oidc(), clock);
+        tokenVerifier = tokens;
+      }
+      LoginSettings logins =
+          new LoginSettings(
+              tokenVerifier,
+              certificates,
+              config.identity().atExpiry(),
+              config.identity().expiryGrace(),
+              ServiceTokens.useRecorder(store.serviceTokens(), clock));
       Supplier<Policy> keyed = policy;
       dataMaps =
           new PostgresDataMaps(
@@ -226,7 +255,8 @@ public final class WardenServer implements AutoCloseable {
               gatekeeper,
               new ProxyAudit(
                   audit.trail(), config.audit().strict(), clock, config.audit().recordParameters()),
-              dataMaps);
+              dataMaps,
+              logins);
       try {
         proxy.start();
       } catch (UncheckedIOException e) {
@@ -234,14 +264,14 @@ public final class WardenServer implements AutoCloseable {
             "cannot listen on " + config.listen() + ": " + e.getMessage(), e);
       }
       return new WardenServer(
-          config, store, audit, api, export, dataMaps, proxy, generated, policy, reloader);
+          config, store, audit, api, export, dataMaps, tokens, proxy, generated, policy, reloader);
     } catch (StartupException e) {
       reloader.ifPresent(PolicyReloader::close);
-      closeQuietly(api, proxy, dataMaps, export, audit, store);
+      closeQuietly(api, proxy, tokens, dataMaps, export, audit, store);
       throw e;
     } catch (RuntimeException e) {
       reloader.ifPresent(PolicyReloader::close);
-      closeQuietly(api, proxy, dataMaps, export, audit, store);
+      closeQuietly(api, proxy, tokens, dataMaps, export, audit, store);
       throw new StartupException("cannot start the proxy: " + e.getMessage(), e);
     }
   }
@@ -306,14 +336,8 @@ public final class WardenServer implements AutoCloseable {
    * Closes what was started, newest first: the doors (API, proxy) before what they record to and
    * the data maps they mask by, the trail before the store whose outbox feeds it.
    */
-  private static void closeQuietly(
-      ApiServer api,
-      PostgresProxy proxy,
-      PostgresDataMaps dataMaps,
-      ExportService export,
-      AuditRuntime audit,
-      EmbeddedStore store) {
-    for (AutoCloseable part : new AutoCloseable[] {api, proxy, dataMaps, export, audit, store}) {
+  private static void closeQuietly(AutoCloseable... parts) {
+    for (AutoCloseable part : parts) {
       if (part == null) {
         continue;
       }
@@ -400,7 +424,7 @@ public final class WardenServer implements AutoCloseable {
   @Override
   public void close() {
     reloader.ifPresent(PolicyReloader::close);
-    closeQuietly(api, proxy, dataMaps, export, audit, store);
+    closeQuietly(api, proxy, tokens, dataMaps, export, audit, store);
   }
 
   /** The data maps of the configured environments' databases, as the proxy masks by them. */

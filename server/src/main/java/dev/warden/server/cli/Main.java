@@ -5,6 +5,8 @@ import dev.warden.server.config.HostPort;
 import dev.warden.server.config.UpstreamUrl;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine;
@@ -84,6 +86,14 @@ public final class Main implements Callable<Integer> {
             .addSubcommand(new AuditCommand.Tail(terminal))
             .addSubcommand(new AuditCommand.Export(terminal))
             .addSubcommand(new AuditCommand.Verify(terminal)));
+    line.addSubcommand(
+        new CommandLine(new TokensCommand())
+            .addSubcommand(
+                new TokensCommand.Create(terminal, Clock.systemUTC(), new SecureRandom()))
+            .addSubcommand(new TokensCommand.ListTokens(terminal, Clock.systemUTC()))
+            .addSubcommand(new TokensCommand.Revoke(terminal, Clock.systemUTC())));
+    line.addSubcommand(new LoginCommand(terminal));
+    line.addSubcommand(new ConnectCommand(terminal));
     line.addSubcommand(new DataMapCommand(terminal));
     line.addSubcommand(new DemoCommand(terminal));
     line.addSubcommand(new VersionCommand(terminal));

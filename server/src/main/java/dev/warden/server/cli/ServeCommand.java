@@ -8,12 +8,16 @@ import dev.warden.server.config.ConfigException;
 import dev.warden.server.config.ConfigLoader;
 import dev.warden.server.config.HostPort;
 import dev.warden.server.config.WardenConfig;
+import dev.warden.server.identity.oidc.OidcProviderSettings;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -73,6 +77,22 @@ final class ServeCommand implements Callable<Integer> {
           "A policy file (YAML, see docs/policy.md), reloaded when it changes; default: the"
               + " built-in default policy.")
   Optional<Path> policy = Optional.empty();
+
+  @Option(
+      names = "--oidc-issuer",
+      paramLabel = "URL",
+      description =
+          "Accept tokens from this OpenID Connect provider as passwords (with --oidc-audience),"
+              + " e.g. https://login.corp.example/realms/main.")
+  Optional<String> oidcIssuer = Optional.empty();
+
+  @Option(
+      names = "--oidc-audience",
+      paramLabel = "AUDIENCE",
+      description =
+          "The audience the provider's tokens must carry: the client id of warden login, whose"
+              + " ID tokens Warden accepts.")
+  Optional<String> oidcAudience = Optional.empty();
 
   @Option(
       names = "--config",
@@ -146,7 +166,45 @@ final class ServeCommand implements Callable<Integer> {
     if (policy.isPresent()) {
       configuration = configuration.withPolicy(terminal.resolve(policy.get()));
     }
+    if (oidcIssuer.isPresent() != oidcAudience.isPresent()) {
+      throw new UsageException(
+          "--oidc-issuer and --oidc-audience go together, e.g. --oidc-issuer"
+              + " https://login.corp.example/realms/main --oidc-audience warden-cli");
+    }
+    if (oidcIssuer.isPresent()) {
+      configuration = withOidc(configuration, oidcIssuer.get(), oidcAudience.get());
+    }
     return configuration;
+  }
+
+  /** {@code configuration} accepting tokens from one more provider, named {@code oidc}. */
+  static WardenConfig withOidc(WardenConfig configuration, String issuer, String audience) {
+    URI url;
+    try {
+      url = new URI(issuer);
+    } catch (URISyntaxException e) {
+      throw new UsageException("--oidc-issuer is not a valid URL: " + e.getReason());
+    }
+    String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+    boolean secure = scheme.equals("https");
+    boolean local =
+        scheme.equals("http") && url.getHost() != null && HostPort.isLoopback(url.getHost());
+    if (url.getHost() == null || !secure && !local) {
+      throw new UsageException(
+          "--oidc-issuer must be an https:// URL (http only on this machine), e.g."
+              + " https://login.corp.example/realms/main");
+    }
+    if (audience.isBlank()) {
+      throw new UsageException("--oidc-audience must not be empty");
+    }
+    List<OidcProviderSettings> providers = new ArrayList<>(configuration.identity().oidc());
+    if (providers.stream().anyMatch(p -> p.issuer().equals(url))) {
+      return configuration;
+    }
+    String name = providers.stream().anyMatch(p -> p.name().equals("oidc")) ? "cli" : "oidc";
+    providers.add(
+        OidcProviderSettings.builder(name, url, List.of(audience)).clientId(audience).build());
+    return configuration.withIdentity(configuration.identity().withOidc(providers));
   }
 
   /** The one environment of {@code configuration} with {@code tags} added to its own. */
@@ -166,6 +224,7 @@ final class ServeCommand implements Callable<Integer> {
     Set<String> all = new LinkedHashSet<>(only.tags());
     all.addAll(tags);
     return configuration.withEnvironments(
-        List.of(new Environment(only.name(), all, only.databases(), only.upstream())));
+        List.of(
+            new Environment(only.name(), all, only.databases(), only.upstream(), only.roles())));
   }
 }

@@ -102,6 +102,12 @@ final class UsersCommand implements Callable<Integer> {
         throw new CommandFailure("the password cannot be used: " + e.getMessage(), e);
       }
       try (EmbeddedStore store = open(dataDir)) {
+        if (store.serviceTokens().find(name).isPresent()) {
+          throw new CommandFailure(
+              "a service token is named "
+                  + name
+                  + "; users and service tokens log in by name, so choose another name");
+        }
         Optional<LocalUser> existing = store.users().find(name);
         LocalUser user =
             new LocalUser(

@@ -1,9 +1,13 @@
 package dev.warden.server.config;
 
 import dev.warden.core.environment.Environment;
+import dev.warden.core.environment.RoleMapping;
 import dev.warden.core.environment.TlsMode;
 import dev.warden.core.environment.Upstream;
+import dev.warden.core.identity.ClientCertificateSettings;
 import dev.warden.core.identity.Secret;
+import dev.warden.proxy.postgres.LoginSettings;
+import dev.warden.server.identity.oidc.OidcProviderSettings;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -36,10 +40,42 @@ import org.yaml.snakeyaml.nodes.Tag;
 final class ConfigParser {
   private static final List<String> TOP_KEYS =
       List.of(
-          "listen", "data-dir", "tls", "environments", "policy", "console", "audit", "data-map");
-  private static final List<String> TLS_KEYS = List.of("certificate", "private-key", "required");
+          "listen",
+          "data-dir",
+          "tls",
+          "environments",
+          "policy",
+          "console",
+          "audit",
+          "data-map",
+          "identity");
+  private static final List<String> TLS_KEYS =
+      List.of("certificate", "private-key", "required", "client-certificates");
+  private static final List<String> CLIENT_CERTIFICATE_KEYS =
+      List.of(
+          "ca",
+          "required",
+          "identity-san",
+          "common-name-fallback",
+          "groups-from-ou",
+          "accept-without-eku",
+          "crl");
+  private static final List<String> IDENTITY_KEYS =
+      List.of("oidc", "session-expiry", "expiry-grace");
+  private static final List<String> OIDC_KEYS =
+      List.of(
+          "name",
+          "issuer",
+          "audience",
+          "client-id",
+          "user-claims",
+          "groups-claim",
+          "clock-skew",
+          "require-verified-email",
+          "jwks-uri");
+  private static final List<String> ROLE_KEYS = List.of("groups", "identities", "user", "password");
   private static final List<String> ENVIRONMENT_KEYS =
-      List.of("name", "tags", "databases", "upstream", "mode");
+      List.of("name", "tags", "databases", "upstream", "mode", "roles");
   private static final List<String> UPSTREAM_KEYS =
       List.of("host", "port", "database", "user", "password", "tls", "ca-file");
   private static final List<String> SECRET_KEYS = List.of("env", "file");
@@ -109,8 +145,187 @@ final class ConfigParser {
     if (top.containsKey("data-map")) {
       dataMap = dataMap(top.get("data-map"));
     }
+    IdentityConfig identity = IdentityConfig.defaults();
+    if (top.containsKey("identity")) {
+      identity = identity(top.get("identity"));
+    }
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observed, console, audit, dataMap);
+        listen, dataDir, tls, environments, policy, observed, console, audit, dataMap, identity);
+  }
+
+  private IdentityConfig identity(NodeTuple entry) throws ConfigException {
+    Map<String, NodeTuple> keys = entries(entry.getValueNode(), "identity", IDENTITY_KEYS);
+    List<OidcProviderSettings> providers = new ArrayList<>();
+    if (keys.containsKey("oidc")) {
+      Node value = keys.get("oidc").getValueNode();
+      if (!(value instanceof SequenceNode list)) {
+        throw error(
+            value,
+            "oidc must be a list of providers, each starting with '- name:', found "
+                + describe(value));
+      }
+      Map<String, Node> names = new HashMap<>();
+      Map<URI, Node> issuers = new HashMap<>();
+      for (Node item : list.getValue()) {
+        OidcProviderSettings provider = oidcProvider(item);
+        Node first = names.putIfAbsent(provider.name(), item);
+        if (first != null) {
+          throw error(
+              item,
+              "duplicate provider name '"
+                  + provider.name()
+                  + "' (first at line "
+                  + line(first)
+                  + ")");
+        }
+        Node sameIssuer = issuers.putIfAbsent(provider.issuer(), item);
+        if (sameIssuer != null) {
+          throw error(
+              item,
+              "issuer "
+                  + provider.issuer()
+                  + " is already configured (line "
+                  + line(sameIssuer)
+                  + ")");
+        }
+        providers.add(provider);
+      }
+    }
+    LoginSettings.AtExpiry atExpiry = LoginSettings.AtExpiry.WHEN_IDLE;
+    if (keys.containsKey("session-expiry")) {
+      Node node = keys.get("session-expiry").getValueNode();
+      atExpiry =
+          switch (string(node, "session-expiry")) {
+            case "when-idle" -> LoginSettings.AtExpiry.WHEN_IDLE;
+            case "terminate" -> LoginSettings.AtExpiry.TERMINATE;
+            default ->
+                throw error(
+                    node,
+                    "session-expiry must be when-idle (end a session whose credential expired once"
+                        + " no transaction is open, within expiry-grace) or terminate (end it at"
+                        + " once)");
+          };
+    }
+    Duration grace = IdentityConfig.DEFAULT_GRACE;
+    if (keys.containsKey("expiry-grace")) {
+      grace =
+          duration(
+              keys.get("expiry-grace").getValueNode(),
+              "expiry-grace",
+              "5m",
+              Duration.ZERO,
+              Duration.ofHours(24));
+    }
+    return new IdentityConfig(providers, atExpiry, grace);
+  }
+
+  private OidcProviderSettings oidcProvider(Node item) throws ConfigException {
+    Map<String, NodeTuple> keys = entries(item, "an oidc provider", OIDC_KEYS);
+    String name = string(required(keys, "name", item, "an oidc provider").getValueNode(), "name");
+    if (!ENVIRONMENT_NAME.matcher(name).matches()) {
+      throw error(
+          keys.get("name").getValueNode(),
+          "provider name '"
+              + shorten(name)
+              + "' may contain only letters, digits, '_', '-' and '.'");
+    }
+    String where = "oidc provider '" + name + "'";
+    Node issuerNode = required(keys, "issuer", item, where).getValueNode();
+    URI issuer = providerUrl(issuerNode, "issuer");
+    Node audienceNode = required(keys, "audience", item, where).getValueNode();
+    List<String> audiences =
+        audienceNode instanceof SequenceNode
+            ? strings(audienceNode, "audience", "[warden]")
+            : List.of(string(audienceNode, "audience"));
+    OidcProviderSettings.Builder builder = OidcProviderSettings.builder(name, issuer, audiences);
+    try {
+      if (keys.containsKey("client-id")) {
+        builder.clientId(string(keys.get("client-id").getValueNode(), "client-id"));
+      }
+      if (keys.containsKey("user-claims")) {
+        builder.userClaims(
+            strings(keys.get("user-claims").getValueNode(), "user-claims", "[email, sub]"));
+      }
+      if (keys.containsKey("groups-claim")) {
+        builder.groupsClaim(string(keys.get("groups-claim").getValueNode(), "groups-claim"));
+      }
+      if (keys.containsKey("clock-skew")) {
+        builder.clockSkew(
+            duration(
+                keys.get("clock-skew").getValueNode(),
+                "clock-skew",
+                "60s",
+                Duration.ZERO,
+                Duration.ofMinutes(10)));
+      }
+      if (keys.containsKey("require-verified-email")) {
+        builder.requireVerifiedEmail(
+            bool(keys.get("require-verified-email").getValueNode(), "require-verified-email"));
+      }
+      if (keys.containsKey("jwks-uri")) {
+        builder.jwksUri(providerUrl(keys.get("jwks-uri").getValueNode(), "jwks-uri"));
+      }
+      return builder.build();
+    } catch (IllegalArgumentException e) {
+      throw error(item, where + ": " + e.getMessage());
+    }
+  }
+
+  /** An identity provider's address: https, or http only on this machine (for tests and demos). */
+  private URI providerUrl(Node node, String key) throws ConfigException {
+    String text = string(node, key);
+    URI url;
+    try {
+      url = new URI(text);
+    } catch (URISyntaxException e) {
+      throw error(node, key + " is not a valid URL: " + e.getReason());
+    }
+    String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("https") && !scheme.equals("http") || url.getHost() == null) {
+      throw error(
+          node, key + " must be an https:// URL, e.g. https://login.corp.example/realms/main");
+    }
+    if (scheme.equals("http") && !HostPort.isLoopback(url.getHost())) {
+      throw error(
+          node,
+          key
+              + " must use https: keys and tokens from an identity provider must not cross the"
+              + " network in clear (http is allowed only on this machine)");
+    }
+    return url;
+  }
+
+  private List<RoleMapping> roles(Node value, String where) throws ConfigException {
+    if (!(value instanceof SequenceNode list)) {
+      throw error(
+          value,
+          "roles must be a list, each item '- groups: [analysts]' with 'user:' (and 'password:'),"
+              + " found "
+              + describe(value));
+    }
+    List<RoleMapping> roles = new ArrayList<>();
+    for (Node item : list.getValue()) {
+      Map<String, NodeTuple> keys = entries(item, "a role mapping", ROLE_KEYS);
+      List<String> groups = List.of();
+      if (keys.containsKey("groups")) {
+        groups = strings(keys.get("groups").getValueNode(), "groups", "[analysts]");
+      }
+      List<String> identities = List.of();
+      if (keys.containsKey("identities")) {
+        identities =
+            strings(keys.get("identities").getValueNode(), "identities", "[alice@corp.example]");
+      }
+      if (groups.isEmpty() && identities.isEmpty()) {
+        throw error(item, "a role mapping of " + where + " needs groups or identities (or both)");
+      }
+      String user = string(required(keys, "user", item, "a role mapping").getValueNode(), "user");
+      Secret password = Secret.of("");
+      if (keys.containsKey("password")) {
+        password = secret(keys.get("password").getValueNode());
+      }
+      roles.add(new RoleMapping(Set.copyOf(groups), Set.copyOf(identities), user, password));
+    }
+    return roles;
   }
 
   private DataMapConfig dataMap(NodeTuple entry) throws ConfigException {
@@ -507,7 +722,54 @@ final class ConfigParser {
     if (keys.containsKey("required")) {
       required = bool(keys.get("required").getValueNode(), "required");
     }
-    return new TlsConfig(certificate, privateKey, required);
+    Optional<TlsConfig.ClientCertificates> clients = Optional.empty();
+    if (keys.containsKey("client-certificates")) {
+      clients = Optional.of(clientCertificates(keys.get("client-certificates")));
+    }
+    return new TlsConfig(certificate, privateKey, required, clients);
+  }
+
+  private TlsConfig.ClientCertificates clientCertificates(NodeTuple entry) throws ConfigException {
+    Map<String, NodeTuple> keys =
+        entries(entry.getValueNode(), "client-certificates", CLIENT_CERTIFICATE_KEYS);
+    Path ca =
+        readableFile(
+            required(keys, "ca", entry.getKeyNode(), "client-certificates"), "client CA bundle");
+    boolean required = false;
+    if (keys.containsKey("required")) {
+      required = bool(keys.get("required").getValueNode(), "required");
+    }
+    ClientCertificateSettings settings = ClientCertificateSettings.defaults();
+    if (keys.containsKey("identity-san")) {
+      Node node = keys.get("identity-san").getValueNode();
+      try {
+        settings =
+            ClientCertificateSettings.of(
+                ClientCertificateSettings.SanType.parse(string(node, "identity-san")));
+      } catch (IllegalArgumentException e) {
+        throw error(node, "identity-san must be email, dns, uri or upn");
+      }
+    }
+    if (keys.containsKey("common-name-fallback")) {
+      settings =
+          settings.withCommonNameFallback(
+              bool(keys.get("common-name-fallback").getValueNode(), "common-name-fallback"));
+    }
+    if (keys.containsKey("groups-from-ou")) {
+      settings =
+          settings.withGroupsFromOrganizationalUnits(
+              bool(keys.get("groups-from-ou").getValueNode(), "groups-from-ou"));
+    }
+    if (keys.containsKey("accept-without-eku")) {
+      settings =
+          settings.withAcceptWithoutExtendedKeyUsage(
+              bool(keys.get("accept-without-eku").getValueNode(), "accept-without-eku"));
+    }
+    Optional<Path> crl = Optional.empty();
+    if (keys.containsKey("crl")) {
+      crl = Optional.of(readableFile(keys.get("crl"), "certificate revocation list"));
+    }
+    return new TlsConfig.ClientCertificates(ca, required, settings, crl);
   }
 
   private List<Environment> environments(NodeTuple entry) throws ConfigException {
@@ -598,7 +860,11 @@ final class ConfigParser {
         }
       }
       Upstream upstream = upstream(required(keys, "upstream", item, where), where);
-      environments.add(new Environment(name, Set.copyOf(tags), databases, upstream));
+      List<RoleMapping> roles = List.of();
+      if (keys.containsKey("roles")) {
+        roles = roles(keys.get("roles").getValueNode(), where);
+      }
+      environments.add(new Environment(name, Set.copyOf(tags), databases, upstream, roles));
     }
     return environments;
   }

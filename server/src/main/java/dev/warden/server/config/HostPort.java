@@ -78,7 +78,7 @@ public record HostPort(String host, int port) {
     return isLoopback(host);
   }
 
-  static boolean isLoopback(String host) {
+  public static boolean isLoopback(String host) {
     return host.equalsIgnoreCase("localhost")
         || host.startsWith("127.")
         || host.equals("::1")

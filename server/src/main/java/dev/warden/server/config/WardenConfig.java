@@ -24,6 +24,7 @@ import java.util.Set;
  * @param console where the REST API (and later the web console) listens
  * @param audit the audit trail's durability, store, witness and exports
  * @param dataMap how data maps are refreshed and what building one may cost the database
+ * @param identity identity providers beyond local users, and what happens when a credential expires
  */
 public record WardenConfig(
     HostPort listen,
@@ -34,7 +35,8 @@ public record WardenConfig(
     Set<String> observedEnvironments,
     HostPort console,
     AuditConfig audit,
-    DataMapConfig dataMap) {
+    DataMapConfig dataMap,
+    IdentityConfig identity) {
   /** The listen address when none is configured. */
   public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 6432);
 
@@ -60,6 +62,31 @@ public record WardenConfig(
     Objects.requireNonNull(console, "console");
     Objects.requireNonNull(audit, "audit");
     Objects.requireNonNull(dataMap, "dataMap");
+    Objects.requireNonNull(identity, "identity");
+  }
+
+  /** A configuration with local users only. */
+  public WardenConfig(
+      HostPort listen,
+      Path dataDir,
+      TlsConfig tls,
+      List<Environment> environments,
+      Optional<Path> policy,
+      Set<String> observedEnvironments,
+      HostPort console,
+      AuditConfig audit,
+      DataMapConfig dataMap) {
+    this(
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        console,
+        audit,
+        dataMap,
+        IdentityConfig.defaults());
   }
 
   /** A configuration with the default data map settings. */
@@ -148,18 +175,45 @@ public record WardenConfig(
 
   public WardenConfig withListen(HostPort listen) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        console,
+        audit,
+        dataMap,
+        identity);
   }
 
   public WardenConfig withDataDir(Path dataDir) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        console,
+        audit,
+        dataMap,
+        identity);
   }
 
   /** Replaces the environments; observe-only mode is kept for those that keep their names. */
   public WardenConfig withEnvironments(List<Environment> environments) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        console,
+        audit,
+        dataMap,
+        identity);
   }
 
   public WardenConfig withPolicy(Path policy) {
@@ -172,26 +226,91 @@ public record WardenConfig(
         observedEnvironments,
         console,
         audit,
-        dataMap);
+        dataMap,
+        identity);
   }
 
   public WardenConfig withObservedEnvironments(Set<String> observedEnvironments) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        console,
+        audit,
+        dataMap,
+        identity);
   }
 
   public WardenConfig withConsole(HostPort console) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        console,
+        audit,
+        dataMap,
+        identity);
   }
 
   public WardenConfig withAudit(AuditConfig audit) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        console,
+        audit,
+        dataMap,
+        identity);
   }
 
   public WardenConfig withDataMap(DataMapConfig dataMap) {
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observedEnvironments, console, audit, dataMap);
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        console,
+        audit,
+        dataMap,
+        identity);
+  }
+
+  public WardenConfig withIdentity(IdentityConfig identity) {
+    return new WardenConfig(
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        console,
+        audit,
+        dataMap,
+        identity);
+  }
+
+  public WardenConfig withTls(TlsConfig tls) {
+    return new WardenConfig(
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        console,
+        audit,
+        dataMap,
+        identity);
   }
 }
