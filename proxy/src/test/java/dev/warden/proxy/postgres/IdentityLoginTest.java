@@ -260,6 +260,45 @@ class IdentityLoginTest {
   }
 
   @Test
+  void rowLevelSecurityReadsTheVerifiedIdentity() throws Exception {
+    String role = "warden_t_app_" + Long.toHexString(System.nanoTime());
+    ProxyFixture.admin("CREATE ROLE " + role + " LOGIN");
+    try {
+      start(
+          new Tokens()
+              .accept("tok-ann", oidc("ann@corp.example", null, "staff"))
+              .accept("tok-bob", oidc("bob@corp.example", null, "staff")),
+          LoginSettings.AtExpiry.WHEN_IDLE,
+          Duration.ofMinutes(5),
+          Gatekeeper.allowAll(),
+          env ->
+              new Environment(
+                  env.name(),
+                  env.tags(),
+                  env.databases(),
+                  env.upstream(),
+                  List.of(new RoleMapping(Set.of("staff"), Set.of(), role, Secret.of("")))));
+      fixture.sql("CREATE TABLE notes (owner text, body text)");
+      fixture.sql(
+          "INSERT INTO notes VALUES ('ann@corp.example', 'ann''s'), ('bob@corp.example', 'bob''s')");
+      fixture.sql("ALTER TABLE notes ENABLE ROW LEVEL SECURITY");
+      fixture.sql(
+          "CREATE POLICY own_notes ON notes USING (owner = current_setting('warden.identity'))");
+      fixture.sql("GRANT CONNECT ON DATABASE " + fixture.database + " TO " + role);
+      fixture.sql("GRANT SELECT ON notes TO " + role);
+      try (Connection ann = login("ann@corp.example", "tok-ann");
+          Connection bob = login("bob@corp.example", "tok-bob")) {
+        assertThat(scalar(ann, "SELECT string_agg(body, ',') FROM notes")).isEqualTo("ann's");
+        assertThat(scalar(bob, "SELECT string_agg(body, ',') FROM notes")).isEqualTo("bob's");
+      }
+    } finally {
+      fixture.close();
+      fixture = null;
+      ProxyFixture.admin("DROP ROLE IF EXISTS " + role);
+    }
+  }
+
+  @Test
   void accessRulesAreAskedBeforeTheSessionOpens() throws Exception {
     Gatekeeper onlyEngineers =
         new Gatekeeper() {
