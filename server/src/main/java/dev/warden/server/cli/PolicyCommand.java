@@ -3,6 +3,7 @@ package dev.warden.server.cli;
 import dev.warden.core.environment.Environment;
 import dev.warden.core.environment.TlsMode;
 import dev.warden.core.environment.Upstream;
+import dev.warden.core.gate.Admission;
 import dev.warden.core.gate.Decision;
 import dev.warden.core.gate.SessionContext;
 import dev.warden.core.gate.StatementPath;
@@ -211,6 +212,18 @@ final class PolicyCommand implements Callable<Integer> {
                   LexicalSettings.DEFAULT,
                   new PreparedStatements()));
       print(decision, policy, session, observed.contains(env.name()));
+      Admission admission = gate.admit(session);
+      terminal
+          .out()
+          .println(
+              "access: "
+                  + (admission.allowed()
+                      ? "allowed"
+                      : "refused"
+                          + (admission.message().isEmpty() ? "" : ": " + admission.message()))
+                  + (admission.rule().isEmpty()
+                      ? " (no access rules)"
+                      : " (access rule " + admission.rule() + ")"));
       return Main.OK;
     }
 

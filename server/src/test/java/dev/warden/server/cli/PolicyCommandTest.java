@@ -99,7 +99,10 @@ class PolicyCommandTest {
     Files.writeString(
         dir.resolve("policy.yaml"),
         "default: allow\nrules:\n  - name: no-truncate\n    when: \"statement.command.startsWith('TRUNCATE')\"\n"
-            + "    action: deny\n    message: no truncating\n");
+            + "    action: deny\n    message: no truncating\n"
+            + "access:\n  default: allow\n  rules:\n    - name: prod-engineers\n"
+            + "      when: \"'production' in env.tags && !('engineers' in identity.groups)\"\n"
+            + "      action: deny\n      message: production is for engineers\n");
     Files.writeString(
         dir.resolve("warden.yaml"),
         """
@@ -129,7 +132,8 @@ class PolicyCommandTest {
         .as(prod.err())
         .contains("verdict: deny")
         .contains("no truncating (rule \"no-truncate\")")
-        .contains("policy: " + dir.resolve("policy.yaml"));
+        .contains("policy: " + dir.resolve("policy.yaml"))
+        .contains("access: refused: production is for engineers (access rule prod-engineers)");
     CliRun shadow =
         CliRun.run(
             dir,
@@ -146,7 +150,8 @@ class PolicyCommandTest {
     assertThat(shadow.out())
         .contains("verdict: allow (observe-only environment: it would have been refused)")
         .contains("rule: no-truncate")
-        .contains("tags: -; observe-only");
+        .contains("tags: -; observe-only")
+        .contains("access: allowed (access rule (default))");
     CliRun missing =
         CliRun.run(
             dir,
