@@ -213,6 +213,9 @@ public final class WardenServer implements AutoCloseable {
       TokenVerifier tokenVerifier = TokenVerifier.NONE;
       if (!config.identity().oidc().isEmpty()) {
         tokens = new OidcVerifier(config.identity().oidc(), clock);
+        // Keys fetched before the first login needs them; an unreachable provider is logged and
+        // retried at the first login.
+        tokens.prefetch();
         tokenVerifier = tokens;
       }
       LoginSettings logins =

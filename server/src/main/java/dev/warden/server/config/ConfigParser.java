@@ -72,7 +72,12 @@ final class ConfigParser {
           "groups-claim",
           "clock-skew",
           "require-verified-email",
-          "jwks-uri");
+          "jwks-uri",
+          "jwks-min-refresh-interval",
+          "cache-lifetime",
+          "allowed-algorithms",
+          "required-claims",
+          "http-timeout");
   private static final List<String> ROLE_KEYS = List.of("groups", "identities", "user", "password");
   private static final List<String> ENVIRONMENT_KEYS =
       List.of("name", "tags", "databases", "upstream", "mode", "roles");
@@ -264,6 +269,54 @@ final class ConfigParser {
       }
       if (keys.containsKey("jwks-uri")) {
         builder.jwksUri(providerUrl(keys.get("jwks-uri").getValueNode(), "jwks-uri"));
+      }
+      if (keys.containsKey("jwks-min-refresh-interval")) {
+        builder.jwksMinRefreshInterval(
+            duration(
+                keys.get("jwks-min-refresh-interval").getValueNode(),
+                "jwks-min-refresh-interval",
+                "30s",
+                Duration.ofSeconds(1),
+                Duration.ofHours(1)));
+      }
+      if (keys.containsKey("cache-lifetime")) {
+        builder.cacheLifetime(
+            duration(
+                keys.get("cache-lifetime").getValueNode(),
+                "cache-lifetime",
+                "15m",
+                Duration.ofSeconds(10),
+                Duration.ofHours(24)));
+      }
+      if (keys.containsKey("http-timeout")) {
+        builder.httpTimeout(
+            duration(
+                keys.get("http-timeout").getValueNode(),
+                "http-timeout",
+                "5s",
+                Duration.ofMillis(100),
+                Duration.ofMinutes(1)));
+      }
+      if (keys.containsKey("allowed-algorithms")) {
+        builder.allowedAlgorithms(
+            Set.copyOf(
+                strings(
+                    keys.get("allowed-algorithms").getValueNode(),
+                    "allowed-algorithms",
+                    "[RS256, ES256]")));
+      }
+      if (keys.containsKey("required-claims")) {
+        Node claimsNode = keys.get("required-claims").getValueNode();
+        if (!(claimsNode instanceof MappingNode claims)) {
+          throw error(
+              claimsNode,
+              "required-claims must be a mapping, e.g. required-claims: { hd: corp.example }");
+        }
+        for (NodeTuple claim : claims.getValue()) {
+          builder.requiredClaim(
+              string(claim.getKeyNode(), "a required claim's name"),
+              string(claim.getValueNode(), "a required claim's value"));
+        }
       }
       return builder.build();
     } catch (IllegalArgumentException e) {

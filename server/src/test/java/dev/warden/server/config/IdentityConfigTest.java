@@ -70,6 +70,11 @@ class IdentityConfigTest {
                   groups-claim: realm_access.roles
                   clock-skew: 30s
                   require-verified-email: false
+                  jwks-min-refresh-interval: 10s
+                  cache-lifetime: 5m
+                  http-timeout: 2s
+                  allowed-algorithms: [RS256, ES256]
+                  required-claims: { hd: corp.example }
                 - name: local
                   issuer: http://127.0.0.1:8181
                   audience: warden
@@ -104,6 +109,11 @@ class IdentityConfigTest {
     assertThat(corp.groupsClaim()).isEqualTo("realm_access.roles");
     assertThat(corp.clockSkew()).isEqualTo(Duration.ofSeconds(30));
     assertThat(corp.requireVerifiedEmail()).isFalse();
+    assertThat(corp.jwksMinRefreshInterval()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(corp.cacheLifetime()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(corp.httpTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(corp.allowedAlgorithms()).containsExactlyInAnyOrder("RS256", "ES256");
+    assertThat(corp.requiredClaims()).containsExactly(Map.entry("hd", "corp.example"));
     assertThat(identity.oidc().get(1).audiences()).containsExactly("warden");
 
     Environment production = config.environments().getFirst();
@@ -172,6 +182,17 @@ class IdentityConfigTest {
         """,
         6,
         "duplicate provider name 'corp'");
+    failsAt(
+        """
+        identity:
+          oidc:
+            - name: corp
+              issuer: https://a.example
+              audience: warden
+              allowed-algorithms: [HS256]
+        """,
+        3,
+        "HS256");
     failsAt(
         """
         identity:
