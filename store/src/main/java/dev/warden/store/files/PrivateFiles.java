@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
@@ -27,6 +29,21 @@ public final class PrivateFiles {
 
   private PrivateFiles() {}
 
+  /**
+   * Whether the file system has POSIX permissions. Where it has not (Windows, for {@code warden
+   * login} on a laptop), files are created with the platform's defaults: a user's profile directory
+   * there is already private to them.
+   */
+  private static boolean posix() {
+    return FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+  }
+
+  private static FileAttribute<?>[] ownerOnly(Set<PosixFilePermission> permissions) {
+    return posix()
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(permissions)}
+        : new FileAttribute<?>[0];
+  }
+
   /** Creates {@code directory} and its parents, the last one readable only by its owner. */
   public static void createDirectory(Path directory) throws IOException {
     if (Files.isDirectory(directory)) {
@@ -37,7 +54,7 @@ public final class PrivateFiles {
       Files.createDirectories(parent);
     }
     try {
-      Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIRECTORY));
+      Files.createDirectory(directory, ownerOnly(OWNER_ONLY_DIRECTORY));
     } catch (FileAlreadyExistsException e) {
       if (!Files.isDirectory(directory)) {
         throw e;
@@ -50,10 +67,7 @@ public final class PrivateFiles {
     Path directory = file.toAbsolutePath().getParent();
     Path temporary =
         Files.createTempFile(
-            directory,
-            "." + file.getFileName() + ".",
-            ".tmp",
-            PosixFilePermissions.asFileAttribute(OWNER_READ_WRITE));
+            directory, "." + file.getFileName() + ".", ".tmp", ownerOnly(OWNER_READ_WRITE));
     try {
       Files.write(temporary, content);
       try (FileChannel ch = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
@@ -65,16 +79,21 @@ public final class PrivateFiles {
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
       }
-      try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
-        dir.force(true);
+      if (posix()) {
+        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+          dir.force(true);
+        }
       }
     } finally {
       Files.deleteIfExists(temporary);
     }
   }
 
-  /** True if group or others may read or write {@code file}. */
+  /** True if group or others may read or write {@code file} (never, without POSIX permissions). */
   public static boolean isExposed(Path file) throws IOException {
+    if (!posix()) {
+      return false;
+    }
     Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
     return permissions.contains(PosixFilePermission.GROUP_READ)
         || permissions.contains(PosixFilePermission.GROUP_WRITE)

@@ -5,18 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.warden.core.identity.Secret;
+import dev.warden.store.files.PrivateFiles;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
@@ -153,44 +148,14 @@ public final class CredentialStore {
   }
 
   private void write(ObjectNode root) {
-    Path dir = file.toAbsolutePath().getParent();
-    Path temp = null;
     try {
-      if (posix()) {
-        Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
-      } else {
-        Files.createDirectories(dir);
-      }
-      FileAttribute<?>[] attributes =
-          posix()
-              ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE)}
-              : new FileAttribute<?>[0];
-      temp = Files.createTempFile(dir, "." + FILE_NAME + "-", ".tmp", attributes);
+      PrivateFiles.createDirectory(file.toAbsolutePath().getParent());
       byte[] bytes = json.writeValueAsBytes(root);
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-        ByteBuffer buffer = ByteBuffer.allocate(bytes.length + 1).put(bytes).put((byte) '\n');
-        buffer.flip();
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
-        }
-        channel.force(true);
-      }
-      try {
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-      temp = null;
+      byte[] line = java.util.Arrays.copyOf(bytes, bytes.length + 1);
+      line[bytes.length] = '\n';
+      PrivateFiles.write(file, line);
     } catch (IOException e) {
       throw new LoginException("cannot write " + file + " (" + e.getMessage() + ")", e);
-    } finally {
-      if (temp != null) {
-        try {
-          Files.deleteIfExists(temp);
-        } catch (IOException e) {
-          // Leave it; it is private to the user and named as a temporary file.
-        }
-      }
     }
   }
 
