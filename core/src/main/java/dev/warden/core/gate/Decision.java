@@ -1,8 +1,10 @@
 package dev.warden.core.gate;
 
+import dev.warden.core.approval.ApprovalRequirement;
 import dev.warden.core.masking.ResultMasking;
 import dev.warden.core.statement.Analysis;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -19,6 +21,9 @@ import java.util.OptionalLong;
  * @param reusable whether this decision holds for later executions of the same prepared statement
  *     in the same session: false when it depends on the time or when the policy changes
  * @param masking what to mask in the statement's results for the identity that runs it
+ * @param approval present when policy requires approval: {@code verdict} is then the refusal a
+ *     client gets where approvals are not handled, and the proxy instead looks for an approved
+ *     request for exactly this statement, or makes one, as the requirement says
  */
 public record Decision(
     Verdict verdict,
@@ -29,7 +34,8 @@ public record Decision(
     Verdict.Deny rowLimitDenial,
     long policyVersion,
     boolean reusable,
-    ResultMasking masking) {
+    ResultMasking masking,
+    Optional<ApprovalRequirement> approval) {
   public Decision {
     Objects.requireNonNull(verdict, "verdict");
     Objects.requireNonNull(analysis, "analysis");
@@ -39,6 +45,35 @@ public record Decision(
       Objects.requireNonNull(rowLimitDenial, "rowLimitDenial");
     }
     Objects.requireNonNull(masking, "masking");
+    Objects.requireNonNull(approval, "approval");
+    if (approval.isPresent() && !(verdict instanceof Verdict.Deny)) {
+      throw new IllegalArgumentException(
+          "a decision that requires approval refuses until approved");
+    }
+  }
+
+  /** A decision that needs no approval. */
+  public Decision(
+      Verdict verdict,
+      Analysis analysis,
+      String rule,
+      boolean observed,
+      OptionalLong rowLimit,
+      Verdict.Deny rowLimitDenial,
+      long policyVersion,
+      boolean reusable,
+      ResultMasking masking) {
+    this(
+        verdict,
+        analysis,
+        rule,
+        observed,
+        rowLimit,
+        rowLimitDenial,
+        policyVersion,
+        reusable,
+        masking,
+        Optional.empty());
   }
 
   /** A decision that masks nothing. */
@@ -74,7 +109,23 @@ public record Decision(
         rowLimitDenial,
         policyVersion,
         reusable,
-        masking);
+        masking,
+        approval);
+  }
+
+  /** This refusal, to be lifted by an approval that meets {@code requirement}. */
+  public Decision withApproval(ApprovalRequirement requirement) {
+    return new Decision(
+        verdict,
+        analysis,
+        rule,
+        observed,
+        rowLimit,
+        rowLimitDenial,
+        policyVersion,
+        reusable,
+        masking,
+        Optional.of(requirement));
   }
 
   /** An allow with nothing behind it: no policy, no limits. */
