@@ -39,6 +39,15 @@ final class Conditions {
 
   static final String REQUEST_TIME = "request.time";
 
+  /** The rows a statement waiting for approval would change: only in automatic approvals. */
+  static final String ROWS = "rows";
+
+  /** The requester's reason for a statement waiting for approval: only in automatic approvals. */
+  static final String REQUEST_REASON = "request.reason";
+
+  /** The variables only an automatic approval's condition may read. */
+  static final Set<String> APPROVAL_ONLY = Set.of(REQUEST_REASON, ROWS);
+
   private static final CelType STRINGS = ListType.create(SimpleType.STRING);
 
   /** Every variable and its type, in the order docs/policy.md lists them. */
@@ -191,6 +200,7 @@ final class Conditions {
     v.put("session.source", SimpleType.STRING);
     v.put(REQUEST_TIME, SimpleType.TIMESTAMP);
     v.put("request.path", SimpleType.STRING);
+    v.put(REQUEST_REASON, SimpleType.STRING);
     v.put("statement.kind", SimpleType.STRING);
     v.put("statement.command", SimpleType.STRING);
     v.put("statement.tables", STRINGS);
@@ -207,6 +217,7 @@ final class Conditions {
     v.put("statement.where_trivially_true", SimpleType.BOOL);
     v.put("statement.unknown_reason", SimpleType.STRING);
     v.put("statement.multi_statement", SimpleType.BOOL);
+    v.put(ROWS, SimpleType.INT);
     return Collections.unmodifiableMap(v);
   }
 

@@ -1,9 +1,13 @@
 package dev.warden.core.policy;
 
+import dev.warden.core.approval.ApprovalRequirement;
 import dev.warden.core.gate.Verdict;
 import dev.warden.core.statement.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
  * What a policy says about one statement, and which rule said it.
@@ -32,9 +36,49 @@ public record Judgement(
     return rule.map(Rule::name).orElse("");
   }
 
+  /**
+   * For {@link PolicyAction#REQUIRE_APPROVAL}: what an approval needs, the deciding rule's or
+   * {@link ApprovalRequirement#DEFAULT} when the policy's default requires approval.
+   */
+  public ApprovalRequirement approvalRequirement() {
+    return rule.map(Rule::approvalRequirement).orElse(ApprovalRequirement.DEFAULT);
+  }
+
   /** True if the statement is refused where the environment enforces policy. */
   public boolean refuses() {
     return action.refuses();
+  }
+
+  /** Who may approve, in a sentence: "It runs once a member of approvers approves it." */
+  static String approvalHint(ApprovalRequirement r) {
+    List<String> groups = new ArrayList<>(new TreeSet<>(r.approverGroups()));
+    String who;
+    if (r.allOfGroups() && groups.size() > 1) {
+      String each = "a member of each of " + and(groups, "and");
+      who =
+          r.minApprovals() == groups.size()
+              ? each + " approves"
+              : r.minApprovals() + " people, including " + each + ", approve";
+    } else {
+      String of = and(groups, "or");
+      who =
+          r.minApprovals() == 1
+              ? "a member of " + of + " approves"
+              : r.minApprovals() + " members of " + of + " approve";
+    }
+    return "It runs once " + who + " it; the requester cannot approve their own statement.";
+  }
+
+  /** {@code a}, {@code a or b}, {@code a, b or c}. */
+  private static String and(List<String> names, String conjunction) {
+    if (names.size() == 1) {
+      return names.get(0);
+    }
+    return String.join(", ", names.subList(0, names.size() - 1))
+        + " "
+        + conjunction
+        + " "
+        + names.get(names.size() - 1);
   }
 
   /**
@@ -59,10 +103,7 @@ public record Judgement(
       return new Verdict.Deny(
           sqlState,
           "Warden refused this statement: " + reason + named,
-          hint.isEmpty()
-              ? "Ask an approver to approve it. Approvals are not yet available in this version of"
-                  + " Warden: until they are, ask an administrator to run it for you."
-              : hint);
+          hint.isEmpty() ? approvalHint(approvalRequirement()) : hint);
     }
     if (rule.isEmpty()) {
       return new Verdict.Deny(

@@ -2,6 +2,7 @@ package dev.warden.core.policy;
 
 import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
+import dev.warden.core.approval.ApprovalRequirement;
 import dev.warden.core.gate.Admission;
 import dev.warden.core.gate.SessionContext;
 import dev.warden.core.masking.MaskingRules;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -46,6 +48,11 @@ public final class Policy {
 
   private record CompiledAccess(AccessRule rule, CelRuntime.Program program) {}
 
+  private record CompiledAuto(AutoApproval auto, CelRuntime.Program program) {}
+
+  /** Per require_approval rule name, its automatic approvals in order. */
+  private final Map<String, List<CompiledAuto>> autoApprovals;
+
   /** The rule name of an admission no access rule decided: the access section's default. */
   public static final String DEFAULT_ACCESS_RULE = "(default)";
 
@@ -57,8 +64,10 @@ public final class Policy {
       MaskingRules masking,
       AccessRules access,
       List<CompiledAccess> compiledAccess,
+      Map<String, List<CompiledAuto>> autoApprovals,
       boolean readsTime) {
     this.name = name;
+    this.autoApprovals = Map.copyOf(autoApprovals);
     this.rules = List.copyOf(rules);
     this.compiled = List.copyOf(compiled);
     this.defaultAction = defaultAction;
@@ -117,17 +126,56 @@ public final class Policy {
     // Statement and access rules share one name space: a name in the audit trail is one rule.
     Map<String, String> names = new HashMap<>();
     boolean readsTime = false;
+    Map<String, List<CompiledAuto>> autoApprovals = new HashMap<>();
     for (Rule rule : rules) {
       duplicate(names, rule.name(), rule.origin()).ifPresent(problems::add);
       switch (conditions.compile(rule.condition())) {
         case Conditions.Compiled.Ok ok -> {
-          compiled.add(new CompiledRule(rule, ok.program()));
-          readsTime |= ok.readsTime();
+          List<String> approvalOnly =
+              ok.variables().stream().filter(Conditions.APPROVAL_ONLY::contains).toList();
+          if (approvalOnly.isEmpty()) {
+            compiled.add(new CompiledRule(rule, ok.program()));
+            readsTime |= ok.readsTime();
+          } else {
+            problems.add(
+                new PolicyException.Problem(
+                    rule.origin(),
+                    "rule '"
+                        + rule.name()
+                        + "' reads "
+                        + String.join(", ", approvalOnly)
+                        + ", which Warden knows only while a statement waits for approval; "
+                        + Conditions.ROWS
+                        + " and "
+                        + Conditions.REQUEST_REASON
+                        + " may be read only in a require_approval rule's auto_approve"
+                        + " conditions"));
+          }
         }
         case Conditions.Compiled.Error error ->
             problems.add(
                 new PolicyException.Problem(
                     rule.origin(), "rule '" + rule.name() + "': " + error.reason()));
+      }
+      List<CompiledAuto> autos = new ArrayList<>();
+      for (AutoApproval auto : rule.autoApprove()) {
+        duplicate(names, auto.name(), auto.origin()).ifPresent(problems::add);
+        switch (conditions.compile(auto.condition())) {
+          case Conditions.Compiled.Ok ok -> autos.add(new CompiledAuto(auto, ok.program()));
+          case Conditions.Compiled.Error error ->
+              problems.add(
+                  new PolicyException.Problem(
+                      auto.origin(),
+                      "rule '"
+                          + rule.name()
+                          + "', automatic approval '"
+                          + auto.name()
+                          + "': "
+                          + error.reason()));
+        }
+      }
+      if (!autos.isEmpty()) {
+        autoApprovals.put(rule.name(), List.copyOf(autos));
       }
     }
     List<CompiledAccess> compiledAccess = new ArrayList<>();
@@ -161,7 +209,15 @@ public final class Policy {
       throw new PolicyException(problems);
     }
     return new Policy(
-        name, rules, compiled, defaultAction, masking, access, compiledAccess, readsTime);
+        name,
+        rules,
+        compiled,
+        defaultAction,
+        masking,
+        access,
+        compiledAccess,
+        autoApprovals,
+        readsTime);
   }
 
   private static Optional<PolicyException.Problem> duplicate(
@@ -181,7 +237,9 @@ public final class Policy {
 
   /** Whether an access rule may read {@code variable}: nothing about statements. */
   static boolean availableToAccessRules(String variable) {
-    return !variable.startsWith("statement.") && !variable.equals("request.path");
+    return !variable.startsWith("statement.")
+        && !variable.equals("request.path")
+        && !Conditions.APPROVAL_ONLY.contains(variable);
   }
 
   /**
@@ -198,6 +256,7 @@ public final class Policy {
         masking.withPseudonymKey(secret),
         access,
         compiledAccess,
+        autoApprovals,
         readsTime);
   }
 
@@ -309,6 +368,50 @@ public final class Policy {
     return judgement;
   }
 
+  /**
+   * Whether one of rule {@code rule}'s automatic approvals approves {@code statement}, waiting for
+   * approval: the first whose condition holds, by name. Never cached (the rows and the reason
+   * differ from one request to the next). A condition that fails to evaluate does not approve (fail
+   * closed), and the next one is tried.
+   *
+   * @param rule the name of the {@code require_approval} rule that decided ({@link
+   *     dev.warden.core.gate.Decision#rule()}); a name without automatic approvals approves nothing
+   * @param multiStatement whether the statement is one of several in the same text
+   * @param input who, where, how, and when (the time {@code request.time} reads)
+   * @param rows the rows the statement would change as the proxy measured them, -1 when not
+   *     measured
+   * @param reason the requester's reason, {@code ""} when none was given
+   */
+  public Optional<String> autoApprove(
+      String rule,
+      Statement statement,
+      boolean multiStatement,
+      PolicyInput input,
+      long rows,
+      String reason) {
+    Objects.requireNonNull(statement, "statement");
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(reason, "reason");
+    List<CompiledAuto> autos = autoApprovals.getOrDefault(rule, List.of());
+    if (autos.isEmpty()) {
+      return Optional.empty();
+    }
+    Variables variables = new Variables(statement, multiStatement, input, rows, reason);
+    for (CompiledAuto a : autos) {
+      evaluations.increment();
+      Object result;
+      try {
+        result = a.program().eval(variables);
+      } catch (CelEvaluationException | RuntimeException e) {
+        continue; // it cannot say yes, so it says no; a person can still approve
+      }
+      if (Boolean.TRUE.equals(result)) {
+        return Optional.of(a.auto().name());
+      }
+    }
+    return Optional.empty();
+  }
+
   /** How many conditions this policy has evaluated: shows what the cache saves. */
   long evaluations() {
     return evaluations.sum();
@@ -365,6 +468,20 @@ public final class Policy {
               r.maxRows().isPresent() ? Long.toString(r.maxRows().getAsLong()) : "")) {
         text.append(field.length()).append(':').append(field);
       }
+      // Only rules with an approval block or automatic approvals add to the text, so that the
+      // versions of policies without them stay what they were before approvals existed.
+      if (r.approval().isPresent() || !r.autoApprove().isEmpty()) {
+        List<String> fields = new ArrayList<>();
+        r.approval().ifPresent(a -> fields.addAll(requirementFields(a)));
+        for (AutoApproval auto : r.autoApprove()) {
+          fields.add(auto.name());
+          fields.add(auto.condition());
+        }
+        text.append("approval:");
+        for (String field : fields) {
+          text.append(field.length()).append(':').append(field);
+        }
+      }
       text.append('\0');
     }
     // Only a masking section that differs from the defaults counts, so that the versions of
@@ -389,6 +506,18 @@ public final class Policy {
       v = (v << 8) | (digest[i] & 0xff);
     }
     return v == 0 ? 1 : v;
+  }
+
+  private static List<String> requirementFields(ApprovalRequirement a) {
+    return List.of(
+        String.join(",", new TreeSet<>(a.approverGroups())),
+        Integer.toString(a.minApprovals()),
+        Boolean.toString(a.allOfGroups()),
+        a.waiting().name(),
+        a.holdTimeout().toString(),
+        a.lifetime().toString(),
+        Boolean.toString(a.reasonRequired()),
+        Boolean.toString(a.breakGlass()));
   }
 
   @Override

@@ -10,8 +10,8 @@ public enum PolicyAction {
   /** The statement is refused. */
   DENY,
   /**
-   * The statement needs someone's approval. Approvals arrive in a later version; until then it is
-   * refused with a message that says approval is required.
+   * The statement needs approval ({@link Rule#approvalRequirement()}): it is refused with a message
+   * that says approval is required, and runs once approved where the proxy handles approvals.
    */
   REQUIRE_APPROVAL,
   /** The statement runs, and the decision is marked for the audit trail. */

@@ -53,6 +53,12 @@ import java.util.function.Supplier;
  * refused for everyone whatever the policy, observe-only environments included (rule {@value
  * #IDENTITY_SETTING_RULE}, SQLSTATE {@value #IDENTITY_SETTING_SQLSTATE}).
  *
+ * <p>A statement a {@code require_approval} rule decides gets that rule's refusal with {@link
+ * Decision#withApproval} its approval requirement; in a text of several, one statement denied
+ * outright denies the whole without approval, and otherwise the first statement needing approval
+ * makes the whole wait for its rule's approval. {@link #autoApproval} says whether the rule's
+ * automatic approvals let it run without a person.
+ *
  * <p>{@link #admit} asks the policy's access rules whether a session may begin at all.
  *
  * <p>Nothing thrown by the analyser or the policy escapes: it refuses the statement (fail closed).
@@ -249,6 +255,87 @@ public final class PolicyGatekeeper implements Gatekeeper {
   }
 
   /**
+   * Whether the policy's automatic approvals let {@code decision}, which waits for approval, run
+   * without a person: every statement of its text that policy says needs approval (each statement,
+   * the one a {@code PREPARE} defines, what an {@code EXECUTE} may run) must be approved by one of
+   * the automatic approvals of the rule that decided it. Conditions read the time now and the
+   * {@code rows} and {@code request.reason} given here; nothing is cached.
+   *
+   * <p>Empty, so that a person must approve, when the decision needs no approval, when the policy
+   * changed since it was made (the proxy judges the statement again before it runs anything), when
+   * a statement of the text is now denied outright, or when the policy's default (no rule) asked
+   * for the approval.
+   *
+   * @param decision a decision this gatekeeper made, with {@link Decision#approval()} present
+   * @param session the session the statement came from
+   * @param path how it arrived (what {@code request.path} reads)
+   * @param prepared the session's prepared statements, for what an {@code EXECUTE} may run
+   * @param rows the rows the statement would change, as the proxy measured them; -1 when not
+   *     measured
+   * @param reason the requester's reason; {@code ""} when none was given
+   * @return the name of the automatic approval that approved it; with several statements approved
+   *     by different ones, their names in order, separated by {@code ", "}
+   */
+  public Optional<String> autoApproval(
+      Decision decision,
+      SessionContext session,
+      StatementPath path,
+      PreparedStatements prepared,
+      long rows,
+      String reason) {
+    Objects.requireNonNull(decision, "decision");
+    Objects.requireNonNull(session, "session");
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(prepared, "prepared");
+    Objects.requireNonNull(reason, "reason");
+    if (decision.approval().isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      Policy current = policy.get();
+      if (current == null || current.version() != decision.policyVersion()) {
+        return Optional.empty();
+      }
+      Analysis analysis = decision.analysis();
+      if (changesIdentitySetting(analysis, prepared)) {
+        return Optional.empty();
+      }
+      PolicyInput input = new PolicyInput(session, path, clock.instant());
+      boolean multi = analysis.multiStatement();
+      List<String> names = new ArrayList<>();
+      PreparedStatements sameText = new PreparedStatements();
+      for (Statement statement : analysis.statements()) {
+        if (isPrepare(statement) && statement.inner().isPresent()) {
+          sameText.prepared(statement.preparedName(), statement.inner().get());
+        }
+        for (Statement unit : units(statement, prepared, sameText)) {
+          Judgement j = current.judge(unit, multi, input);
+          if (j.action() == PolicyAction.DENY) {
+            return Optional.empty();
+          }
+          if (j.action() != PolicyAction.REQUIRE_APPROVAL) {
+            continue;
+          }
+          if (j.rule().isEmpty()) {
+            return Optional.empty();
+          }
+          Optional<String> auto =
+              current.autoApprove(j.ruleName(), unit, multi, input, rows, reason);
+          if (auto.isEmpty()) {
+            return Optional.empty();
+          }
+          if (!names.contains(auto.get())) {
+            names.add(auto.get());
+          }
+        }
+      }
+      return names.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", names));
+    } catch (RuntimeException e) {
+      return Optional.empty(); // what cannot be evaluated is not approved; a person still can
+    }
+  }
+
+  /**
    * Judges every statement of {@code analysis}: each statement, the statement a {@code PREPARE}
    * defines, and every statement an {@code EXECUTE} may run.
    */
@@ -269,7 +356,8 @@ public final class PolicyGatekeeper implements Gatekeeper {
     }
     boolean multi = analysis.multiStatement();
     Judgement first = null;
-    Judgement refusal = null;
+    Judgement denial = null;
+    Judgement approval = null;
     Judgement observe = null;
     Judgement limiting = null;
     // A PREPARE earlier in the same text defines what a later EXECUTE in it may run.
@@ -283,9 +371,13 @@ public final class PolicyGatekeeper implements Gatekeeper {
         if (first == null) {
           first = j;
         }
-        if (j.refuses()) {
-          if (refusal == null) {
-            refusal = j;
+        if (j.action() == PolicyAction.DENY) {
+          if (denial == null) {
+            denial = j;
+          }
+        } else if (j.action() == PolicyAction.REQUIRE_APPROVAL) {
+          if (approval == null) {
+            approval = j;
           }
         } else {
           if (j.action() == PolicyAction.OBSERVE && observe == null) {
@@ -303,8 +395,11 @@ public final class PolicyGatekeeper implements Gatekeeper {
     boolean reusable = !current.readsTime();
     long version = current.version();
     boolean observeOnly = observedEnvironments.contains(input.session().environment().name());
+    // A statement denied outright denies the whole text: no approval can lift that. Otherwise the
+    // first statement needing approval makes the whole wait for it, as its rule says.
+    Judgement refusal = denial != null ? denial : approval;
     if (refusal != null) {
-      if (!observeOnly) {
+      if (!observeOnly && denial != null) {
         return new Decision(
             refusal.denial(),
             analysis,
@@ -314,6 +409,22 @@ public final class PolicyGatekeeper implements Gatekeeper {
             null,
             version,
             reusable);
+      }
+      if (!observeOnly) {
+        // Once approved it runs as an allowed statement would: within the row limit of any
+        // other statement of the text that an allow rule limits.
+        OptionalLong limit =
+            limiting == null ? OptionalLong.empty() : OptionalLong.of(maxRows(limiting));
+        return new Decision(
+                refusal.denial(),
+                analysis,
+                refusal.ruleName(),
+                false,
+                limit,
+                limiting == null ? null : overLimit(limiting),
+                version,
+                reusable)
+            .withApproval(refusal.approvalRequirement());
       }
       // Observe-only: it runs, and the audit trail records the rule that would have refused it.
       return new Decision(
@@ -340,42 +451,49 @@ public final class PolicyGatekeeper implements Gatekeeper {
           version,
           reusable);
     }
-    long limit = maxRows(limiting);
-    Rule limitRule = limiting.rule().orElseThrow();
-    Verdict.Deny overLimit =
-        new Verdict.Deny(
-            limitRule.sqlState(),
-            "Warden refused this statement: it changed more than "
-                + limit
-                + (limit == 1 ? " row" : " rows")
-                + "; Warden rolled it back (rule \""
-                + limitRule.name()
-                + "\")",
-            limitRule.hint().isEmpty()
-                ? "Change at most "
-                    + limit
-                    + (limit == 1 ? " row" : " rows")
-                    + " at a time (narrow the WHERE clause), or ask for approval."
-                : limitRule.hint());
     return new Decision(
         Verdict.ALLOW,
         analysis,
         rule,
         observe != null,
-        OptionalLong.of(limit),
-        overLimit,
+        OptionalLong.of(maxRows(limiting)),
+        overLimit(limiting),
         version,
         reusable);
   }
 
+  /** The refusal of a statement that changed more rows than {@code limiting}'s rule allows. */
+  private static Verdict.Deny overLimit(Judgement limiting) {
+    long limit = maxRows(limiting);
+    Rule limitRule = limiting.rule().orElseThrow();
+    return new Verdict.Deny(
+        limitRule.sqlState(),
+        "Warden refused this statement: it changed more than "
+            + limit
+            + (limit == 1 ? " row" : " rows")
+            + "; Warden rolled it back (rule \""
+            + limitRule.name()
+            + "\")",
+        limitRule.hint().isEmpty()
+            ? "Change at most "
+                + limit
+                + (limit == 1 ? " row" : " rows")
+                + " at a time (narrow the WHERE clause), or ask for approval."
+            : limitRule.hint());
+  }
+
   /**
    * {@code decision} with masking for {@code session}'s identity: its results' masks, or masking's
-   * refusal. A decision policy refused stays as it is (nothing runs, nothing to mask).
+   * refusal. A decision policy refused stays as it is (nothing runs, nothing to mask), except one
+   * that waits for approval: it runs once approved, masked as it would be if allowed, and masking's
+   * refusal of it is final (no approval lifts it).
    */
   Decision masked(
       Policy current, Decision decision, SessionContext session, PreparedStatements prepared) {
     if (maps == DataMaps.NONE
-        || (decision.verdict() instanceof Verdict.Deny && !decision.observed())) {
+        || (decision.verdict() instanceof Verdict.Deny
+            && !decision.observed()
+            && decision.approval().isEmpty())) {
       return decision;
     }
     String environment = session.environment().name();

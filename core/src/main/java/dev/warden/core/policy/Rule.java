@@ -1,6 +1,9 @@
 package dev.warden.core.policy;
 
+import dev.warden.core.approval.ApprovalRequirement;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -17,6 +20,10 @@ import java.util.OptionalLong;
  * @param maxRows for {@link PolicyAction#ALLOW} and {@link PolicyAction#OBSERVE}: the most rows an
  *     UPDATE, DELETE or MERGE the rule matches may change before Warden rolls it back
  * @param origin where the rule was written, as {@code file:line:column}, or empty; errors name it
+ * @param approval for {@link PolicyAction#REQUIRE_APPROVAL}: who approves and how the requester
+ *     waits; empty for {@link ApprovalRequirement#DEFAULT} (see {@link #approvalRequirement()})
+ * @param autoApprove for {@link PolicyAction#REQUIRE_APPROVAL}: automatic approvals, tried in
+ *     order; the first whose condition holds approves without a person
  */
 public record Rule(
     String name,
@@ -27,7 +34,9 @@ public record Rule(
     String message,
     String hint,
     OptionalLong maxRows,
-    String origin) {
+    String origin,
+    Optional<ApprovalRequirement> approval,
+    List<AutoApproval> autoApprove) {
   /** The SQLSTATE of a refusal unless a rule says otherwise: insufficient_privilege. */
   public static final String DEFAULT_SQLSTATE = "42501";
 
@@ -41,6 +50,8 @@ public record Rule(
     Objects.requireNonNull(hint, "hint");
     Objects.requireNonNull(maxRows, "maxRows");
     Objects.requireNonNull(origin, "origin");
+    Objects.requireNonNull(approval, "approval");
+    autoApprove = List.copyOf(autoApprove);
     if (name.isBlank()) {
       throw new IllegalArgumentException("a rule needs a name");
     }
@@ -54,6 +65,60 @@ public record Rule(
     if (maxRows.isPresent() && action.refuses()) {
       throw new IllegalArgumentException("max_rows applies only to allow and observe rules");
     }
+    if ((approval.isPresent() || !autoApprove.isEmpty())
+        && action != PolicyAction.REQUIRE_APPROVAL) {
+      throw new IllegalArgumentException(
+          "approval and auto_approve apply only to require_approval rules");
+    }
+  }
+
+  /** A rule without an approval block or automatic approvals. */
+  public Rule(
+      String name,
+      String description,
+      String condition,
+      PolicyAction action,
+      String sqlState,
+      String message,
+      String hint,
+      OptionalLong maxRows,
+      String origin) {
+    this(
+        name,
+        description,
+        condition,
+        action,
+        sqlState,
+        message,
+        hint,
+        maxRows,
+        origin,
+        Optional.empty(),
+        List.of());
+  }
+
+  /**
+   * What an approval of a statement this rule matched needs: the rule's approval block, or {@link
+   * ApprovalRequirement#DEFAULT} without one.
+   */
+  public ApprovalRequirement approvalRequirement() {
+    return approval.orElse(ApprovalRequirement.DEFAULT);
+  }
+
+  /** This {@code require_approval} rule with {@code requirement} and {@code autoApprove}. */
+  public Rule withApproval(ApprovalRequirement requirement, List<AutoApproval> autoApprove) {
+    return new Rule(
+        name,
+        description,
+        condition,
+        action,
+        sqlState,
+        message,
+        hint,
+        maxRows,
+        origin,
+        Optional.of(requirement),
+        autoApprove);
   }
 
   /** A rule with the defaults for everything but its name, condition and action. */
@@ -63,7 +128,18 @@ public record Rule(
   }
 
   public Rule withMessage(String message, String hint) {
-    return new Rule(name, description, condition, action, sqlState, message, hint, maxRows, origin);
+    return new Rule(
+        name,
+        description,
+        condition,
+        action,
+        sqlState,
+        message,
+        hint,
+        maxRows,
+        origin,
+        approval,
+        autoApprove);
   }
 
   public Rule withMaxRows(long rows) {
@@ -76,7 +152,9 @@ public record Rule(
         message,
         hint,
         OptionalLong.of(rows),
-        origin);
+        origin,
+        approval,
+        autoApprove);
   }
 
   /** True if {@code s} is a well-formed SQLSTATE: five digits or upper-case ASCII letters. */

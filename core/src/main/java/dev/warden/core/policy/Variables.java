@@ -26,13 +26,25 @@ final class Variables implements CelVariableResolver {
   private final StatementPath path;
   private final Statement statement;
   private final boolean multiStatement;
+  // Known only while a statement waits for approval: null otherwise (no rule but an automatic
+  // approval may read them, which Policy.compile ensures).
+  private final Long rows;
+  private final String reason;
 
   Variables(Statement statement, boolean multiStatement, PolicyInput input) {
+    this(statement, multiStatement, input, null, null);
+  }
+
+  /** The variables of an automatic approval: those of the statement, its rows and the reason. */
+  Variables(
+      Statement statement, boolean multiStatement, PolicyInput input, Long rows, String reason) {
     this.session = input.session();
     this.time = input.time();
     this.path = input.path();
     this.statement = statement;
     this.multiStatement = multiStatement;
+    this.rows = rows;
+    this.reason = reason;
   }
 
   /** The variables of a session being admitted, at {@code time}. */
@@ -42,6 +54,8 @@ final class Variables implements CelVariableResolver {
     this.path = null;
     this.statement = null;
     this.multiStatement = false;
+    this.rows = null;
+    this.reason = null;
   }
 
   static Variables forSession(SessionContext session, Instant time) {
@@ -76,6 +90,8 @@ final class Variables implements CelVariableResolver {
       case "statement.where_trivially_true" -> statement.whereTriviallyTrue();
       case "statement.unknown_reason" -> statement.unknownReason();
       case "statement.multi_statement" -> multiStatement;
+      case Conditions.ROWS -> rows;
+      case Conditions.REQUEST_REASON -> reason;
       default -> null;
     };
   }
