@@ -13,7 +13,11 @@ import java.util.Optional;
  * store only keeps requests and changes them atomically with {@link #replace}.
  */
 public interface ApprovalStore {
-  /** Adds a new request; its id must be unused. */
+  /**
+   * Adds a new request; its id must be unused.
+   *
+   * @throws IllegalArgumentException if a request with its id exists
+   */
   void create(ApprovalRequest request);
 
   /** The request with this id. */
