@@ -753,6 +753,7 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     upstreamChannel.pipeline().addLast("relay", backend);
     session.catalogs = context.catalogs();
     session.dataMaps = context.dataMaps();
+    session.approvals = context.approvals();
     session.catalogKey =
         new Catalogs.Key(
             environment.name(),

@@ -1,5 +1,6 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.approval.ApprovalGate;
 import dev.warden.core.audit.AuditDurability;
 import dev.warden.core.audit.Durability;
 import dev.warden.core.audit.StatementIntent;
@@ -152,10 +153,20 @@ final class FrontendRelay extends RelayHandler {
     boolean whole = head.readableBytes() == length - 4;
     String portal = cString(head, whole, "portal name", text());
     String statement = cString(head, whole, "statement name", text());
+    // An approval binds exactly the parameters; beyond the peeked head they are not known.
+    boolean keep = session.approvals != ApprovalGate.NONE && session.names.needsApproval(statement);
+    byte[] kept = null;
+    if (keep && whole) {
+      kept = new byte[head.readableBytes()];
+      head.getBytes(head.readerIndex(), kept);
+    }
     session.names.bound(
         portal,
         statement,
         session.audit.recordParameters() ? BindParameters.read(head, text()) : List.of());
+    if (keep) {
+      session.names.approvalParameters(portal, kept);
+    }
     session.exchanges.add(Exchanges.BIND);
     inBatch = true;
   }
@@ -234,10 +245,12 @@ final class FrontendRelay extends RelayHandler {
           lastParse.remember(raw, session.lexical, session.relations(), decision, name, sql);
         }
         session.exchanges.add(Exchanges.PARSE);
-        if (decision.verdict() instanceof Verdict.Deny deny) {
+        if (decision.verdict() instanceof Verdict.Deny deny && !awaitsApproval(decision)) {
           recordRefused(StatementPath.PREPARED, sql, name, decision);
           yield refuse(ctx, deny, marker -> new Parse(name, marker, List.of()));
         }
+        // A statement that needs approval is prepared (nothing runs) and asked about at Execute,
+        // when its parameters are known.
         session.names.parsed(name, sql, decision);
         noteEffects(decision);
         yield Outcome.FORWARD;
@@ -317,11 +330,31 @@ final class FrontendRelay extends RelayHandler {
       text = query.sql();
       lastQuery.remember(raw, session.lexical, session.relations(), decision, "", text);
     }
+    if (awaitsApproval(decision)) {
+      String sql = text;
+      return awaitApproval(
+          ctx,
+          body,
+          StatementPath.SIMPLE,
+          sql,
+          "",
+          decision,
+          List.of(),
+          Exchanges.QUERY,
+          Query::new,
+          (approved, again) -> runQuery(ctx, again, approved, sql));
+    }
     if (decision.verdict() instanceof Verdict.Deny deny) {
       recordRefused(StatementPath.SIMPLE, text, "", decision);
       session.exchanges.add(Exchanges.QUERY);
       return refuse(ctx, deny, Query::new);
     }
+    return runQuery(ctx, body, decision, text);
+  }
+
+  /** Records an allowed Query's intent and forwards it once the record is durable enough. */
+  private Outcome runQuery(
+      ChannelHandlerContext ctx, ByteBuf body, Decision decision, String text) {
     Recorded recorded =
         record(StatementPath.SIMPLE, text, "", decision, List.of(), decision.masking());
     return afterIntent(
@@ -375,17 +408,56 @@ final class FrontendRelay extends RelayHandler {
     String portal = execute.portalName();
     String text = texts(candidates);
     List<Decision> decisions = new ArrayList<>(candidates.size());
+    int needsApproval = -1;
     for (StatementNames.Parsed earlier : candidates) {
       Decision now =
           gatekeeper.recheck(
               session.context, session.sqlPrepared, session.relations(), earlier.decision());
-      if (now.verdict() instanceof Verdict.Deny deny) {
+      if (awaitsApproval(now) && needsApproval < 0 && candidates.size() == 1) {
+        needsApproval = decisions.size();
+      } else if (now.verdict() instanceof Verdict.Deny deny) {
         recordRefused(StatementPath.PREPARED, text, portal, now);
         session.exchanges.add(Exchanges.EXECUTE);
         return refuse(ctx, deny, marker -> new Execute(marker, 0));
       }
       decisions.add(now);
     }
+    if (needsApproval >= 0) {
+      byte[] parameters = session.names.approvalParameters(portal);
+      if (parameters == null) {
+        Decision now = decisions.get(needsApproval);
+        recordRefused(StatementPath.PREPARED, text, portal, now);
+        session.exchanges.add(Exchanges.EXECUTE);
+        return refuse(ctx, APPROVAL_PARAMETERS_TOO_LARGE, marker -> new Execute(marker, 0));
+      }
+      int index = needsApproval;
+      List<byte[]> bound = new ArrayList<>(1);
+      bound.add(parameters);
+      return awaitApproval(
+          ctx,
+          body,
+          StatementPath.PREPARED,
+          text,
+          portal,
+          decisions.get(index),
+          bound,
+          Exchanges.EXECUTE,
+          marker -> new Execute(marker, 0),
+          (approved, again) -> {
+            decisions.set(index, approved);
+            return runExecute(ctx, again, decisions, text, portal);
+          });
+    }
+    return runExecute(ctx, body, decisions, text, portal);
+  }
+
+  /** Records an allowed Execute's intent and forwards it once the record is durable enough. */
+  private Outcome runExecute(
+      ChannelHandlerContext ctx,
+      ByteBuf body,
+      List<Decision> decisions,
+      String text,
+      String portal) {
     Recorded recorded =
         record(
             StatementPath.PREPARED,
@@ -401,6 +473,118 @@ final class FrontendRelay extends RelayHandler {
         Exchanges.EXECUTE,
         marker -> new Execute(marker, 0),
         () -> forwardExecute(ctx, decisions, recorded.audit(), portal));
+  }
+
+  /** Whether {@code decision} is a refusal that an approval can lift, here. */
+  private boolean awaitsApproval(Decision decision) {
+    return decision.approval().isPresent() && session.approvals != ApprovalGate.NONE;
+  }
+
+  static final Verdict.Deny APPROVAL_PARAMETERS_TOO_LARGE =
+      new Verdict.Deny(
+          "42501",
+          "Warden refused this statement: it needs approval, and an approval is bound to its exact"
+              + " parameters, which are larger than Warden reads ("
+              + RelayHandler.PEEK_BYTES
+              + " bytes in all)",
+          "Send it with smaller parameters, or as a simple query with the values in its text.");
+
+  /** What the statement waiting for approval does once the answer is in. */
+  private interface Approved {
+    Outcome run(Decision allowed, ByteBuf body);
+  }
+
+  /**
+   * Asks the approval gate about a statement that needs approval, holding it (and everything after
+   * it) until the answer: run it with {@code then} as an allowed statement, or refuse it with the
+   * gate's message (the request's id and what to do). In hold mode the gate tells the client it
+   * waits with a notice, which goes out only when nothing else is on its way to the client.
+   */
+  private Outcome awaitApproval(
+      ChannelHandlerContext ctx,
+      ByteBuf body,
+      StatementPath path,
+      String text,
+      String name,
+      Decision decision,
+      List<byte[]> parameters,
+      byte refusedAs,
+      Function<String, FrontendMessage> substitute,
+      Approved then) {
+    CompletableFuture<ApprovalGate.Answer> answer;
+    try {
+      answer =
+          session.approvals.check(
+              session.context,
+              decision,
+              text,
+              parameters,
+              notice -> ctx.executor().execute(() -> session.notice(notice)));
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<ApprovalGate.Answer> asked = answer;
+    return hold(
+        ctx,
+        body,
+        asked,
+        again -> {
+          ApprovalGate.Answer result;
+          if (asked.isCompletedExceptionally()) {
+            Throwable why = asked.exceptionNow();
+            log.error("session {}: approval check failed", session.context.id(), why);
+            result =
+                new ApprovalGate.Answer.Refused(
+                    new Verdict.Deny(
+                        "58000",
+                        "Warden refused this statement: it needs approval, and the approval"
+                            + " could not be checked ("
+                            + why.getMessage()
+                            + ")",
+                        "Nothing was run. Try again; if it persists, ask an administrator."),
+                    "");
+          } else {
+            result = asked.join();
+          }
+          return switch (result) {
+            case ApprovalGate.Answer.Approved ok -> then.run(approved(decision, ok), again);
+            case ApprovalGate.Answer.Refused no -> {
+              recordRefused(path, text, name, refusedWith(decision, no));
+              session.exchanges.add(refusedAs);
+              yield refuse(ctx, no.deny(), substitute);
+            }
+          };
+        });
+  }
+
+  /** The decision a statement runs with once approved: allowed, never reused for another run. */
+  private static Decision approved(Decision decision, ApprovalGate.Answer.Approved ok) {
+    return new Decision(
+        Verdict.ALLOW,
+        decision.analysis(),
+        decision.rule() + " (" + ok.how() + ", request " + ok.requestId() + ")",
+        false,
+        decision.rowLimit(),
+        decision.rowLimitDenial(),
+        decision.policyVersion(),
+        false,
+        decision.masking());
+  }
+
+  /** The decision recorded for a statement refused while it waits for (or lacks) approval. */
+  private static Decision refusedWith(Decision decision, ApprovalGate.Answer.Refused no) {
+    return new Decision(
+        no.deny(),
+        decision.analysis(),
+        no.requestId().isEmpty()
+            ? decision.rule()
+            : decision.rule() + " (approval request " + no.requestId() + ")",
+        false,
+        decision.rowLimit(),
+        decision.rowLimitDenial(),
+        decision.policyVersion(),
+        false,
+        decision.masking());
   }
 
   /** The text of what a portal may run: one statement, or (rarely) each it may stand for. */

@@ -1,5 +1,6 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.approval.ApprovalGate;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
@@ -42,6 +43,7 @@ public final class PostgresProxy implements AutoCloseable {
   private final ProxyAudit audit;
   private final DataMaps dataMaps;
   private final LoginSettings logins;
+  private final ApprovalGate approvals;
   private final AtomicInteger clients = new AtomicInteger();
   private EventLoopGroup acceptor;
   private EventLoopGroup workers;
@@ -94,6 +96,33 @@ public final class PostgresProxy implements AutoCloseable {
       ProxyAudit audit,
       DataMaps dataMaps,
       LoginSettings logins) {
+    this(
+        settings,
+        environments,
+        scram,
+        throttle,
+        gatekeeper,
+        audit,
+        dataMaps,
+        logins,
+        ApprovalGate.NONE);
+  }
+
+  /**
+   * A listener whose statements that need approval are asked about at {@code approvals}: run once
+   * approved, otherwise refused with the request's id (or held until decided, as policy says).
+   */
+  public PostgresProxy(
+      ProxySettings settings,
+      Environments environments,
+      ScramServer scram,
+      AuthThrottle throttle,
+      Gatekeeper gatekeeper,
+      ProxyAudit audit,
+      DataMaps dataMaps,
+      LoginSettings logins,
+      ApprovalGate approvals) {
+    this.approvals = Objects.requireNonNull(approvals, "approvals");
     this.logins = Objects.requireNonNull(logins, "logins");
     this.dataMaps = Objects.requireNonNull(dataMaps, "dataMaps");
     this.settings = Objects.requireNonNull(settings, "settings");
@@ -129,7 +158,8 @@ public final class PostgresProxy implements AutoCloseable {
             new Catalogs(settings.catalogueMaxAge()),
             audit,
             dataMaps,
-            logins);
+            logins,
+            approvals);
     acceptor = transport.newGroup(1, "warden-accept");
     workers = transport.newGroup(settings.ioThreads(), "warden-io");
     ServerBootstrap bootstrap =

@@ -1,5 +1,6 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.approval.ApprovalGate;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
@@ -29,4 +30,5 @@ record ProxyContext(
     Catalogs catalogs,
     ProxyAudit audit,
     DataMaps dataMaps,
-    LoginSettings logins) {}
+    LoginSettings logins,
+    ApprovalGate approvals) {}

@@ -1,5 +1,6 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.approval.ApprovalGate;
 import dev.warden.core.gate.SessionContext;
 import dev.warden.core.masking.DataMaps;
 import dev.warden.core.masking.ResultMasking;
@@ -7,6 +8,7 @@ import dev.warden.core.statement.LexicalSettings;
 import dev.warden.core.statement.PreparedStatements;
 import dev.warden.core.statement.Relations;
 import dev.warden.protocol.postgres.BackendMessages;
+import dev.warden.protocol.postgres.NoticeResponse;
 import dev.warden.protocol.postgres.ParameterStatus;
 import dev.warden.protocol.postgres.ProtocolException;
 import dev.warden.protocol.postgres.Query;
@@ -130,6 +132,23 @@ final class ProxySession {
 
   /** The data maps of the environments' databases, shared. */
   DataMaps dataMaps = DataMaps.NONE;
+
+  /** Where statements that need approval are asked about; NONE refuses them as policy says. */
+  ApprovalGate approvals = ApprovalGate.NONE;
+
+  /**
+   * Sends the client a notice (e.g. that a statement waits for approval), when nothing else is on
+   * its way to the client at that moment; otherwise it is not sent (the client would get it between
+   * the bytes of another message). Call on the event loop.
+   */
+  void notice(String text) {
+    if (!client.isActive() || backend == null || backend.midMessage()) {
+      return;
+    }
+    ByteBuf out = client.alloc().buffer(64 + text.length() * 2);
+    NoticeResponse.of("NOTICE", "01000", text, null).encode(out);
+    client.writeAndFlush(out, client.voidPromise());
+  }
 
   /**
    * The masking of the last statement judged with any, or null while none was: it applies to what

@@ -31,6 +31,12 @@ final class StatementNames {
   /** The recorded bind parameter values of portals that have any (see {@link BindParameters}). */
   private final Map<String, List<String>> parameters = new HashMap<>();
 
+  /**
+   * The parameter section of the Bind of portals whose statement needs approval, exactly as sent
+   * (null when it was larger than Warden reads): an approval is bound to it.
+   */
+  private final Map<String, byte[]> approvalParameters = new HashMap<>();
+
   /** A statement as parsed: its text and the decision made on it. */
   record Parsed(String text, Decision decision) {}
 
@@ -40,6 +46,9 @@ final class StatementNames {
 
   void bound(String portal, String statement, List<String> values) {
     define(portals, portal, statements.getOrDefault(statement, List.of()));
+    if (!approvalParameters.isEmpty()) {
+      approvalParameters.remove(portal);
+    }
     if (values.isEmpty()) {
       if (!parameters.isEmpty()) {
         parameters.remove(portal);
@@ -47,6 +56,33 @@ final class StatementNames {
     } else {
       parameters.put(portal, values);
     }
+  }
+
+  /** Whether a statement {@code statement} may stand for needs approval. */
+  boolean needsApproval(String statement) {
+    List<Parsed> candidates = statements.get(statement);
+    if (candidates == null) {
+      return false;
+    }
+    for (Parsed p : candidates) {
+      if (p.decision().approval().isPresent()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Keeps the Bind parameters of {@code portal} for an approval (null: too large to keep). */
+  void approvalParameters(String portal, byte[] bytes) {
+    approvalParameters.put(portal, bytes);
+  }
+
+  /**
+   * The Bind parameters of {@code portal} kept for an approval; null when they were too large, or
+   * were not kept.
+   */
+  byte[] approvalParameters(String portal) {
+    return approvalParameters.isEmpty() ? null : approvalParameters.get(portal);
   }
 
   /** The parameter values recorded for {@code portal}, or none. */
@@ -64,6 +100,7 @@ final class StatementNames {
     (kind == 'S' ? statements : portals).remove(name);
     if (kind != 'S') {
       parameters.remove(name);
+      approvalParameters.remove(name);
     }
   }
 

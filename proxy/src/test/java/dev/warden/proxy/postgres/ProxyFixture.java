@@ -1,5 +1,6 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.approval.ApprovalGate;
 import dev.warden.core.environment.Environment;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.environment.TlsMode;
@@ -65,6 +66,17 @@ final class ProxyFixture implements AutoCloseable {
       DataMaps dataMaps,
       LoginSettings logins,
       UnaryOperator<Environment> environment) {
+    this(gatekeeper, settings, dataMaps, logins, environment, ApprovalGate.NONE);
+  }
+
+  /** With statements that need approval asked about at {@code approvals}. */
+  ProxyFixture(
+      Gatekeeper gatekeeper,
+      UnaryOperator<ProxySettings> settings,
+      DataMaps dataMaps,
+      LoginSettings logins,
+      UnaryOperator<Environment> environment,
+      ApprovalGate approvals) {
     database =
         "warden_t_"
             + Long.toHexString(new SecureRandom().nextLong() >>> 1).toLowerCase(Locale.ROOT);
@@ -93,7 +105,8 @@ final class ProxyFixture implements AutoCloseable {
             gatekeeper,
             new ProxyAudit(audit, false, Clock.systemUTC()),
             dataMaps,
-            logins);
+            logins,
+            approvals);
     proxy.start();
   }
 

@@ -166,6 +166,7 @@ class StartupFuzzThreatTest {
         new Catalogs(settings.catalogueMaxAge()),
         new ProxyAudit(new dev.warden.testkit.RecordingAuditTrail(), false, Clock.systemUTC()),
         dev.warden.core.masking.DataMaps.NONE,
-        LoginSettings.LOCAL_ONLY);
+        LoginSettings.LOCAL_ONLY,
+        dev.warden.core.approval.ApprovalGate.NONE);
   }
 }
