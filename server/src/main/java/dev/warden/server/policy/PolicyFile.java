@@ -1,11 +1,13 @@
 package dev.warden.server.policy;
 
+import dev.warden.core.approval.ApprovalRequirement;
 import dev.warden.core.masking.DataKind;
 import dev.warden.core.masking.MaskingRules;
 import dev.warden.core.masking.MaskingStrategy;
 import dev.warden.core.masking.PatternDetector;
 import dev.warden.core.policy.AccessRule;
 import dev.warden.core.policy.AccessRules;
+import dev.warden.core.policy.AutoApproval;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyAction;
 import dev.warden.core.policy.PolicyException;
@@ -21,6 +23,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -32,6 +35,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
@@ -89,7 +93,41 @@ public final class PolicyFile {
   private static final List<String> STRATEGIES =
       Arrays.stream(MaskingStrategy.values()).map(MaskingStrategy::fileName).toList();
   private static final List<String> RULE_KEYS =
-      List.of("name", "description", "when", "action", "sqlstate", "message", "hint", "max_rows");
+      List.of(
+          "name",
+          "description",
+          "when",
+          "action",
+          "sqlstate",
+          "message",
+          "hint",
+          "max_rows",
+          "approval",
+          "auto_approve");
+  private static final List<String> APPROVAL_KEYS =
+      List.of(
+          "approvers",
+          "min_approvals",
+          "all_of",
+          "wait",
+          "hold_timeout",
+          "expires",
+          "require_reason",
+          "break_glass");
+  private static final List<String> AUTO_APPROVE_KEYS = List.of("name", "description", "when");
+  private static final List<String> WAITS =
+      Arrays.stream(ApprovalRequirement.Wait.values())
+          .map(w -> w.name().toLowerCase(Locale.ROOT))
+          .toList();
+
+  /** The most approvals a rule may ask for: more is a typo, not a process. */
+  static final int MAX_APPROVALS = 100;
+
+  static final Duration MIN_HOLD = Duration.ofSeconds(1);
+  static final Duration MAX_HOLD = Duration.ofHours(24);
+  static final Duration MIN_EXPIRES = Duration.ofMinutes(1);
+  static final Duration MAX_EXPIRES = Duration.ofDays(30);
+  private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(s|m|h|d)");
   private static final Pattern RULE_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,63}");
   private static final String ACTIONS =
       Arrays.stream(PolicyAction.values())
@@ -278,6 +316,30 @@ public final class PolicyFile {
                 + " rule runs nothing");
       }
     }
+    Optional<ApprovalRequirement> approval = Optional.empty();
+    List<AutoApproval> autoApprove = List.of();
+    for (String key : List.of("approval", "auto_approve")) {
+      if (keys.containsKey(key) && action != null && action != PolicyAction.REQUIRE_APPROVAL) {
+        problem(
+            keys.get(key).getKeyNode(),
+            what
+                + ": "
+                + key
+                + ": applies only to a require_approval rule; a "
+                + action.fileName()
+                + " rule waits for no approval");
+      }
+    }
+    if (keys.containsKey("approval")) {
+      approval = approval(keys.get("approval").getValueNode());
+    }
+    if (keys.containsKey("auto_approve")) {
+      List<AutoApproval> autos = new ArrayList<>();
+      for (Node auto : list(keys, "auto_approve", "'- name:'")) {
+        autoApproval(auto).ifPresent(autos::add);
+      }
+      autoApprove = autos;
+    }
     if (problems.size() > before) {
       return Optional.empty();
     }
@@ -291,7 +353,224 @@ public final class PolicyFile {
             message,
             hint,
             maxRows,
-            location(item)));
+            location(item),
+            approval,
+            autoApprove));
+  }
+
+  // ---- approvals -------------------------------------------------------------------------------
+
+  /** A rule's approval block; empty (the defaults) when it is empty or has a problem. */
+  private Optional<ApprovalRequirement> approval(Node node) {
+    if (isNull(node)) {
+      return Optional.empty();
+    }
+    Map<String, NodeTuple> keys = entries(node, "an approval", APPROVAL_KEYS);
+    if (keys == null) {
+      return Optional.empty();
+    }
+    int before = problems.size();
+    ApprovalRequirement d = ApprovalRequirement.DEFAULT;
+    Set<String> groups = d.approverGroups();
+    if (keys.containsKey("approvers")) {
+      groups = approvers(keys.get("approvers").getValueNode());
+    }
+    int minApprovals = d.minApprovals();
+    if (keys.containsKey("min_approvals")) {
+      Node n = keys.get("min_approvals").getValueNode();
+      OptionalLong value = positive(n, "min_approvals");
+      if (value.isPresent() && value.getAsLong() > MAX_APPROVALS) {
+        problem(
+            n, "min_approvals must be at most " + MAX_APPROVALS + ", found " + value.getAsLong());
+      } else if (value.isPresent()) {
+        minApprovals = (int) value.getAsLong();
+      }
+    }
+    boolean allOf = flag(keys, "all_of", d.allOfGroups());
+    ApprovalRequirement.Wait waiting = d.waiting();
+    boolean waitKnown = true;
+    if (keys.containsKey("wait")) {
+      Optional<ApprovalRequirement.Wait> mode = waitMode(keys.get("wait").getValueNode());
+      waitKnown = mode.isPresent();
+      waiting = mode.orElse(waiting);
+    }
+    Duration lifetime = d.lifetime();
+    if (keys.containsKey("expires")) {
+      lifetime =
+          duration(keys.get("expires").getValueNode(), "expires", "1h", MIN_EXPIRES, MAX_EXPIRES)
+              .orElse(lifetime);
+    }
+    // Unless it is written, a hold ends when the request expires, if that comes first.
+    Duration holdTimeout = d.holdTimeout().compareTo(lifetime) > 0 ? lifetime : d.holdTimeout();
+    if (keys.containsKey("hold_timeout")) {
+      NodeTuple entry = keys.get("hold_timeout");
+      if (waitKnown && waiting != ApprovalRequirement.Wait.HOLD) {
+        problem(
+            entry.getKeyNode(),
+            "hold_timeout says how long a held statement waits; it applies only with 'wait: hold'");
+      }
+      Optional<Duration> hold =
+          duration(entry.getValueNode(), "hold_timeout", "10m", MIN_HOLD, MAX_HOLD);
+      if (hold.isPresent() && hold.get().compareTo(lifetime) > 0) {
+        problem(
+            entry.getValueNode(),
+            "hold_timeout must not be longer than expires ("
+                + human(lifetime)
+                + "): the request would expire while the statement is held");
+      }
+      holdTimeout = hold.orElse(holdTimeout);
+    }
+    boolean reasonRequired = flag(keys, "require_reason", d.reasonRequired());
+    boolean breakGlass = flag(keys, "break_glass", d.breakGlass());
+    if (problems.size() > before) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          new ApprovalRequirement(
+              groups,
+              minApprovals,
+              allOf,
+              waiting,
+              holdTimeout,
+              lifetime,
+              reasonRequired,
+              breakGlass));
+    } catch (IllegalArgumentException e) {
+      problem(node, "the approval is not valid: " + e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** The approver groups: one name or a non-empty list of them. */
+  private Set<String> approvers(Node node) {
+    List<String> names = new ArrayList<>();
+    if (node instanceof ScalarNode && !isNull(node)) {
+      String one = string(node, "approvers");
+      if (one != null) {
+        names.add(one);
+      }
+    } else if (node instanceof SequenceNode sequence && !sequence.getValue().isEmpty()) {
+      for (Node item : sequence.getValue()) {
+        String value = string(item, "approvers entries");
+        if (value != null) {
+          names.add(value);
+        }
+      }
+    } else {
+      problem(
+          node,
+          "approvers must name at least one group whose members may approve, found "
+              + describe(node));
+    }
+    return names.isEmpty() ? ApprovalRequirement.DEFAULT.approverGroups() : Set.copyOf(names);
+  }
+
+  private Optional<ApprovalRequirement.Wait> waitMode(Node node) {
+    String value = string(node, "wait");
+    if (value == null) {
+      return Optional.empty();
+    }
+    if (WAITS.contains(value)) {
+      return Optional.of(ApprovalRequirement.Wait.valueOf(value.toUpperCase(Locale.ROOT)));
+    }
+    problem(
+        node,
+        "wait '"
+            + shorten(value)
+            + "' is not a way to wait"
+            + closest(value, WAITS).map(w -> " (did you mean '" + w + "'?)").orElse("")
+            + "; expected error (the client is told at once) or hold (the statement waits)");
+    return Optional.empty();
+  }
+
+  private boolean flag(Map<String, NodeTuple> keys, String key, boolean otherwise) {
+    NodeTuple entry = keys.get(key);
+    return entry == null ? otherwise : bool(entry.getValueNode(), key).orElse(otherwise);
+  }
+
+  /** A duration such as {@code 90s}, {@code 10m}, {@code 1h} or {@code 7d}, within bounds. */
+  private Optional<Duration> duration(
+      Node node, String key, String example, Duration min, Duration max) {
+    if (!(node instanceof ScalarNode scalar) || isNull(node)) {
+      problem(
+          node,
+          key
+              + " must be a duration such as "
+              + example
+              + " (s, m, h or d), found "
+              + describe(node));
+      return Optional.empty();
+    }
+    Matcher m = DURATION.matcher(scalar.getValue().strip());
+    if (!m.matches()) {
+      problem(
+          node,
+          key
+              + " must be a duration such as "
+              + example
+              + " (a whole number of s, m, h or d), found "
+              + describe(node));
+      return Optional.empty();
+    }
+    long amount = Long.parseLong(m.group(1));
+    Duration value =
+        switch (m.group(2)) {
+          case "s" -> Duration.ofSeconds(amount);
+          case "m" -> Duration.ofMinutes(amount);
+          case "h" -> Duration.ofHours(amount);
+          default -> Duration.ofDays(amount);
+        };
+    if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+      problem(
+          node,
+          key
+              + " must be between "
+              + human(min)
+              + " and "
+              + human(max)
+              + ", found "
+              + scalar.getValue().strip());
+      return Optional.empty();
+    }
+    return Optional.of(value);
+  }
+
+  private static String human(Duration d) {
+    long s = d.toSeconds();
+    if (s % 86_400 == 0) {
+      return s / 86_400 + "d";
+    }
+    if (s % 3600 == 0) {
+      return s / 3600 + "h";
+    }
+    if (s % 60 == 0) {
+      return s / 60 + "m";
+    }
+    return s + "s";
+  }
+
+  private Optional<AutoApproval> autoApproval(Node item) {
+    String what = "an automatic approval";
+    Map<String, NodeTuple> keys = entries(item, what, AUTO_APPROVE_KEYS);
+    if (keys == null) {
+      return Optional.empty();
+    }
+    int before = problems.size();
+    String name = required(keys, "name", item, what).map(n -> string(n, "name")).orElse(null);
+    if (name != null && !RULE_NAME.matcher(name).matches()) {
+      problem(
+          keys.get("name").getValueNode(),
+          "automatic approval name '"
+              + shorten(name)
+              + "' may contain only letters, digits, '_', '-' and '.' (at most 63)");
+    }
+    String condition = required(keys, "when", item, what).map(n -> string(n, "when")).orElse(null);
+    optionalString(keys, "description");
+    if (problems.size() > before) {
+      return Optional.empty();
+    }
+    return Optional.of(new AutoApproval(name, condition, location(item)));
   }
 
   private Optional<PolicyAction> action(Node node, String key) {
