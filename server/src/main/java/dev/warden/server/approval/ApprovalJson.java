@@ -1,0 +1,100 @@
+package dev.warden.server.approval;
+
+import dev.warden.core.approval.ApprovalRequest;
+import dev.warden.core.approval.ApprovalRequirement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * An approval request as the REST API, the CLI's {@code --json} and the webhooks show it: one shape
+ * everywhere, with every field a reviewer needs (who, where, the statement, why policy flagged it,
+ * the reason, the rows it would change, the requirement and the reviews so far). The binding hash
+ * is left out: it proves nothing to a reader and is only compared inside Warden.
+ */
+public final class ApprovalJson {
+  private ApprovalJson() {}
+
+  /** The request's fields, in a stable order, as JSON-ready values. */
+  public static Map<String, Object> request(ApprovalRequest r) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("id", r.id());
+    out.put("status", status(r.status()));
+    out.put("requester", r.requester());
+    out.put("requester_groups", List.copyOf(new TreeSet<>(r.requesterGroups())));
+    out.put("environment", r.environment());
+    out.put("database", r.database());
+    out.put("statement", r.statement());
+    out.put("fingerprint", r.fingerprint());
+    out.put("rule", r.rule());
+    out.put("why", r.why());
+    r.reason().ifPresent(reason -> out.put("reason", reason));
+    if (r.rows().isPresent()) {
+      out.put("rows", r.rows().getAsLong());
+    }
+    out.put("created", r.created().toString());
+    out.put("expires", r.expires().toString());
+    r.used().ifPresent(used -> out.put("used", used.toString()));
+    out.put("requirement", requirement(r.requirement()));
+    out.put("approvals", approvals(r));
+    List<Object> reviews = new ArrayList<>(r.reviews().size());
+    for (ApprovalRequest.Review review : r.reviews()) {
+      Map<String, Object> shown = new LinkedHashMap<>();
+      shown.put("reviewer", review.reviewer());
+      shown.put("reviewer_groups", List.copyOf(new TreeSet<>(review.reviewerGroups())));
+      shown.put("decision", review.approve() ? "approve" : "deny");
+      shown.put("at", review.at().toString());
+      shown.put("comment", review.comment());
+      shown.put("break_glass", review.breakGlass());
+      reviews.add(shown);
+    }
+    out.put("reviews", reviews);
+    return out;
+  }
+
+  /** A status as JSON and the CLI spell it: {@code pending}, {@code approved}, ... */
+  public static String status(ApprovalRequest.Status status) {
+    return status.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The number of approvals given so far. */
+  static long approvals(ApprovalRequest r) {
+    return r.reviews().stream().filter(ApprovalRequest.Review::approve).count();
+  }
+
+  static Map<String, Object> requirement(ApprovalRequirement q) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("summary", summary(q));
+    out.put("approver_groups", List.copyOf(new TreeSet<>(q.approverGroups())));
+    out.put("min_approvals", q.minApprovals());
+    out.put("all_of_groups", q.allOfGroups());
+    out.put("waiting", q.waiting().name().toLowerCase(Locale.ROOT));
+    out.put("hold_timeout_seconds", q.holdTimeout().toSeconds());
+    out.put("lifetime_seconds", q.lifetime().toSeconds());
+    out.put("reason_required", q.reasonRequired());
+    out.put("break_glass", q.breakGlass());
+    return out;
+  }
+
+  /**
+   * Who must approve, in words: {@code 1 approval from approvers}, {@code 2 approvals from any of
+   * approvers, dba}, {@code 2 approvals, at least one from each of dba, security}; break-glass
+   * appended when allowed.
+   */
+  public static String summary(ApprovalRequirement q) {
+    String groups = String.join(", ", new TreeSet<>(q.approverGroups()));
+    String count = q.minApprovals() + (q.minApprovals() == 1 ? " approval" : " approvals");
+    String who;
+    if (q.approverGroups().size() == 1) {
+      who = count + " from " + groups;
+    } else if (q.allOfGroups()) {
+      who = count + ", at least one from each of " + groups;
+    } else {
+      who = count + " from any of " + groups;
+    }
+    return who + (q.breakGlass() ? "; break-glass allowed" : "");
+  }
+}
