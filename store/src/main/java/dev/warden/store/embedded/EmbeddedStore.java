@@ -1,5 +1,6 @@
 package dev.warden.store.embedded;
 
+import dev.warden.core.approval.ApprovalStore;
 import dev.warden.core.identity.ServiceTokenStore;
 import dev.warden.core.identity.UserDirectory;
 import java.io.IOException;
@@ -15,8 +16,8 @@ import java.util.Set;
 
 /**
  * Warden's zero-configuration store: one directory holding one SQLite file, {@code warden.db}, in
- * WAL mode. It holds password verifiers (and later audit and approvals), so the directory is
- * created {@code 0700} and the file {@code 0600}; SQLite gives its {@code -wal} and {@code -shm}
+ * WAL mode. It holds password verifiers and approval requests (and later audit), so the directory
+ * is created {@code 0700} and the file {@code 0600}; SQLite gives its {@code -wal} and {@code -shm}
  * files the database file's mode.
  *
  * <p>Several processes may open the same directory at once (the CLI while the server runs): each
@@ -36,12 +37,14 @@ public final class EmbeddedStore implements AutoCloseable {
   private final SqliteDatabase db;
   private final SqliteUserDirectory users;
   private final SqliteServiceTokenStore tokens;
+  private final SqliteApprovalStore approvals;
   private final AuditOutbox outbox;
 
   private EmbeddedStore(SqliteDatabase db, String actor, Clock clock) {
     this.db = db;
     this.users = new SqliteUserDirectory(db, actor, clock);
     this.tokens = new SqliteServiceTokenStore(db, actor, clock);
+    this.approvals = new SqliteApprovalStore(db);
     this.outbox = new AuditOutbox(db);
   }
 
@@ -95,6 +98,15 @@ public final class EmbeddedStore implements AutoCloseable {
    */
   public ServiceTokenStore serviceTokens() {
     return tokens;
+  }
+
+  /**
+   * The approval requests. Each change is one short transaction, so the server and the {@code
+   * warden approvals} CLI can review and use the same requests at once; the rules live in {@link
+   * dev.warden.core.approval.Approvals}, built over this.
+   */
+  public ApprovalStore approvals() {
+    return approvals;
   }
 
   /** Administrative changes waiting to be moved into the audit trail. */

@@ -57,7 +57,38 @@ final class Schema {
                 stored_key   BLOB    NOT NULL CHECK (length(stored_key) = 32),
                 server_key   BLOB    NOT NULL CHECK (length(server_key) = 32)
               ) STRICT
-              """));
+              """),
+          // Approval requests (issue 7), one row each; see SqliteApprovalStore. Groups, the
+          // requirement and the reviews are JSON; times are fixed-width UTC text, so text order is
+          // time order; version is bumped by every change.
+          List.of(
+              """
+              CREATE TABLE approvals (
+                id               TEXT    NOT NULL PRIMARY KEY,
+                requester        TEXT    NOT NULL,
+                requester_groups TEXT    NOT NULL,
+                environment      TEXT    NOT NULL,
+                database_name    TEXT    NOT NULL,
+                statement        TEXT    NOT NULL,
+                fingerprint      TEXT    NOT NULL,
+                binding          TEXT    NOT NULL,
+                rule             TEXT    NOT NULL,
+                why              TEXT    NOT NULL,
+                reason           TEXT,
+                row_count        INTEGER CHECK (row_count >= 0),
+                requirement      TEXT    NOT NULL,
+                created          TEXT    NOT NULL,
+                expires          TEXT    NOT NULL,
+                status           TEXT    NOT NULL CHECK (status IN
+                  ('PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'USED', 'CANCELLED')),
+                reviews          TEXT    NOT NULL,
+                used             TEXT,
+                version          INTEGER NOT NULL
+              ) STRICT
+              """,
+              "CREATE INDEX approvals_by_binding ON approvals (requester, environment, binding)",
+              "CREATE INDEX approvals_by_created ON approvals (created)",
+              "CREATE INDEX approvals_by_status ON approvals (status, created)"));
 
   /** The version this build writes. */
   static final int CURRENT_VERSION = MIGRATIONS.size();
