@@ -255,6 +255,30 @@ public final class PolicyGatekeeper implements Gatekeeper {
   }
 
   /**
+   * {@link #autoApproval(Decision, SessionContext, StatementPath, PreparedStatements, long,
+   * String)} for a caller that knows neither the protocol path nor the session's prepared
+   * statements (an approval gate): an automatic approval must hold whichever path the statement
+   * came by (a condition that reads {@code request.path} approves only if it holds for both the
+   * simple and the extended protocol), and an {@code EXECUTE} of a statement prepared earlier in
+   * the session is not approved automatically (Warden cannot tell here what it runs).
+   */
+  public Optional<String> autoApproval(
+      Decision decision, SessionContext session, long rows, String reason) {
+    PreparedStatements none = new PreparedStatements();
+    List<Statement> statements = decision.analysis().statements();
+    if (statements.size() == 1 && statements.getFirst().command().equals("FUNCTION CALL")) {
+      return autoApproval(decision, session, StatementPath.FUNCTION_CALL, none, rows, reason);
+    }
+    Optional<String> simple =
+        autoApproval(decision, session, StatementPath.SIMPLE, none, rows, reason);
+    if (simple.isEmpty()
+        || autoApproval(decision, session, StatementPath.PREPARED, none, rows, reason).isEmpty()) {
+      return Optional.empty();
+    }
+    return simple;
+  }
+
+  /**
    * Whether the policy's automatic approvals let {@code decision}, which waits for approval, run
    * without a person: every statement of its text that policy says needs approval (each statement,
    * the one a {@code PREPARE} defines, what an {@code EXECUTE} may run) must be approved by one of

@@ -274,6 +274,35 @@ class PolicyApprovalTest {
   }
 
   @Test
+  void withoutThePathAndThePreparedStatementsAnAutomaticApprovalMustHoldForEitherPath() {
+    Decision d = decide(PROD, "DELETE WHERE");
+    assertThat(gate.autoApproval(d, PROD, 50, "")).contains("small-deletes-by-owners");
+    assertThat(gate.autoApproval(d, PROD, 500, "")).isEmpty();
+
+    current.set(
+        compile(
+            PolicyAction.ALLOW,
+            Rule.of("deletes", "statement.command == 'DELETE'", PolicyAction.REQUIRE_APPROVAL)
+                .withApproval(
+                    ApprovalRequirement.DEFAULT,
+                    List.of(AutoApproval.of("simple-only", "request.path == 'simple'")))));
+    Decision bySimple = decide(PROD, "DELETE WHERE");
+    assertThat(auto(bySimple, PROD, 1, "")).as("the simple path, known").contains("simple-only");
+    assertThat(gate.autoApproval(bySimple, PROD, 1, ""))
+        .as("the path unknown: it might have come prepared")
+        .isEmpty();
+
+    current.set(policy());
+    PreparedStatements prepared = new PreparedStatements();
+    prepared.prepared("p", delete("orders", true));
+    Decision execute = decide(PROD, "EXECUTE p", prepared);
+    assertThat(execute.approval()).isPresent();
+    assertThat(gate.autoApproval(execute, PROD, 1, ""))
+        .as("what the EXECUTE runs is unknown without the session's prepared statements")
+        .isEmpty();
+  }
+
+  @Test
   void noAutomaticApprovalForADecisionWithoutApprovalOrFromAnotherPolicy() {
     assertThat(auto(decide(PROD, "SELECT"), PROD, 0, "")).isEmpty();
     Decision d = decide(PROD, "DELETE WHERE");
