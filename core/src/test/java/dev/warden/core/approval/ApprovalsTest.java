@@ -126,6 +126,27 @@ class ApprovalsTest {
   }
 
   @Test
+  void anAutomaticApprovalIsStoredUsedAndNamesItsRule() {
+    Approvals.Draft d =
+        draft(alice, "production", "DELETE FROM t WHERE id = 1", ApprovalRequirement.DEFAULT);
+    ApprovalRequest r = approvals.autoApprove(d, "small-deletes");
+
+    assertThat(r.status()).isEqualTo(Status.USED);
+    assertThat(r.used()).contains(T0);
+    assertThat(r.reviews())
+        .singleElement()
+        .satisfies(
+            review -> {
+              assertThat(review.reviewer()).isEqualTo(Approvals.AUTOMATIC_REVIEWER);
+              assertThat(review.comment()).isEqualTo("auto-approved by rule small-deletes");
+            });
+    assertThat(store.find(r.id())).contains(r);
+    assertThat(changes).containsExactly(r);
+    // Already used: it does not also let the statement run a second time.
+    assertThat(approvals.consume("alice", "production", d.binding())).isEmpty();
+  }
+
+  @Test
   void idsAreDistinct() {
     Set<String> ids = new java.util.HashSet<>();
     for (int i = 0; i < 200; i++) {
@@ -212,7 +233,7 @@ class ApprovalsTest {
               d.requirement());
       assertThatThrownBy(() -> approvals.request(noReason))
           .isInstanceOf(ApprovalException.class)
-          .hasMessageContaining("SET warden.reason")
+          .hasMessageContaining("/* reason: ... */")
           .satisfies(
               e -> assertThat(((ApprovalException) e).reason()).isEqualTo(Reason.REASON_REQUIRED));
     }
