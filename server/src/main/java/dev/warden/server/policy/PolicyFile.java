@@ -404,14 +404,14 @@ public final class PolicyFile {
     Duration holdTimeout = d.holdTimeout().compareTo(lifetime) > 0 ? lifetime : d.holdTimeout();
     if (keys.containsKey("hold_timeout")) {
       NodeTuple entry = keys.get("hold_timeout");
-      if (waitKnown && waiting != ApprovalRequirement.Wait.HOLD) {
-        problem(
-            entry.getKeyNode(),
-            "hold_timeout says how long a held statement waits; it applies only with 'wait: hold'");
-      }
       Optional<Duration> hold =
           duration(entry.getValueNode(), "hold_timeout", "10m", MIN_HOLD, MAX_HOLD);
-      if (hold.isPresent() && hold.get().compareTo(lifetime) > 0) {
+      // Written with wait: error it is unused (so that a block listing every key stays valid when
+      // only the mode changes); with hold it must end before the request does.
+      if (hold.isPresent()
+          && waitKnown
+          && waiting == ApprovalRequirement.Wait.HOLD
+          && hold.get().compareTo(lifetime) > 0) {
         problem(
             entry.getValueNode(),
             "hold_timeout must not be longer than expires ("
@@ -538,7 +538,7 @@ public final class PolicyFile {
 
   private static String human(Duration d) {
     long s = d.toSeconds();
-    if (s % 86_400 == 0) {
+    if (s % 86_400 == 0 && s > 86_400) {
       return s / 86_400 + "d";
     }
     if (s % 3600 == 0) {

@@ -257,7 +257,7 @@ class PolicyFileApprovalTest {
     assertThat(problems(rule("require_approval", "approval: {expires: 31d}")))
         .containsExactly("p.yaml:6:25: expires must be between 1m and 30d, found 31d");
     assertThat(problems(rule("require_approval", "approval: {wait: hold, hold_timeout: 2d}")))
-        .containsExactly("p.yaml:6:42: hold_timeout must be between 1s and 1d, found 2d");
+        .containsExactly("p.yaml:6:42: hold_timeout must be between 1s and 24h, found 2d");
     assertThat(
             problems(
                 rule("require_approval", "approval: {wait: hold, hold_timeout: 2h, expires: 1h}")))
@@ -267,15 +267,16 @@ class PolicyFileApprovalTest {
   }
 
   @Test
-  void holdTimeoutNeedsHoldMode() {
-    assertThat(problems(rule("require_approval", "approval: {hold_timeout: 5m}")))
-        .containsExactly(
-            "p.yaml:6:16: hold_timeout says how long a held statement waits; it applies only with"
-                + " 'wait: hold'");
-    assertThat(problems(rule("require_approval", "approval: {wait: error, hold_timeout: 5m}")))
-        .singleElement()
-        .asString()
-        .startsWith("p.yaml:6:29: hold_timeout says how long a held statement waits");
+  void aHoldTimeoutWithoutHoldModeIsUnusedAndNotChecked() throws PolicyException {
+    Rule r =
+        PolicyFile.parse(
+                "p.yaml",
+                rule("require_approval", "approval: {wait: error, hold_timeout: 2h, expires: 1h}"))
+            .rules()
+            .getFirst();
+    assertThat(r.approvalRequirement().waiting()).isEqualTo(ApprovalRequirement.Wait.ERROR);
+    assertThat(problems(rule("require_approval", "approval: {hold_timeout: 0s}")))
+        .containsExactly("p.yaml:6:30: hold_timeout must be between 1s and 24h, found 0s");
   }
 
   @Test
