@@ -1,5 +1,6 @@
 package dev.warden.server.api;
 
+import dev.warden.core.approval.Approvals;
 import dev.warden.core.audit.AuditTrail;
 import dev.warden.core.audit.search.AuditSearch;
 import dev.warden.core.identity.AuthThrottle;
@@ -7,6 +8,7 @@ import dev.warden.core.identity.UserDirectory;
 import dev.warden.server.audit.AuditFeed;
 import java.time.Clock;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What the REST API works with, built by the composition root.
@@ -19,6 +21,8 @@ import java.util.Objects;
  * @param throttle backoff on failed logins per (user, source address); pass the proxy's, so that
  *     guesses through either door slow each other down
  * @param clock the time of recorded events and of relative search bounds
+ * @param approvals the approval service, for the {@code /api/approvals} endpoints; without it they
+ *     answer 404
  */
 public record ApiDependencies(
     UserDirectory users,
@@ -26,7 +30,8 @@ public record ApiDependencies(
     AuditTrail trail,
     AuditFeed feed,
     AuthThrottle throttle,
-    Clock clock) {
+    Clock clock,
+    Optional<Approvals> approvals) {
   public ApiDependencies {
     Objects.requireNonNull(users, "users");
     Objects.requireNonNull(search, "search");
@@ -34,5 +39,22 @@ public record ApiDependencies(
     Objects.requireNonNull(feed, "feed");
     Objects.requireNonNull(throttle, "throttle");
     Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(approvals, "approvals");
+  }
+
+  /** Without approvals. */
+  public ApiDependencies(
+      UserDirectory users,
+      AuditSearch search,
+      AuditTrail trail,
+      AuditFeed feed,
+      AuthThrottle throttle,
+      Clock clock) {
+    this(users, search, trail, feed, throttle, clock, Optional.empty());
+  }
+
+  /** The same, with the approval endpoints served by {@code approvals}. */
+  public ApiDependencies withApprovals(Approvals approvals) {
+    return new ApiDependencies(users, search, trail, feed, throttle, clock, Optional.of(approvals));
   }
 }

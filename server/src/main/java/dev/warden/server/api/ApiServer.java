@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
  *       "more":bool}}; 400 with the parser's message and position for a bad query.
  *   <li>{@code GET /api/audit/tail?q=QUERY}: server-sent events, one {@code record} event per new
  *       record matching the query, with {@code id: <log id>:<seq>}.
+ *   <li>{@code /api/approvals...}: approval requests for reviewers and requesters, see {@link
+ *       ApprovalRoutes}.
  * </ul>
  *
  * <p>Authentication is HTTP Basic with a Warden local user's password ({@link BasicAuthenticator}),
@@ -75,6 +77,9 @@ public final class ApiServer implements AutoCloseable {
 
   private static final String JSON = "application/json; charset=utf-8";
 
+  /** Set on a request whose error answer is written. */
+  private static final String ANSWERED = "warden.answered";
+
   private final Javalin app;
   private final ApiDependencies deps;
   private final BasicAuthenticator authenticator;
@@ -103,6 +108,12 @@ public final class ApiServer implements AutoCloseable {
               config.routes.get("/api/health", this::health);
               config.routes.get("/api/audit", this::search);
               config.routes.get("/api/audit/tail", this::tail);
+              deps.approvals()
+                  .ifPresent(
+                      a ->
+                          new ApprovalRoutes(
+                                  a, deps.trail(), deps.clock(), json, this::authenticate)
+                              .register(config.routes));
               config.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e));
               config.routes.exception(
                   Exception.class,
@@ -112,9 +123,13 @@ public final class ApiServer implements AutoCloseable {
                   });
               config.routes.error(
                   404,
-                  ctx ->
+                  ctx -> {
+                    // An endpoint's own 404 (an unknown approval request) keeps its message.
+                    if (ctx.attribute(ANSWERED) == null) {
                       error(
-                          ctx, 404, new ApiError(404, "no such endpoint: " + shorten(ctx.path()))));
+                          ctx, 404, new ApiError(404, "no such endpoint: " + shorten(ctx.path())));
+                    }
+                  });
             });
     try {
       app.start();
@@ -382,6 +397,7 @@ public final class ApiServer implements AutoCloseable {
   // ---- answers ----------------------------------------------------------------------------------
 
   private void error(Context ctx, int status, ApiError e) {
+    ctx.attribute(ANSWERED, Boolean.TRUE);
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("error", e.getMessage());
     e.position.ifPresent(p -> body.put("position", p));
