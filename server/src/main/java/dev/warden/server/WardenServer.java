@@ -1,8 +1,9 @@
 package dev.warden.server;
 
+import dev.warden.core.approval.ApprovalRequest;
+import dev.warden.core.approval.Approvals;
 import dev.warden.core.audit.search.AuditSearch;
 import dev.warden.core.environment.Environments;
-import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.CertificateVerifier;
 import dev.warden.core.identity.ScramAccounts;
@@ -23,6 +24,8 @@ import dev.warden.proxy.postgres.ProxyAudit;
 import dev.warden.proxy.postgres.ProxySettings;
 import dev.warden.server.api.ApiDependencies;
 import dev.warden.server.api.ApiServer;
+import dev.warden.server.approval.ApprovalGateway;
+import dev.warden.server.approval.UpstreamRowCounter;
 import dev.warden.server.audit.ExportService;
 import dev.warden.server.audit.ExportSettings;
 import dev.warden.server.config.TlsConfig;
@@ -41,14 +44,19 @@ import dev.warden.store.embedded.EmbeddedStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +75,12 @@ public final class WardenServer implements AutoCloseable {
    */
   public static final Path PSEUDONYM_KEY_FILE = Path.of("secrets", "masking-pseudonym.key");
 
+  /**
+   * The key approvals are bound with (an approval is used only by the statement and parameters it
+   * was given for): 32 random bytes kept across restarts, so approvals survive them.
+   */
+  public static final Path APPROVAL_KEY_FILE = Path.of("secrets", "approval-binding.key");
+
   /** Where the generated certificate lives inside the data directory. */
   public static final Path TLS_DIRECTORY = Path.of("tls");
 
@@ -81,6 +95,9 @@ public final class WardenServer implements AutoCloseable {
   private final ExportService export;
   private final PostgresDataMaps dataMaps;
   private final OidcVerifier tokens;
+  private final Approvals approvals;
+  private final ApprovalGateway approvalGateway;
+  private final ScheduledExecutorService approvalExpiry;
 
   private WardenServer(
       WardenConfig config,
@@ -90,11 +107,17 @@ public final class WardenServer implements AutoCloseable {
       ExportService export,
       PostgresDataMaps dataMaps,
       OidcVerifier tokens,
+      Approvals approvals,
+      ApprovalGateway approvalGateway,
+      ScheduledExecutorService approvalExpiry,
       PostgresProxy proxy,
       Optional<CertificateFiles> certificate,
       Supplier<Policy> policy,
       Optional<PolicyReloader> reloader) {
     this.tokens = tokens;
+    this.approvals = approvals;
+    this.approvalGateway = approvalGateway;
+    this.approvalExpiry = approvalExpiry;
     this.config = config;
     this.store = store;
     this.audit = audit;
@@ -173,6 +196,9 @@ public final class WardenServer implements AutoCloseable {
     ExportService export = null;
     PostgresDataMaps dataMaps = null;
     OidcVerifier tokens = null;
+    Approvals approvals = null;
+    ApprovalGateway approvalGateway = null;
+    ScheduledExecutorService approvalExpiry = null;
     AuthThrottle throttle = new AuthThrottle(clock);
     try {
       export =
@@ -233,8 +259,42 @@ public final class WardenServer implements AutoCloseable {
               () -> keyed.get().masking().detectors(),
               Optional.of(analyzer),
               clock);
-      Gatekeeper gatekeeper =
+      PolicyGatekeeper gatekeeper =
           new PolicyGatekeeper(analyzer, policy, config.observedEnvironments(), clock, dataMaps);
+      approvals = new Approvals(store.approvals(), clock, random);
+      AuditRuntime trail = audit;
+      approvals.onChange(request -> recordApproval(trail, request));
+      approvalGateway =
+          new ApprovalGateway(
+              approvals,
+              approvalKey(dataDir, random),
+              new PostgresRedactor(),
+              (decision, session, rows, reason) ->
+                  gatekeeper.autoApproval(decision, session, rows, reason.orElse("")),
+              new UpstreamRowCounter(Duration.ofSeconds(5)),
+              Optional.of(
+                  URI.create(
+                      "http://"
+                          + api.address().getHostString()
+                          + ":"
+                          + api.address().getPort()
+                          + "/api/")));
+      Approvals expiring = approvals;
+      approvalExpiry =
+          Executors.newSingleThreadScheduledExecutor(
+              Thread.ofVirtual().name("warden-approval-expiry").factory());
+      approvalExpiry.scheduleWithFixedDelay(
+          () -> {
+            try {
+              expiring.expireDue();
+            } catch (RuntimeException e) {
+              LoggerFactory.getLogger(WardenServer.class)
+                  .warn("expiring approval requests failed: {}", e.getMessage());
+            }
+          },
+          1,
+          1,
+          TimeUnit.MINUTES);
       ProxySettings defaults = ProxySettings.defaults(config.listen().toSocketAddress());
       ProxySettings settings =
           new ProxySettings(
@@ -259,7 +319,8 @@ public final class WardenServer implements AutoCloseable {
               new ProxyAudit(
                   audit.trail(), config.audit().strict(), clock, config.audit().recordParameters()),
               dataMaps,
-              logins);
+              logins,
+              approvalGateway);
       try {
         proxy.start();
       } catch (UncheckedIOException e) {
@@ -267,16 +328,109 @@ public final class WardenServer implements AutoCloseable {
             "cannot listen on " + config.listen() + ": " + e.getMessage(), e);
       }
       return new WardenServer(
-          config, store, audit, api, export, dataMaps, tokens, proxy, generated, policy, reloader);
+          config,
+          store,
+          audit,
+          api,
+          export,
+          dataMaps,
+          tokens,
+          approvals,
+          approvalGateway,
+          approvalExpiry,
+          proxy,
+          generated,
+          policy,
+          reloader);
     } catch (StartupException e) {
       reloader.ifPresent(PolicyReloader::close);
-      closeQuietly(api, proxy, tokens, dataMaps, export, audit, store);
+      closeQuietly(
+          api,
+          proxy,
+          closer(approvalExpiry),
+          approvalGateway,
+          approvals,
+          tokens,
+          dataMaps,
+          export,
+          audit,
+          store);
       throw e;
     } catch (RuntimeException e) {
       reloader.ifPresent(PolicyReloader::close);
-      closeQuietly(api, proxy, tokens, dataMaps, export, audit, store);
+      closeQuietly(
+          api,
+          proxy,
+          closer(approvalExpiry),
+          approvalGateway,
+          approvals,
+          tokens,
+          dataMaps,
+          export,
+          audit,
+          store);
       throw new StartupException("cannot start the proxy: " + e.getMessage(), e);
     }
+  }
+
+  private static byte[] approvalKey(Path dataDir, SecureRandom random) throws StartupException {
+    try {
+      return MockKeyFile.loadOrCreate(dataDir.resolve(APPROVAL_KEY_FILE), random).bytes();
+    } catch (IOException e) {
+      throw new StartupException("cannot prepare the approval key: " + e.getMessage(), e);
+    }
+  }
+
+  private static AutoCloseable closer(ScheduledExecutorService executor) {
+    return executor == null ? null : executor::shutdownNow;
+  }
+
+  /**
+   * Records a change of an approval request made in this process (by the proxy, the REST API or
+   * expiry): made, reviewed, approved, denied, used, expired or cancelled.
+   */
+  private static void recordApproval(AuditRuntime audit, ApprovalRequest r) {
+    String event;
+    String actor = r.requester();
+    Map<String, String> details = new java.util.LinkedHashMap<>();
+    details.put("request", r.id());
+    details.put("environment", r.environment());
+    details.put("rule", r.rule());
+    details.put("fingerprint", r.fingerprint());
+    details.put("requester", r.requester());
+    r.rows().ifPresent(n -> details.put("rows", Long.toString(n)));
+    r.reason().ifPresent(reason -> details.put("reason", reason));
+    Optional<ApprovalRequest.Review> last =
+        r.reviews().isEmpty() ? Optional.empty() : Optional.of(r.reviews().getLast());
+    switch (r.status()) {
+      case PENDING -> event = last.isEmpty() ? "approval-request" : "approval-review";
+      case APPROVED -> event = "approval-approve";
+      case DENIED -> event = "approval-deny";
+      case USED -> event = "approval-use";
+      case EXPIRED -> event = "approval-expire";
+      case CANCELLED -> event = "approval-cancel";
+      default -> event = "approval-" + r.status().name().toLowerCase(java.util.Locale.ROOT);
+    }
+    if (r.status() != ApprovalRequest.Status.USED
+        && r.status() != ApprovalRequest.Status.EXPIRED
+        && r.status() != ApprovalRequest.Status.CANCELLED
+        && last.isPresent()) {
+      actor = last.get().reviewer();
+      details.put("reviewer", last.get().reviewer());
+      if (!last.get().comment().isBlank()) {
+        details.put("comment", last.get().comment());
+      }
+      if (last.get().breakGlass()) {
+        details.put("break_glass", "true");
+      }
+    }
+    if (r.status() == ApprovalRequest.Status.USED && last.isPresent()) {
+      details.put("approved_by", last.get().reviewer());
+      if (last.get().reviewer().equals(Approvals.AUTOMATIC_REVIEWER)) {
+        details.put("automatic", last.get().comment());
+      }
+    }
+    audit.record(event, r.status() != ApprovalRequest.Status.DENIED, actor, details);
   }
 
   private static Secret mockKey(Path dataDir, SecureRandom random) throws StartupException {
@@ -427,7 +581,17 @@ public final class WardenServer implements AutoCloseable {
   @Override
   public void close() {
     reloader.ifPresent(PolicyReloader::close);
-    closeQuietly(api, proxy, tokens, dataMaps, export, audit, store);
+    closeQuietly(
+        api,
+        proxy,
+        closer(approvalExpiry),
+        approvalGateway,
+        approvals,
+        tokens,
+        dataMaps,
+        export,
+        audit,
+        store);
   }
 
   /** The data maps of the configured environments' databases, as the proxy masks by them. */
@@ -438,5 +602,10 @@ public final class WardenServer implements AutoCloseable {
   /** Where the REST API listens (the real port when the configuration asked for port 0). */
   public InetSocketAddress apiAddress() {
     return api.address();
+  }
+
+  /** The approval requests of this server's store, and their rules. */
+  public Approvals approvals() {
+    return approvals;
   }
 }

@@ -2,6 +2,7 @@ package dev.warden.server.datamap;
 
 import dev.warden.core.environment.TlsMode;
 import dev.warden.core.environment.Upstream;
+import dev.warden.server.UpstreamJdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -35,46 +36,15 @@ final class Connector {
    * @throws SQLException with pgjdbc's reason (refused, authentication failed, no such database)
    */
   Connection open(Upstream upstream, String database) throws SQLException {
-    String host = upstream.host().indexOf(':') >= 0 ? "[" + upstream.host() + "]" : upstream.host();
-    String url =
-        "jdbc:postgresql://"
-            + host
-            + ":"
-            + upstream.port()
-            + "/"
-            + java.net.URLEncoder.encode(database, java.nio.charset.StandardCharsets.UTF_8)
-                .replace("+", "%20");
-    Properties p = new Properties();
-    p.setProperty("user", upstream.user());
-    if (!upstream.password().isEmpty()) {
-      p.setProperty("password", upstream.password().reveal());
-    }
-    p.setProperty("ApplicationName", "warden data map");
-    p.setProperty("connectTimeout", String.valueOf(CONNECT_SECONDS));
-    p.setProperty("loginTimeout", String.valueOf(CONNECT_SECONDS));
     // A network that stops answering must not hold a build thread forever; statement_timeout
-    // bounds the queries themselves, so this only catches a dead peer.
-    p.setProperty("socketTimeout", String.valueOf(statementTimeout.toSeconds() + 30));
-    p.setProperty("tcpKeepAlive", "true");
-    p.setProperty("gssEncMode", "disable");
-    switch (upstream.tls()) {
-      case DISABLE -> p.setProperty("sslmode", "disable");
-      case REQUIRE -> p.setProperty("sslmode", "require");
-      case VERIFY_FULL -> {
-        p.setProperty("sslmode", "verify-full");
-        if (upstream.caFile().isPresent()) {
-          p.setProperty("sslrootcert", upstream.caFile().get().toString());
-        } else {
-          // As the proxy does: without a CA file, the JDK's trust store (pgjdbc's default would be
-          // ~/.postgresql/root.crt). The host name is still checked under verify-full.
-          p.setProperty("sslfactory", "org.postgresql.ssl.DefaultJavaSSLFactory");
-        }
-      }
-    }
-    Connection c = DRIVER.connect(url, p);
-    if (c == null) {
-      throw new SQLException("pgjdbc refused the URL " + url);
-    }
+    // bounds the queries themselves, so the socket timeout only catches a dead peer.
+    Connection c =
+        UpstreamJdbc.open(
+            upstream,
+            database,
+            "warden data map",
+            statementTimeout.toSeconds() + 30,
+            new Properties());
     try (Statement s = c.createStatement()) {
       long millis = Math.max(1, statementTimeout.toMillis());
       s.execute(

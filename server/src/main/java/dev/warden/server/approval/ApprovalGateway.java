@@ -1,0 +1,299 @@
+package dev.warden.server.approval;
+
+import dev.warden.core.approval.ApprovalException;
+import dev.warden.core.approval.ApprovalGate;
+import dev.warden.core.approval.ApprovalRequest;
+import dev.warden.core.approval.ApprovalRequirement;
+import dev.warden.core.approval.Approvals;
+import dev.warden.core.audit.Redactor;
+import dev.warden.core.gate.Decision;
+import dev.warden.core.gate.SessionContext;
+import dev.warden.core.gate.Verdict;
+import dev.warden.core.statement.LexicalSettings;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's {@link ApprovalGate}: looks for an approved request for exactly the statement and
+ * parameters (and uses it, once), lets the policy's automatic approval rules decide with the rows a
+ * change would change, or makes a request and refuses the statement with its id and what to do (or,
+ * in hold mode, waits for the reviewers' decision). Runs on virtual threads, never the caller's.
+ */
+public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ApprovalGateway.class);
+
+  /** {@code /* reason: ... *}{@code /} anywhere in the text gives the requester's reason. */
+  private static final Pattern REASON =
+      Pattern.compile("/\\*\\s*reason\\s*:\\s*(.{1,1000}?)\\s*\\*/", Pattern.CASE_INSENSITIVE);
+
+  /**
+   * Automatic approval: the name of the policy rule that approves this statement without a person,
+   * given the rows it would change (-1 when not measured) and the requester's reason, if any.
+   */
+  @FunctionalInterface
+  public interface AutoApprover {
+    AutoApprover NONE = (decision, session, rows, reason) -> Optional.empty();
+
+    Optional<String> approve(
+        Decision decision, SessionContext session, long rows, Optional<String> reason);
+  }
+
+  /**
+   * Measures the rows a change would change by running it where it can be undone and rolling it
+   * back; empty when it cannot be measured (not a single change, parameters, an error).
+   */
+  @FunctionalInterface
+  public interface RowCounter {
+    RowCounter NONE = (session, decision, text, parameters) -> OptionalLong.empty();
+
+    OptionalLong count(
+        SessionContext session, Decision decision, String text, List<byte[]> parameters);
+  }
+
+  private final Approvals approvals;
+  private final byte[] bindingKey;
+  private final Redactor redactor;
+  private final AutoApprover autoApprover;
+  private final RowCounter rows;
+  private final Optional<URI> links;
+  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+
+  /**
+   * @param approvals the requests and their rules
+   * @param bindingKey the secret that keys {@link Approvals#binding}, the same across restarts
+   * @param redactor what reviewers see of a statement is redacted as the audit trail stores it
+   * @param autoApprover the policy's automatic approvals
+   * @param rows measures a change's rows
+   * @param links where reviewers open a request ({@code links/ID}), when Warden has an address for
+   *     people
+   */
+  public ApprovalGateway(
+      Approvals approvals,
+      byte[] bindingKey,
+      Redactor redactor,
+      AutoApprover autoApprover,
+      RowCounter rows,
+      Optional<URI> links) {
+    this.approvals = Objects.requireNonNull(approvals, "approvals");
+    this.bindingKey = bindingKey.clone();
+    this.redactor = Objects.requireNonNull(redactor, "redactor");
+    this.autoApprover = Objects.requireNonNull(autoApprover, "autoApprover");
+    this.rows = Objects.requireNonNull(rows, "rows");
+    this.links = Objects.requireNonNull(links, "links");
+  }
+
+  @Override
+  public CompletableFuture<Answer> check(
+      SessionContext session,
+      Decision decision,
+      String text,
+      List<byte[]> parameters,
+      Consumer<String> notice) {
+    return CompletableFuture.supplyAsync(
+        () -> decide(session, decision, text, parameters, notice), executor);
+  }
+
+  private Answer decide(
+      SessionContext session,
+      Decision decision,
+      String text,
+      List<byte[]> parameters,
+      Consumer<String> notice) {
+    ApprovalRequirement requirement = decision.approval().orElseThrow();
+    String requester = session.identity().name();
+    String environment = session.environment().name();
+    String binding = Approvals.binding(bindingKey, text, parameters);
+    Optional<ApprovalRequest> used = approvals.consume(requester, environment, binding);
+    if (used.isPresent()) {
+      return new Answer.Approved(used.get().id(), how(used.get()));
+    }
+    Optional<String> reason = reason(text);
+    Optional<ApprovalRequest> latest = approvals.status(requester, environment, binding);
+    OptionalLong measured =
+        latest.filter(r -> r.status() == ApprovalRequest.Status.PENDING).isPresent()
+            ? latest.get().rows()
+            : rows.count(session, decision, text, parameters);
+    Optional<String> auto = autoApprover.approve(decision, session, measured.orElse(-1), reason);
+    Approvals.Draft draft =
+        new Approvals.Draft(
+            session.identity(),
+            environment,
+            session.database(),
+            redactor.redact(text, LexicalSettings.DEFAULT),
+            decision.analysis().fingerprint(),
+            binding,
+            decision.rule(),
+            firstLine(decision.verdict()),
+            reason,
+            measured,
+            requirement);
+    if (auto.isPresent()) {
+      ApprovalRequest request = approvals.autoApprove(draft, auto.get());
+      return new Answer.Approved(request.id(), "auto-approved by rule " + auto.get());
+    }
+    ApprovalRequest request;
+    try {
+      request = approvals.request(draft);
+    } catch (ApprovalException e) {
+      return new Answer.Refused(
+          new Verdict.Deny(
+              "42501",
+              "Warden refused this statement: it needs approval (rule \""
+                  + decision.rule()
+                  + "\"), and "
+                  + e.getMessage(),
+              "Give a reason in the statement, e.g. /* reason: the ticket it is for */ before it,"
+                  + " and send it again."),
+          "");
+    }
+    if (requirement.waiting() == ApprovalRequirement.Wait.HOLD) {
+      return hold(request, requirement, binding, notice);
+    }
+    return refused(request);
+  }
+
+  /** Hold mode: the client is told it waits, and the statement runs once the request is decided. */
+  private Answer hold(
+      ApprovalRequest request,
+      ApprovalRequirement requirement,
+      String binding,
+      Consumer<String> notice) {
+    notice.accept(
+        "Warden: this statement waits for approval: request "
+            + request.id()
+            + " (up to "
+            + human(requirement.holdTimeout())
+            + ")"
+            + link(request).map(l -> "; reviewers: " + l).orElse(""));
+    CompletableFuture<ApprovalRequest> decided = approvals.decided(request.id());
+    ApprovalRequest now;
+    try {
+      now = decided.get(requirement.holdTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      decided.cancel(false);
+      return new Answer.Refused(
+          new Verdict.Deny(
+              "57014",
+              "Warden refused this statement: no reviewer decided on request "
+                  + request.id()
+                  + " within "
+                  + human(requirement.holdTimeout()),
+              "Nothing was run. The request stays open until "
+                  + request.expires()
+                  + "; once it is approved, send the same statement again."),
+          request.id());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return refused(request);
+    } catch (Exception e) {
+      log.warn("waiting for approval request {} failed", request.id(), e);
+      return refused(request);
+    }
+    if (now.status() == ApprovalRequest.Status.APPROVED) {
+      Optional<ApprovalRequest> used =
+          approvals.consume(request.requester(), request.environment(), binding);
+      if (used.isPresent()) {
+        return new Answer.Approved(used.get().id(), how(used.get()));
+      }
+    }
+    return refused(now);
+  }
+
+  /** The refusal for a request that is not (or no longer) approved. */
+  private Answer refused(ApprovalRequest request) {
+    String who = String.join(", ", request.requirement().approverGroups());
+    String message =
+        switch (request.status()) {
+          case PENDING ->
+              "Warden: this statement needs approval (rule \""
+                  + request.rule()
+                  + "\"): request "
+                  + request.id()
+                  + " waits for "
+                  + (request.requirement().minApprovals() == 1
+                      ? "a reviewer"
+                      : request.requirement().minApprovals() + " reviewers")
+                  + " in "
+                  + who
+                  + "; once it is approved, send the same statement again (it runs once)";
+          case DENIED ->
+              "Warden: request "
+                  + request.id()
+                  + " for this statement was denied"
+                  + request.reviews().stream()
+                      .filter(r -> !r.approve())
+                      .findFirst()
+                      .map(
+                          r ->
+                              " by "
+                                  + r.reviewer()
+                                  + (r.comment().isBlank() ? "" : ": " + r.comment()))
+                      .orElse("");
+          case EXPIRED ->
+              "Warden: request " + request.id() + " for this statement expired undecided";
+          default -> "Warden: request " + request.id() + " for this statement is " + lower(request);
+        };
+    String hint =
+        "Nothing was run. Reviewers: warden approvals approve "
+            + request.id()
+            + link(request).map(l -> " or " + l).orElse("")
+            + ". Give a reason with /* reason: ... */ in the statement.";
+    return new Answer.Refused(new Verdict.Deny("42501", message, hint), request.id());
+  }
+
+  private Optional<String> link(ApprovalRequest request) {
+    return links.map(base -> base.resolve("approvals/" + request.id()).toString());
+  }
+
+  private static String how(ApprovalRequest request) {
+    List<String> approvers =
+        request.reviews().stream()
+            .filter(ApprovalRequest.Review::approve)
+            .map(r -> (r.breakGlass() ? "break-glass by " : "") + r.reviewer())
+            .toList();
+    return approvers.isEmpty() ? "approved" : "approved by " + String.join(", ", approvers);
+  }
+
+  private static String lower(ApprovalRequest request) {
+    return request.status().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private static String firstLine(Verdict verdict) {
+    return verdict instanceof Verdict.Deny d ? d.message() : "";
+  }
+
+  /** The reason a {@code /* reason: ... *}{@code /} comment gives, if the text has one. */
+  static Optional<String> reason(String text) {
+    Matcher m = REASON.matcher(text);
+    return m.find() ? Optional.of(m.group(1).strip()).filter(r -> !r.isEmpty()) : Optional.empty();
+  }
+
+  private static String human(Duration d) {
+    if (d.toSeconds() % 3600 == 0) {
+      return d.toHours() + " h";
+    }
+    if (d.toSeconds() % 60 == 0) {
+      return d.toMinutes() + " min";
+    }
+    return d.toSeconds() + " s";
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+  }
+}

@@ -1,0 +1,360 @@
+package dev.warden.server.approval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.warden.core.approval.ApprovalException;
+import dev.warden.core.approval.ApprovalRequest;
+import dev.warden.core.environment.TlsMode;
+import dev.warden.core.environment.Upstream;
+import dev.warden.core.identity.AuthMethod;
+import dev.warden.core.identity.Identity;
+import dev.warden.core.identity.LocalUser;
+import dev.warden.core.identity.ScramCredentials;
+import dev.warden.core.identity.Secret;
+import dev.warden.server.WardenServer;
+import dev.warden.server.config.HostPort;
+import dev.warden.server.config.TlsConfig;
+import dev.warden.server.config.WardenConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 7 end to end: statements that need approval, through a real Warden in front of the
+ * PostgreSQL server on this machine, with psql and pgjdbc; the database's own tables show what ran
+ * and when.
+ */
+class ApprovalEndToEndTest {
+  private static final Path PSQL = Path.of("/usr/bin/psql");
+  private static final Pattern REQUEST = Pattern.compile("apr_[a-z2-7]{12}");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  @TempDir Path dir;
+  private String database;
+  private WardenServer server;
+
+  @BeforeEach
+  void start() throws Exception {
+    database = "warden_t_appr_" + Long.toHexString(RANDOM.nextLong() >>> 1);
+    admin("CREATE DATABASE " + database);
+    sql("CREATE TABLE items (id int PRIMARY KEY, name text)");
+    sql("INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 20) g");
+    Files.writeString(
+        dir.resolve("policy.yaml"),
+        """
+        default: allow
+        rules:
+          - name: guarded-deletes
+            when: "statement.command == 'DELETE'"
+            action: require_approval
+            message: deletes need a second pair of eyes
+            approval:
+              approvers: [approvers]
+            auto_approve:
+              - name: single-row-deletes
+                when: "rows >= 0 && rows <= 1"
+          - name: held-updates
+            when: "statement.command == 'UPDATE'"
+            action: require_approval
+            approval:
+              approvers: [approvers]
+              wait: hold
+              hold_timeout: 4s
+        """);
+    Upstream local =
+        new Upstream(
+            "127.0.0.1",
+            5432,
+            Optional.empty(),
+            "postgres",
+            Secret.of(""),
+            TlsMode.DISABLE,
+            Optional.empty());
+    WardenConfig config =
+        new WardenConfig(
+                new HostPort("127.0.0.1", 0),
+                dir.resolve("data"),
+                new TlsConfig(Optional.empty(), Optional.empty(), false),
+                List.of(WardenConfig.defaultEnvironment(local)))
+            .withPolicy(dir.resolve("policy.yaml"));
+    server = WardenServer.start(config, Clock.systemUTC(), RANDOM);
+    addUser("alice", "alice-pw", "dev", "approvers");
+    addUser("bob", "bob-pw", "approvers");
+  }
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.close();
+    }
+    admin("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+  }
+
+  private void addUser(String name, String password, String... groups) {
+    server
+        .users()
+        .put(
+            new LocalUser(
+                name,
+                Set.of(groups),
+                ScramCredentials.derive(Secret.of(password), RANDOM, 4096),
+                Instant.now()));
+  }
+
+  private static Identity reviewer(String name, String... groups) {
+    return new Identity(name, Set.of(groups), AuthMethod.SCRAM_SHA_256);
+  }
+
+  private Connection connect(String user, String password, String mode) throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", user);
+    p.setProperty("password", password);
+    p.setProperty("sslmode", "disable");
+    p.setProperty("preferQueryMode", mode);
+    return DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:" + server.address().getPort() + "/" + database, p);
+  }
+
+  private Connection direct() throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", "postgres");
+    return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/" + database, p);
+  }
+
+  private void sql(String statement) throws SQLException {
+    try (Connection c = direct();
+        Statement s = c.createStatement()) {
+      s.execute(statement);
+    }
+  }
+
+  private static void admin(String statement) {
+    Properties p = new Properties();
+    p.setProperty("user", "postgres");
+    try (Connection c =
+            DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", p);
+        Statement s = c.createStatement()) {
+      s.execute(statement);
+    } catch (SQLException e) {
+      throw new IllegalStateException(statement, e);
+    }
+  }
+
+  private int count(String where) throws SQLException {
+    try (Connection c = direct();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM items WHERE " + where)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  /** The request id in a refusal. */
+  private static String requestIn(Throwable e) {
+    Matcher m = REQUEST.matcher(e.getMessage());
+    assertThat(m.find()).as(e.getMessage()).isTrue();
+    return m.group();
+  }
+
+  private static String refusalOf(ThrowingRun run) {
+    try {
+      run.run();
+    } catch (SQLException e) {
+      assertThat(e.getSQLState()).isEqualTo("42501");
+      return requestIn(e);
+    }
+    throw new AssertionError("the statement was not refused");
+  }
+
+  @FunctionalInterface
+  interface ThrowingRun {
+    void run() throws SQLException;
+  }
+
+  @Test
+  void refusedThenApprovedThenRunOnceNotTwice() throws Exception {
+    String delete = "DELETE FROM items WHERE id > 15 /* reason: cleanup of test items */";
+    try (Connection alice = connect("alice", "alice-pw", "simple");
+        Statement s = alice.createStatement()) {
+      String id = refusalOf(() -> s.execute(delete));
+      // Nothing ran before approval; sending it again while pending does not make a second request.
+      assertThat(count("id > 15")).isEqualTo(5);
+      assertThat(refusalOf(() -> s.execute(delete))).isEqualTo(id);
+
+      ApprovalRequest request = server.approvals().find(id).orElseThrow();
+      assertThat(request.requester()).isEqualTo("alice");
+      assertThat(request.rows()).hasValue(5); // measured, and rolled back
+      assertThat(request.reason()).contains("cleanup of test items");
+      assertThat(request.statement()).contains("DELETE FROM items");
+      assertThat(count("id > 15")).isEqualTo(5);
+
+      // The requester may not approve their own statement, even as an approver.
+      assertThatThrownBy(
+              () -> server.approvals().review(id, reviewer("alice", "approvers"), true, "", false))
+          .isInstanceOfSatisfying(
+              ApprovalException.class,
+              e -> assertThat(e.reason()).isEqualTo(ApprovalException.Reason.SELF_REVIEW));
+      server.approvals().review(id, reviewer("bob", "approvers"), true, "ok", false);
+
+      s.execute(delete);
+      assertThat(count("id > 15")).isZero();
+      sql("INSERT INTO items SELECT g, 'again' FROM generate_series(16, 20) g");
+      // Used: the same statement needs a new approval.
+      String second = refusalOf(() -> s.execute(delete));
+      assertThat(second).isNotEqualTo(id);
+      assertThat(count("id > 15")).isEqualTo(5);
+      assertThat(server.approvals().find(id).orElseThrow().status())
+          .isEqualTo(ApprovalRequest.Status.USED);
+    }
+  }
+
+  @Test
+  void anApprovalBindsTheParametersAPreparedStatementWasSentWith() throws Exception {
+    try (Connection alice = connect("alice", "alice-pw", "extended");
+        PreparedStatement p = alice.prepareStatement("DELETE FROM items WHERE id > ?")) {
+      p.setInt(1, 18);
+      String id = refusalOf(p::executeUpdate);
+      server.approvals().review(id, reviewer("bob", "approvers"), true, "", false);
+      p.setInt(1, 10); // changed after approval
+      refusalOf(p::executeUpdate);
+      assertThat(count("id > 10")).isEqualTo(10);
+      p.setInt(1, 18);
+      assertThat(p.executeUpdate()).isEqualTo(2);
+    }
+    assertThat(count("id > 18")).isZero();
+  }
+
+  @Test
+  void aSingleRowDeleteIsApprovedAutomaticallyAndALargerOneIsNot() throws Exception {
+    try (Connection alice = connect("alice", "alice-pw", "simple");
+        Statement s = alice.createStatement()) {
+      assertThat(s.executeUpdate("DELETE FROM items WHERE id = 3")).isEqualTo(1);
+      assertThat(count("id = 3")).isZero();
+      String id = refusalOf(() -> s.executeUpdate("DELETE FROM items WHERE id IN (4, 5)"));
+      assertThat(server.approvals().find(id).orElseThrow().rows()).hasValue(2);
+      assertThat(count("id IN (4, 5)")).isEqualTo(2);
+    }
+    List<ApprovalRequest> used =
+        server.approvals().list(dev.warden.core.approval.ApprovalStore.Filter.all()).stream()
+            .filter(r -> r.status() == ApprovalRequest.Status.USED)
+            .toList();
+    assertThat(used)
+        .singleElement()
+        .satisfies(
+            r ->
+                assertThat(r.reviews().getFirst().comment())
+                    .isEqualTo("auto-approved by rule single-row-deletes"));
+  }
+
+  @Test
+  void inHoldModeTheStatementWaitsAndRunsOnApprovalFailsOnDenialOrTimeout() throws Exception {
+    try (Connection alice = connect("alice", "alice-pw", "simple");
+        Statement s = alice.createStatement()) {
+      // Approved while it waits.
+      CompletableFuture<Void> reviewing =
+          CompletableFuture.runAsync(
+              () -> reviewPending(true),
+              CompletableFuture.delayedExecutor(800, TimeUnit.MILLISECONDS));
+      assertThat(s.executeUpdate("UPDATE items SET name = 'held' WHERE id = 1")).isEqualTo(1);
+      reviewing.get(10, TimeUnit.SECONDS);
+      assertThat((Object) s.getWarnings()).isNotNull();
+      assertThat(s.getWarnings().getMessage()).contains("waits for approval");
+      assertThat(count("name = 'held'")).isEqualTo(1);
+
+      // Denied while it waits: refused, and the session goes on.
+      reviewing =
+          CompletableFuture.runAsync(
+              () -> reviewPending(false),
+              CompletableFuture.delayedExecutor(800, TimeUnit.MILLISECONDS));
+      assertThatThrownBy(() -> s.executeUpdate("UPDATE items SET name = 'nope' WHERE id = 2"))
+          .hasMessageContaining("denied by bob");
+      reviewing.get(10, TimeUnit.SECONDS);
+      assertThat(count("name = 'nope'")).isZero();
+
+      // Nobody decides in time.
+      assertThatThrownBy(() -> s.executeUpdate("UPDATE items SET name = 'late' WHERE id = 3"))
+          .isInstanceOfSatisfying(
+              SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("57014"));
+      assertThat(count("name = 'late'")).isZero();
+      try (ResultSet rs = s.executeQuery("SELECT 1")) {
+        assertThat(rs.next()).isTrue();
+      }
+    }
+  }
+
+  private void reviewPending(boolean approve) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (System.nanoTime() < deadline) {
+      for (ApprovalRequest r :
+          server.approvals().list(dev.warden.core.approval.ApprovalStore.Filter.all())) {
+        if (r.status() == ApprovalRequest.Status.PENDING) {
+          server.approvals().review(r.id(), reviewer("bob", "approvers"), approve, "no", false);
+          return;
+        }
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    throw new AssertionError("no pending request appeared");
+  }
+
+  @Test
+  void psqlIsToldTheRequestAndRunsTheStatementOnceApproved() throws Exception {
+    assumeTrue(Files.isExecutable(PSQL), "psql is not installed at " + PSQL);
+    String conninfo =
+        "host=127.0.0.1 port="
+            + server.address().getPort()
+            + " dbname="
+            + database
+            + " user=alice sslmode=disable";
+    String delete = "DELETE FROM items WHERE id BETWEEN 10 AND 12";
+    Process first = psql(conninfo, delete);
+    String err = new String(first.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(first.waitFor()).isNotZero();
+    Matcher m = REQUEST.matcher(err);
+    assertThat(m.find()).as(err).isTrue();
+    assertThat(err).contains("warden approvals approve " + m.group());
+    assertThat(count("id BETWEEN 10 AND 12")).isEqualTo(3);
+    server.approvals().review(m.group(), reviewer("bob", "approvers"), true, "", false);
+    Process second = psql(conninfo, delete);
+    assertThat(second.waitFor()).as(new String(second.getErrorStream().readAllBytes())).isZero();
+    assertThat(count("id BETWEEN 10 AND 12")).isZero();
+  }
+
+  private static Process psql(String conninfo, String sql) throws Exception {
+    ProcessBuilder b = new ProcessBuilder(PSQL.toString(), "-X", "-At", "-d", conninfo, "-c", sql);
+    b.environment().putAll(Map.of("PGPASSWORD", "alice-pw", "PGCONNECT_TIMEOUT", "10"));
+    Process p = b.start();
+    p.getOutputStream().close();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    return p;
+  }
+}
