@@ -6,11 +6,17 @@ import dev.warden.core.approval.ApprovalRequest;
 import dev.warden.core.approval.ApprovalRequest.Review;
 import dev.warden.core.approval.ApprovalRequest.Status;
 import dev.warden.core.approval.ApprovalRequirement;
+import dev.warden.core.approval.Approvals;
+import dev.warden.core.identity.AuthMethod;
+import dev.warden.core.identity.Identity;
 import dev.warden.core.identity.Secret;
 import dev.warden.server.audit.AuditJson;
+import dev.warden.store.embedded.EmbeddedStore;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,6 +34,7 @@ import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(60)
 class ApprovalNotifierTest {
@@ -369,6 +376,79 @@ class ApprovalNotifierTest {
     Receiver.Received got = hook.next();
     assertThat(got.header("X-Warden-Event")).isEqualTo("approval-cancelled");
     assertThat(hook.arrived.get()).isEqualTo(1);
+  }
+
+  @Test
+  void hookedOnTheServiceItTellsOfTheRequestAndTheDecisionButNotTheUse(@TempDir Path data)
+      throws Exception {
+    Receiver hook = receiver(0);
+    ApprovalNotifier notifier =
+        notifier(
+            new ApprovalNotifications(
+                List.of(
+                    new ApprovalNotifications.Webhook(
+                        hook.url("/h"), Optional.of(Secret.of(HOOK_SECRET)))),
+                List.of(),
+                Optional.empty()),
+            100);
+    EmbeddedStore store = EmbeddedStore.open(data, "test", clock);
+    open.add(store);
+    Approvals approvals = new Approvals(store.approvals(), clock, new SecureRandom());
+    open.add(approvals);
+    approvals.onChange(notifier::changed);
+
+    String binding = Approvals.binding(new byte[32], "DROP TABLE t", List.of());
+    ApprovalRequest made =
+        approvals.request(
+            new Approvals.Draft(
+                new Identity("alice", Set.of("developers"), AuthMethod.SCRAM_SHA_256),
+                "production",
+                "shop",
+                "DROP TABLE t",
+                "fp",
+                binding,
+                "prod-ddl",
+                "why",
+                Optional.empty(),
+                OptionalLong.empty(),
+                ApprovalRequirement.DEFAULT));
+    Receiver.Received requested = hook.next();
+    assertThat(requested.header("X-Warden-Event")).isEqualTo("approval-requested");
+    assertThat(requested.header("X-Warden-Signature"))
+        .isEqualTo(hmac(HOOK_SECRET, requested.body()));
+    assertThat(object(requested.body()).get("request").toString()).contains(made.id());
+
+    approvals.review(
+        made.id(),
+        new Identity("bob", Set.of("approvers"), AuthMethod.SCRAM_SHA_256),
+        true,
+        "ok",
+        false);
+    Receiver.Received decided = hook.next();
+    assertThat(decided.header("X-Warden-Event")).isEqualTo("approval-approved");
+    assertThat(decided.header("X-Warden-Signature")).isEqualTo(hmac(HOOK_SECRET, decided.body()));
+
+    assertThat(approvals.consume("alice", "production", binding)).isPresent();
+    approvals.cancel(
+        approvals
+            .request(
+                new Approvals.Draft(
+                    new Identity("alice", Set.of("developers"), AuthMethod.SCRAM_SHA_256),
+                    "production",
+                    "shop",
+                    "DROP TABLE u",
+                    "fp",
+                    Approvals.binding(new byte[32], "DROP TABLE u", List.of()),
+                    "prod-ddl",
+                    "why",
+                    Optional.empty(),
+                    OptionalLong.empty(),
+                    ApprovalRequirement.DEFAULT))
+            .id(),
+        new Identity("alice", Set.of("developers"), AuthMethod.SCRAM_SHA_256));
+    // The use was not announced: next come the second request and its cancellation.
+    assertThat(hook.next().header("X-Warden-Event")).isEqualTo("approval-requested");
+    assertThat(hook.next().header("X-Warden-Event")).isEqualTo("approval-cancelled");
   }
 
   @Test
