@@ -25,6 +25,7 @@ import dev.warden.proxy.postgres.ProxySettings;
 import dev.warden.server.api.ApiDependencies;
 import dev.warden.server.api.ApiServer;
 import dev.warden.server.approval.ApprovalGateway;
+import dev.warden.server.approval.ApprovalNotifier;
 import dev.warden.server.approval.UpstreamRowCounter;
 import dev.warden.server.audit.ExportService;
 import dev.warden.server.audit.ExportSettings;
@@ -98,6 +99,7 @@ public final class WardenServer implements AutoCloseable {
   private final Approvals approvals;
   private final ApprovalGateway approvalGateway;
   private final ScheduledExecutorService approvalExpiry;
+  private final ApprovalNotifier notifier;
 
   private WardenServer(
       WardenConfig config,
@@ -110,6 +112,7 @@ public final class WardenServer implements AutoCloseable {
       Approvals approvals,
       ApprovalGateway approvalGateway,
       ScheduledExecutorService approvalExpiry,
+      ApprovalNotifier notifier,
       PostgresProxy proxy,
       Optional<CertificateFiles> certificate,
       Supplier<Policy> policy,
@@ -118,6 +121,7 @@ public final class WardenServer implements AutoCloseable {
     this.approvals = approvals;
     this.approvalGateway = approvalGateway;
     this.approvalExpiry = approvalExpiry;
+    this.notifier = notifier;
     this.config = config;
     this.store = store;
     this.audit = audit;
@@ -199,6 +203,7 @@ public final class WardenServer implements AutoCloseable {
     Approvals approvals = null;
     ApprovalGateway approvalGateway = null;
     ScheduledExecutorService approvalExpiry = null;
+    ApprovalNotifier notifier = null;
     AuthThrottle throttle = new AuthThrottle(clock);
     try {
       export =
@@ -209,11 +214,17 @@ public final class WardenServer implements AutoCloseable {
               audit.feed(),
               ExportSettings.defaults(),
               System.out);
+      approvals = new Approvals(store.approvals(), clock, random);
+      AuditRuntime trail = audit;
+      approvals.onChange(request -> recordApproval(trail, request));
+      notifier = new ApprovalNotifier(config.approvals(), clock);
+      approvals.onChange(notifier::changed);
       api =
           ApiServer.start(
               config.console(),
               new ApiDependencies(
-                  store.users(), audit.search(), audit.trail(), audit.feed(), throttle, clock));
+                      store.users(), audit.search(), audit.trail(), audit.feed(), throttle, clock)
+                  .withApprovals(approvals));
       Secret mockKey = mockKey(dataDir, random);
       ListenerTls listenerTls;
       Optional<CertificateFiles> generated = Optional.empty();
@@ -261,9 +272,6 @@ public final class WardenServer implements AutoCloseable {
               clock);
       PolicyGatekeeper gatekeeper =
           new PolicyGatekeeper(analyzer, policy, config.observedEnvironments(), clock, dataMaps);
-      approvals = new Approvals(store.approvals(), clock, random);
-      AuditRuntime trail = audit;
-      approvals.onChange(request -> recordApproval(trail, request));
       approvalGateway =
           new ApprovalGateway(
               approvals,
@@ -272,13 +280,7 @@ public final class WardenServer implements AutoCloseable {
               (decision, session, rows, reason) ->
                   gatekeeper.autoApproval(decision, session, rows, reason.orElse("")),
               new UpstreamRowCounter(Duration.ofSeconds(5)),
-              Optional.of(
-                  URI.create(
-                      "http://"
-                          + api.address().getHostString()
-                          + ":"
-                          + api.address().getPort()
-                          + "/api/")));
+              Optional.of(reviewerLinks(config, api)));
       Approvals expiring = approvals;
       approvalExpiry =
           Executors.newSingleThreadScheduledExecutor(
@@ -338,6 +340,7 @@ public final class WardenServer implements AutoCloseable {
           approvals,
           approvalGateway,
           approvalExpiry,
+          notifier,
           proxy,
           generated,
           policy,
@@ -350,6 +353,7 @@ public final class WardenServer implements AutoCloseable {
           closer(approvalExpiry),
           approvalGateway,
           approvals,
+          notifier,
           tokens,
           dataMaps,
           export,
@@ -364,6 +368,7 @@ public final class WardenServer implements AutoCloseable {
           closer(approvalExpiry),
           approvalGateway,
           approvals,
+          notifier,
           tokens,
           dataMaps,
           export,
@@ -379,6 +384,20 @@ public final class WardenServer implements AutoCloseable {
     } catch (IOException e) {
       throw new StartupException("cannot prepare the approval key: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Where reviewers open a request ({@code BASE/approvals/ID}): the configured public address, else
+   * the REST API on this machine.
+   */
+  private static URI reviewerLinks(WardenConfig config, ApiServer api) {
+    Optional<URI> configured = config.approvals().publicUrl();
+    if (configured.isPresent()) {
+      String text = configured.get().toString();
+      return URI.create(text.endsWith("/") ? text : text + "/");
+    }
+    return URI.create(
+        "http://" + api.address().getHostString() + ":" + api.address().getPort() + "/api/");
   }
 
   private static AutoCloseable closer(ScheduledExecutorService executor) {
@@ -587,6 +606,7 @@ public final class WardenServer implements AutoCloseable {
         closer(approvalExpiry),
         approvalGateway,
         approvals,
+        notifier,
         tokens,
         dataMaps,
         export,

@@ -1,9 +1,9 @@
 package dev.warden.proxy.postgres;
 
-import dev.warden.core.approval.ApprovalGate;
 import dev.warden.core.audit.AuditDurability;
 import dev.warden.core.audit.Durability;
 import dev.warden.core.audit.StatementIntent;
+import dev.warden.core.gate.ApprovalGate;
 import dev.warden.core.gate.Decision;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.gate.StatementPath;

@@ -1,7 +1,7 @@
 package dev.warden.proxy.postgres;
 
-import dev.warden.core.approval.ApprovalGate;
 import dev.warden.core.environment.Environments;
+import dev.warden.core.gate.ApprovalGate;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.ScramServer;

@@ -1,6 +1,6 @@
 package dev.warden.proxy.postgres;
 
-import dev.warden.core.approval.ApprovalGate;
+import dev.warden.core.gate.ApprovalGate;
 import dev.warden.core.gate.SessionContext;
 import dev.warden.core.masking.DataMaps;
 import dev.warden.core.masking.ResultMasking;

@@ -3,8 +3,8 @@ package dev.warden.proxy.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.warden.core.approval.ApprovalGate;
 import dev.warden.core.approval.ApprovalRequirement;
+import dev.warden.core.gate.ApprovalGate;
 import dev.warden.core.gate.Decision;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.gate.SessionContext;

@@ -1,10 +1,10 @@
 package dev.warden.proxy.postgres;
 
-import dev.warden.core.approval.ApprovalGate;
 import dev.warden.core.environment.Environment;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.environment.TlsMode;
 import dev.warden.core.environment.Upstream;
+import dev.warden.core.gate.ApprovalGate;
 import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.ScramServer;

@@ -167,6 +167,6 @@ class StartupFuzzThreatTest {
         new ProxyAudit(new dev.warden.testkit.RecordingAuditTrail(), false, Clock.systemUTC()),
         dev.warden.core.masking.DataMaps.NONE,
         LoginSettings.LOCAL_ONLY,
-        dev.warden.core.approval.ApprovalGate.NONE);
+        dev.warden.core.gate.ApprovalGate.NONE);
   }
 }

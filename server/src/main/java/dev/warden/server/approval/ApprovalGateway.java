@@ -1,11 +1,11 @@
 package dev.warden.server.approval;
 
 import dev.warden.core.approval.ApprovalException;
-import dev.warden.core.approval.ApprovalGate;
 import dev.warden.core.approval.ApprovalRequest;
 import dev.warden.core.approval.ApprovalRequirement;
 import dev.warden.core.approval.Approvals;
 import dev.warden.core.audit.Redactor;
+import dev.warden.core.gate.ApprovalGate;
 import dev.warden.core.gate.Decision;
 import dev.warden.core.gate.SessionContext;
 import dev.warden.core.gate.Verdict;

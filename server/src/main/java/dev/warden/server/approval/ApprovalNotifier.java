@@ -3,6 +3,8 @@ package dev.warden.server.approval;
 import dev.warden.core.approval.ApprovalRequest;
 import dev.warden.core.identity.Secret;
 import dev.warden.server.audit.AuditJson;
+import dev.warden.server.audit.WebhookSignature;
+import dev.warden.server.config.ApprovalNotifications;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -10,12 +12,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +26,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +49,7 @@ public final class ApprovalNotifier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ApprovalNotifier.class);
 
   /** The signature header, as the audit webhook names it. */
-  public static final String SIGNATURE_HEADER = "X-Warden-Signature";
+  public static final String SIGNATURE_HEADER = WebhookSignature.HEADER;
 
   /** The header naming the event, e.g. {@code approval-requested}. */
   public static final String EVENT_HEADER = "X-Warden-Event";
@@ -153,7 +152,8 @@ public final class ApprovalNotifier implements AutoCloseable {
             post(hook.url(), body)
                 .header(EVENT_HEADER, event.label)
                 .header(DELIVERY_HEADER, delivery);
-        keys.get(i).ifPresent(k -> builder.header(SIGNATURE_HEADER, "sha256=" + sign(k, body)));
+        keys.get(i)
+            .ifPresent(k -> builder.header(SIGNATURE_HEADER, WebhookSignature.header(k, body)));
         enqueue(
             new Delivery(
                 "approval webhook " + ApprovalNotifications.shown(hook.url()),
@@ -316,20 +316,6 @@ public final class ApprovalNotifier implements AutoCloseable {
       return new SecretKeySpec(bytes, "HmacSHA256");
     } finally {
       Arrays.fill(bytes, (byte) 0);
-    }
-  }
-
-  /**
-   * The lowercase hex HMAC-SHA-256 of {@code body}: the audit webhook's scheme (its {@code
-   * WebhookSink.sign}, which is not visible from this package).
-   */
-  static String sign(SecretKeySpec key, byte[] body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(key);
-      return HexFormat.of().formatHex(mac.doFinal(body));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("the JDK has no HmacSHA256", e);
     }
   }
 }

@@ -8,14 +8,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -27,7 +24,7 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class WebhookSink implements Sink {
   /** The signature header's name. */
-  static final String SIGNATURE_HEADER = "X-Warden-Signature";
+  static final String SIGNATURE_HEADER = WebhookSignature.HEADER;
 
   /** The batch header's name. */
   static final String DELIVERY_HEADER = "X-Warden-Delivery";
@@ -115,12 +112,6 @@ final class WebhookSink implements Sink {
 
   /** The lowercase hex HMAC-SHA-256 of {@code body}. */
   static String sign(SecretKeySpec key, byte[] body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(key);
-      return HexFormat.of().formatHex(mac.doFinal(body));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("the JDK has no HmacSHA256", e);
-    }
+    return WebhookSignature.sign(key, body);
   }
 }

@@ -48,7 +48,8 @@ final class ConfigParser {
           "console",
           "audit",
           "data-map",
-          "identity");
+          "identity",
+          "approvals");
   private static final List<String> TLS_KEYS =
       List.of("certificate", "private-key", "required", "client-certificates");
   private static final List<String> CLIENT_CERTIFICATE_KEYS =
@@ -78,6 +79,8 @@ final class ConfigParser {
           "allowed-algorithms",
           "required-claims",
           "http-timeout");
+  private static final List<String> APPROVALS_KEYS = List.of("public-url", "notify");
+  private static final List<String> NOTIFY_KEYS = List.of("webhook", "secret", "slack");
   private static final List<String> ROLE_KEYS = List.of("groups", "identities", "user", "password");
   private static final List<String> ENVIRONMENT_KEYS =
       List.of("name", "tags", "databases", "upstream", "mode", "roles");
@@ -154,8 +157,78 @@ final class ConfigParser {
     if (top.containsKey("identity")) {
       identity = identity(top.get("identity"));
     }
+    ApprovalNotifications approvals = ApprovalNotifications.NONE;
+    if (top.containsKey("approvals")) {
+      approvals = approvals(top.get("approvals"));
+    }
     return new WardenConfig(
-        listen, dataDir, tls, environments, policy, observed, console, audit, dataMap, identity);
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observed,
+        console,
+        audit,
+        dataMap,
+        identity,
+        approvals);
+  }
+
+  private ApprovalNotifications approvals(NodeTuple entry) throws ConfigException {
+    Map<String, NodeTuple> keys = entries(entry.getValueNode(), "approvals", APPROVALS_KEYS);
+    Optional<URI> publicUrl = Optional.empty();
+    if (keys.containsKey("public-url")) {
+      publicUrl = Optional.of(providerUrl(keys.get("public-url").getValueNode(), "public-url"));
+    }
+    List<ApprovalNotifications.Webhook> webhooks = new ArrayList<>();
+    List<URI> slack = new ArrayList<>();
+    if (keys.containsKey("notify")) {
+      Node value = keys.get("notify").getValueNode();
+      if (!(value instanceof SequenceNode list)) {
+        throw error(
+            value,
+            "notify must be a list, each item '- webhook: URL' (with secret:) or '- slack: URL'");
+      }
+      for (Node item : list.getValue()) {
+        Map<String, NodeTuple> n = entries(item, "a notification", NOTIFY_KEYS);
+        if (n.containsKey("webhook") == n.containsKey("slack")) {
+          throw error(item, "a notification is either webhook: URL or slack: URL");
+        }
+        if (n.containsKey("webhook")) {
+          Optional<Secret> secret = Optional.empty();
+          if (n.containsKey("secret")) {
+            secret = Optional.of(secret(n.get("secret").getValueNode(), "secret"));
+          }
+          webhooks.add(
+              new ApprovalNotifications.Webhook(
+                  webhookUrl(n.get("webhook").getValueNode()), secret));
+        } else {
+          if (n.containsKey("secret")) {
+            throw error(n.get("secret").getKeyNode(), "secret is only used with webhook");
+          }
+          Node slackNode = n.get("slack").getValueNode();
+          URI url;
+          if (slackNode instanceof ScalarNode) {
+            url = webhookUrl(slackNode);
+          } else {
+            // A Slack URL carries its token: like a password, from a variable or a file.
+            String text = secret(slackNode, "slack").reveal();
+            try {
+              url = new URI(text.strip());
+            } catch (URISyntaxException e) {
+              throw error(slackNode, "slack is not a valid URL: " + e.getReason());
+            }
+          }
+          slack.add(url);
+        }
+      }
+    }
+    try {
+      return new ApprovalNotifications(webhooks, slack, publicUrl);
+    } catch (IllegalArgumentException e) {
+      throw error(entry.getValueNode(), "approvals: " + e.getMessage());
+    }
   }
 
   private IdentityConfig identity(NodeTuple entry) throws ConfigException {

@@ -25,6 +25,7 @@ import java.util.Set;
  * @param audit the audit trail's durability, store, witness and exports
  * @param dataMap how data maps are refreshed and what building one may cost the database
  * @param identity identity providers beyond local users, and what happens when a credential expires
+ * @param approvals where approval requests are announced, and the address reviewers open them at
  */
 public record WardenConfig(
     HostPort listen,
@@ -36,7 +37,8 @@ public record WardenConfig(
     HostPort console,
     AuditConfig audit,
     DataMapConfig dataMap,
-    IdentityConfig identity) {
+    IdentityConfig identity,
+    ApprovalNotifications approvals) {
   /** The listen address when none is configured. */
   public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 6432);
 
@@ -63,6 +65,33 @@ public record WardenConfig(
     Objects.requireNonNull(audit, "audit");
     Objects.requireNonNull(dataMap, "dataMap");
     Objects.requireNonNull(identity, "identity");
+    Objects.requireNonNull(approvals, "approvals");
+  }
+
+  /** A configuration that announces approval requests nowhere. */
+  public WardenConfig(
+      HostPort listen,
+      Path dataDir,
+      TlsConfig tls,
+      List<Environment> environments,
+      Optional<Path> policy,
+      Set<String> observedEnvironments,
+      HostPort console,
+      AuditConfig audit,
+      DataMapConfig dataMap,
+      IdentityConfig identity) {
+    this(
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        console,
+        audit,
+        dataMap,
+        identity,
+        ApprovalNotifications.NONE);
   }
 
   /** A configuration with local users only. */
@@ -184,7 +213,8 @@ public record WardenConfig(
         console,
         audit,
         dataMap,
-        identity);
+        identity,
+        approvals);
   }
 
   public WardenConfig withDataDir(Path dataDir) {
@@ -198,7 +228,8 @@ public record WardenConfig(
         console,
         audit,
         dataMap,
-        identity);
+        identity,
+        approvals);
   }
 
   /** Replaces the environments; observe-only mode is kept for those that keep their names. */
@@ -213,7 +244,8 @@ public record WardenConfig(
         console,
         audit,
         dataMap,
-        identity);
+        identity,
+        approvals);
   }
 
   public WardenConfig withPolicy(Path policy) {
@@ -227,7 +259,8 @@ public record WardenConfig(
         console,
         audit,
         dataMap,
-        identity);
+        identity,
+        approvals);
   }
 
   public WardenConfig withObservedEnvironments(Set<String> observedEnvironments) {
@@ -241,7 +274,8 @@ public record WardenConfig(
         console,
         audit,
         dataMap,
-        identity);
+        identity,
+        approvals);
   }
 
   public WardenConfig withConsole(HostPort console) {
@@ -255,7 +289,8 @@ public record WardenConfig(
         console,
         audit,
         dataMap,
-        identity);
+        identity,
+        approvals);
   }
 
   public WardenConfig withAudit(AuditConfig audit) {
@@ -269,7 +304,8 @@ public record WardenConfig(
         console,
         audit,
         dataMap,
-        identity);
+        identity,
+        approvals);
   }
 
   public WardenConfig withDataMap(DataMapConfig dataMap) {
@@ -283,7 +319,8 @@ public record WardenConfig(
         console,
         audit,
         dataMap,
-        identity);
+        identity,
+        approvals);
   }
 
   public WardenConfig withIdentity(IdentityConfig identity) {
@@ -297,7 +334,8 @@ public record WardenConfig(
         console,
         audit,
         dataMap,
-        identity);
+        identity,
+        approvals);
   }
 
   public WardenConfig withTls(TlsConfig tls) {
@@ -311,6 +349,22 @@ public record WardenConfig(
         console,
         audit,
         dataMap,
-        identity);
+        identity,
+        approvals);
+  }
+
+  public WardenConfig withApprovals(ApprovalNotifications approvals) {
+    return new WardenConfig(
+        listen,
+        dataDir,
+        tls,
+        environments,
+        policy,
+        observedEnvironments,
+        console,
+        audit,
+        dataMap,
+        identity,
+        approvals);
   }
 }

@@ -11,6 +11,7 @@ import dev.warden.core.identity.AuthMethod;
 import dev.warden.core.identity.Identity;
 import dev.warden.core.identity.Secret;
 import dev.warden.server.audit.AuditJson;
+import dev.warden.server.config.ApprovalNotifications;
 import dev.warden.store.embedded.EmbeddedStore;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,8 +1,5 @@
-package dev.warden.core.approval;
+package dev.warden.core.gate;
 
-import dev.warden.core.gate.Decision;
-import dev.warden.core.gate.SessionContext;
-import dev.warden.core.gate.Verdict;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -12,7 +9,7 @@ import java.util.function.Consumer;
  * What a proxy asks when policy says a statement needs approval: has exactly this statement, with
  * exactly these parameters, been approved for this identity (then it runs, once), or is a request
  * to be made (then it is refused, or held until decided)? Protocol-neutral; the server implements
- * it over {@link Approvals}, the policy's automatic approvals and notifications.
+ * it over {@code Approvals}, the policy's automatic approvals and notifications.
  *
  * <p>Answers complete off the caller's thread when they need the store or a reviewer; a proxy holds
  * the statement meanwhile.

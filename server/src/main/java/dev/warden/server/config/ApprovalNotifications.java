@@ -1,4 +1,4 @@
-package dev.warden.server.approval;
+package dev.warden.server.config;
 
 import dev.warden.core.identity.Secret;
 import java.net.URI;
@@ -82,7 +82,7 @@ public record ApprovalNotifications(
    * A URL as messages may show it: scheme, host and port, without the path or query that may hold a
    * token.
    */
-  static String shown(URI url) {
+  public static String shown(URI url) {
     return url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort());
   }
 }
