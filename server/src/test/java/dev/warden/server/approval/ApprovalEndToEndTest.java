@@ -54,7 +54,33 @@ class ApprovalEndToEndTest {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   @TempDir Path dir;
+  private final MovableClock clock = new MovableClock();
   private String database;
+
+  /** The system clock, which a test can move forward. */
+  static final class MovableClock extends Clock {
+    private volatile java.time.Duration ahead = java.time.Duration.ZERO;
+
+    void forward(java.time.Duration by) {
+      ahead = ahead.plus(by);
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.now().plus(ahead);
+    }
+  }
+
   private WardenServer server;
 
   @BeforeEach
@@ -84,6 +110,12 @@ class ApprovalEndToEndTest {
               approvers: [approvers]
               wait: hold
               hold_timeout: 4s
+          - name: short-lived-inserts
+            when: "statement.command == 'INSERT'"
+            action: require_approval
+            approval:
+              approvers: [approvers]
+              expires: 1m
         """);
     Upstream local =
         new Upstream(
@@ -101,7 +133,7 @@ class ApprovalEndToEndTest {
                 new TlsConfig(Optional.empty(), Optional.empty(), false),
                 List.of(WardenConfig.defaultEnvironment(local)))
             .withPolicy(dir.resolve("policy.yaml"));
-    server = WardenServer.start(config, Clock.systemUTC(), RANDOM);
+    server = WardenServer.start(config, clock, RANDOM);
     addUser("alice", "alice-pw", "dev", "approvers");
     addUser("bob", "bob-pw", "approvers");
   }
@@ -229,6 +261,32 @@ class ApprovalEndToEndTest {
       assertThat(count("id > 15")).isEqualTo(5);
       assertThat(server.approvals().find(id).orElseThrow().status())
           .isEqualTo(ApprovalRequest.Status.USED);
+    }
+  }
+
+  @Test
+  void anApprovalNotUsedBeforeItsRequestExpiresIsNotUsedAfter() throws Exception {
+    String insert = "INSERT INTO items VALUES (100, 'late')";
+    try (Connection alice = connect("alice", "alice-pw", "simple");
+        Statement s = alice.createStatement()) {
+      String id = refusalOf(() -> s.execute(insert));
+      server.approvals().review(id, reviewer("bob", "approvers"), true, "", false);
+      clock.forward(java.time.Duration.ofMinutes(2)); // past the request's 1 minute
+      assertThatThrownBy(() -> s.execute(insert))
+          .isInstanceOfSatisfying(
+              SQLException.class, e -> assertThat(requestIn(e)).isNotEqualTo(id));
+      assertThat(count("id = 100")).isZero();
+      assertThat(server.approvals().find(id).orElseThrow().status())
+          .isEqualTo(ApprovalRequest.Status.EXPIRED);
+      // A pending request also expires: reviewing it afterwards is refused.
+      String pending = refusalOf(() -> s.execute(insert));
+      clock.forward(java.time.Duration.ofMinutes(2));
+      assertThatThrownBy(
+              () ->
+                  server.approvals().review(pending, reviewer("bob", "approvers"), true, "", false))
+          .isInstanceOfSatisfying(
+              ApprovalException.class,
+              e -> assertThat(e.reason()).isEqualTo(ApprovalException.Reason.EXPIRED));
     }
   }
 
