@@ -31,6 +31,8 @@ import java.util.Set;
  * @param status where it stands
  * @param reviews the approvals and denials so far, in order
  * @param used when its statement ran, once approved
+ * @param requesterOnBehalfOf the person the requester acts for (an agent's service token): never a
+ *     reviewer of the request either
  */
 public record ApprovalRequest(
     String id,
@@ -50,7 +52,8 @@ public record ApprovalRequest(
     Instant expires,
     Status status,
     List<Review> reviews,
-    Optional<Instant> used) {
+    Optional<Instant> used,
+    Optional<String> requesterOnBehalfOf) {
   /** Where a request stands. */
   public enum Status {
     /** Waiting for reviewers. */
@@ -86,6 +89,49 @@ public record ApprovalRequest(
     Objects.requireNonNull(status, "status");
     reviews = List.copyOf(reviews);
     Objects.requireNonNull(used, "used");
+    Objects.requireNonNull(requesterOnBehalfOf, "requesterOnBehalfOf");
+  }
+
+  /** A request by someone acting for themselves. */
+  public ApprovalRequest(
+      String id,
+      String requester,
+      Set<String> requesterGroups,
+      String environment,
+      String database,
+      String statement,
+      String fingerprint,
+      String binding,
+      String rule,
+      String why,
+      Optional<String> reason,
+      OptionalLong rows,
+      ApprovalRequirement requirement,
+      Instant created,
+      Instant expires,
+      Status status,
+      List<Review> reviews,
+      Optional<Instant> used) {
+    this(
+        id,
+        requester,
+        requesterGroups,
+        environment,
+        database,
+        statement,
+        fingerprint,
+        binding,
+        rule,
+        why,
+        reason,
+        rows,
+        requirement,
+        created,
+        expires,
+        status,
+        reviews,
+        used,
+        Optional.empty());
   }
 
   /**

@@ -209,7 +209,8 @@ public final class Approvals implements AutoCloseable {
               now.plus(requirement.lifetime()),
               Status.PENDING,
               List.of(),
-              Optional.empty());
+              Optional.empty(),
+              draft.requester().onBehalfOf());
       store.create(created);
       changed(created);
       return created;
@@ -254,7 +255,8 @@ public final class Approvals implements AutoCloseable {
                     now,
                     "auto-approved by rule " + rule,
                     false)),
-            Optional.of(now));
+            Optional.of(now),
+            draft.requester().onBehalfOf());
     store.create(used);
     changed(used);
     return used;
@@ -290,10 +292,25 @@ public final class Approvals implements AutoCloseable {
     for (int attempt = 0; attempt < MAX_TRIES; attempt++) {
       ApprovalRequest current = openRequest(id);
       ApprovalRequirement requirement = current.requirement();
-      if (isRequester(reviewer, current.requester())) {
+      boolean own = isRequester(reviewer, current.requester());
+      if (own
+          || current
+              .requesterOnBehalfOf()
+              .filter(person -> isRequester(reviewer, person))
+              .isPresent()) {
         throw new ApprovalException(
             Reason.SELF_REVIEW,
-            reviewer.name() + " asked for " + id + " and cannot review it; another approver must");
+            own
+                ? reviewer.name()
+                    + " asked for "
+                    + id
+                    + " and cannot review it; another approver must"
+                : current.requester()
+                    + " asked for "
+                    + id
+                    + " on behalf of "
+                    + reviewer.name()
+                    + ", who cannot review it; another approver must");
       }
       if (reviewer.groups().stream().noneMatch(requirement.approverGroups()::contains)) {
         throw new ApprovalException(
@@ -768,7 +785,8 @@ public final class Approvals implements AutoCloseable {
         r.expires(),
         status,
         reviews,
-        used);
+        used,
+        r.requesterOnBehalfOf());
   }
 
   private static List<String> sorted(Set<String> groups) {

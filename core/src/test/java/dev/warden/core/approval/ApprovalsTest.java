@@ -147,6 +147,28 @@ class ApprovalsTest {
   }
 
   @Test
+  void thePersonAnAgentActsForCannotApproveTheAgentsRequest() {
+    Identity agent =
+        new Identity(
+            "claude-for-bob",
+            Set.of("agents"),
+            AuthMethod.SERVICE_TOKEN,
+            Optional.of("bob"),
+            Optional.empty());
+    ApprovalRequest r =
+        approvals.request(
+            draft(agent, "production", "DELETE FROM t WHERE id = 9", ApprovalRequirement.DEFAULT));
+    assertThat(r.requesterOnBehalfOf()).contains("bob");
+    assertThat(store.find(r.id()).orElseThrow().requesterOnBehalfOf()).contains("bob");
+    refused(
+        Reason.SELF_REVIEW,
+        () -> approvals.review(r.id(), person("bob", "approvers"), true, "mine", false));
+    assertThat(approvals.review(r.id(), person("carol", "approvers"), true, "", false).status())
+        .isEqualTo(Status.APPROVED);
+    assertThat(store.find(r.id()).orElseThrow().requesterOnBehalfOf()).contains("bob");
+  }
+
+  @Test
   void idsAreDistinct() {
     Set<String> ids = new java.util.HashSet<>();
     for (int i = 0; i < 200; i++) {

@@ -24,6 +24,7 @@ public final class ApprovalJson {
     out.put("id", r.id());
     out.put("status", status(r.status()));
     out.put("requester", r.requester());
+    r.requesterOnBehalfOf().ifPresent(p -> out.put("on_behalf_of", p));
     out.put("requester_groups", List.copyOf(new TreeSet<>(r.requesterGroups())));
     out.put("environment", r.environment());
     out.put("database", r.database());

@@ -83,6 +83,7 @@ final class Schema {
                   ('PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'USED', 'CANCELLED')),
                 reviews          TEXT    NOT NULL,
                 used             TEXT,
+                on_behalf_of     TEXT,
                 version          INTEGER NOT NULL
               ) STRICT
               """,

@@ -43,7 +43,7 @@ final class SqliteApprovalStore implements ApprovalStore {
   private static final String COLUMNS =
       "id, requester, requester_groups, environment, database_name, statement, fingerprint,"
           + " binding, rule, why, reason, row_count, requirement, created, expires, status,"
-          + " reviews, used, version";
+          + " reviews, used, on_behalf_of, version";
   private static final String NEWEST_FIRST = " ORDER BY created DESC, rowid DESC";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -74,7 +74,7 @@ final class SqliteApprovalStore implements ApprovalStore {
               c.prepareStatement(
                   "INSERT INTO approvals ("
                       + COLUMNS
-                      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)")) {
+                      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)")) {
             ps.setString(1, request.id());
             row.bind(ps, 2);
             ps.executeUpdate();
@@ -129,7 +129,8 @@ final class SqliteApprovalStore implements ApprovalStore {
                   "UPDATE approvals SET requester = ?, requester_groups = ?, environment = ?,"
                       + " database_name = ?, statement = ?, fingerprint = ?, binding = ?, rule = ?,"
                       + " why = ?, reason = ?, row_count = ?, requirement = ?, created = ?,"
-                      + " expires = ?, status = ?, reviews = ?, used = ?, version = version + 1"
+                      + " expires = ?, status = ?, reviews = ?, used = ?, on_behalf_of = ?,"
+                      + " version = version + 1"
                       + " WHERE id = ? AND version = ?")) {
             int next = row.bind(ps, 1);
             ps.setString(next, updated.id());
@@ -236,6 +237,7 @@ final class SqliteApprovalStore implements ApprovalStore {
       ps.setString(i++, r.status().name());
       ps.setString(i++, reviews);
       ps.setString(i++, r.used().map(SqliteApprovalStore::time).orElse(null));
+      ps.setString(i++, r.requesterOnBehalfOf().orElse(null));
       return i;
     }
   }
@@ -307,7 +309,8 @@ final class SqliteApprovalStore implements ApprovalStore {
               Instant.parse(rs.getString("expires")),
               Status.valueOf(rs.getString("status")),
               reviews(JSON.readTree(rs.getString("reviews"))),
-              Optional.ofNullable(rs.getString("used")).map(Instant::parse));
+              Optional.ofNullable(rs.getString("used")).map(Instant::parse),
+              Optional.ofNullable(rs.getString("on_behalf_of")));
       return new Stored(request, rs.getLong("version"));
     } catch (JsonProcessingException
         | IllegalArgumentException
