@@ -345,7 +345,7 @@ public final class WardenServer implements AutoCloseable {
           generated,
           policy,
           reloader);
-    } catch (StartupException e) {
+    } catch (StartupException | RuntimeException e) {
       reloader.ifPresent(PolicyReloader::close);
       closeQuietly(
           api,
@@ -359,22 +359,9 @@ public final class WardenServer implements AutoCloseable {
           export,
           audit,
           store);
-      throw e;
-    } catch (RuntimeException e) {
-      reloader.ifPresent(PolicyReloader::close);
-      closeQuietly(
-          api,
-          proxy,
-          closer(approvalExpiry),
-          approvalGateway,
-          approvals,
-          notifier,
-          tokens,
-          dataMaps,
-          export,
-          audit,
-          store);
-      throw new StartupException("cannot start the proxy: " + e.getMessage(), e);
+      throw e instanceof StartupException startup
+          ? startup
+          : new StartupException("cannot start the proxy: " + e.getMessage(), e);
     }
   }
 
