@@ -42,5 +42,10 @@ public enum StatementFlag {
    * {@code SET warden.*} clause, and dynamic SQL or function bodies that name one. Warden refuses
    * it for everyone, whatever the policy.
    */
-  CHANGES_IDENTITY_SETTING
+  CHANGES_IDENTITY_SETTING,
+  /**
+   * Creates a table, view or sequence that lives only for the session ({@code CREATE TEMP TABLE},
+   * {@code CREATE TABLE pg_temp.x}, ...): not a change of the database's schema.
+   */
+  TEMPORARY
 }

@@ -122,10 +122,31 @@ final class Classifier {
     String type = entry.getKey();
     JsonNode s = entry.getValue();
     Facts f = facts(type, s);
+    if (createsTemporary(type, s)) {
+      f.flags.add(StatementFlag.TEMPORARY);
+    }
     if (!f.hasWhere || f.whereTriviallyTrue) {
       f.flags.add(StatementFlag.UNBOUNDED);
     }
     return f.toStatement();
+  }
+
+  /**
+   * Whether the statement creates a relation that lives only for the session: declared TEMP (the
+   * parser's {@code relpersistence 't'}) or created in {@code pg_temp}.
+   */
+  private static boolean createsTemporary(String type, JsonNode s) {
+    JsonNode target =
+        switch (type) {
+          case "CreateStmt" -> s.path("relation");
+          case "CreateTableAsStmt" -> s.path("into").path("rel");
+          case "ViewStmt" -> s.path("view");
+          case "CreateSeqStmt" -> s.path("sequence");
+          default -> null;
+        };
+    return target != null
+        && (target.path("relpersistence").asText().equals("t")
+            || target.path("schemaname").asText().equalsIgnoreCase("pg_temp"));
   }
 
   private Facts facts(String type, JsonNode s) {
