@@ -152,6 +152,54 @@ class PolicyFileApprovalTest {
   }
 
   @Test
+  void theDefaultPolicyMakesProductionSchemaChangesWaitForApproversButNotTemporaryTables() {
+    dev.warden.core.policy.PolicyGatekeeper gate =
+        new dev.warden.core.policy.PolicyGatekeeper(
+            new dev.warden.sql.postgres.PostgresAnalyzer(),
+            PolicyFile::defaultPolicy,
+            Set.of(),
+            java.time.InstantSource.system());
+    PolicyInput in = input(Set.of("dev"));
+    java.util.function.Function<String, dev.warden.core.gate.Decision> decide =
+        sql ->
+            gate.decide(
+                dev.warden.core.gate.StatementRequest.sql(
+                    in.session(),
+                    sql,
+                    Optional.empty(),
+                    dev.warden.core.gate.StatementPath.SIMPLE,
+                    dev.warden.core.statement.LexicalSettings.DEFAULT,
+                    new dev.warden.core.statement.PreparedStatements()));
+    for (String change :
+        List.of(
+            "CREATE TABLE t (id int)",
+            "ALTER TABLE orders ADD COLUMN note text",
+            "CREATE INDEX ON orders (status)",
+            "GRANT SELECT ON orders TO reporting",
+            "COMMENT ON TABLE orders IS 'x'")) {
+      dev.warden.core.gate.Decision d = decide.apply(change);
+      assertThat(d.approval()).as(change).isPresent();
+      assertThat(d.rule()).as(change).isEqualTo("production-schema-change");
+      assertThat(d.approval().get().approverGroups()).containsExactly("approvers");
+      assertThat(d.approval().get().breakGlass()).isTrue();
+    }
+    for (String session :
+        List.of(
+            "CREATE TEMP TABLE scratch (id int)",
+            "CREATE TEMP TABLE o AS SELECT id FROM orders",
+            "SELECT 1",
+            "UPDATE orders SET status = 'x' WHERE id = 1")) {
+      dev.warden.core.gate.Decision d = decide.apply(session);
+      assertThat(d.approval()).as(session).isEmpty();
+      assertThat(d.verdict()).as(session).isInstanceOf(dev.warden.core.gate.Verdict.Allow.class);
+    }
+    // What the guardrails deny stays denied, with no approval to lift it.
+    dev.warden.core.gate.Decision drop = decide.apply("DROP TABLE orders");
+    assertThat(drop.approval()).isEmpty();
+    assertThat(drop.rule()).isEqualTo("production-drop");
+  }
+
+  @Test
   void anEmptyApprovalBlockMeansTheDefaults() throws PolicyException {
     Policy p = PolicyFile.parse("p.yaml", rule("require_approval", "approval: {}"));
     assertThat(p.rules().getFirst().approvalRequirement()).isEqualTo(ApprovalRequirement.DEFAULT);
