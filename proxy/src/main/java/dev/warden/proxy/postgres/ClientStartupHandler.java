@@ -8,6 +8,7 @@ import dev.warden.core.gate.Admission;
 import dev.warden.core.gate.SessionContext;
 import dev.warden.core.identity.AuthenticationFailure;
 import dev.warden.core.identity.Identity;
+import dev.warden.core.identity.IdentitySettings;
 import dev.warden.core.identity.ScramServer;
 import dev.warden.protocol.postgres.AuthenticationCleartextPassword;
 import dev.warden.protocol.postgres.AuthenticationOk;
@@ -50,7 +51,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -611,7 +611,10 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         session.clientAddress(),
         parameters.database(),
         environment.name());
-    Map<String, String> identitySettings = identitySettings(identity);
+    // What the database sees of the verified identity, as settings of the upstream session (sent in
+    // its StartupMessage, so that RESET and DISCARD ALL return to them; the analyser refuses
+    // statements that change them).
+    Map<String, String> identitySettings = IdentitySettings.of(identity);
     UpstreamPool.Key poolKey =
         new UpstreamPool.Key(
             upstreamRole,
@@ -866,21 +869,6 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     }
     var session = tls.engine().getSession();
     return session.getProtocol() + " " + session.getCipherSuite();
-  }
-
-  /**
-   * What the database sees of the verified identity, as settings of the upstream session (sent in
-   * its StartupMessage, so that RESET and DISCARD ALL return to them; the analyser refuses
-   * statements that change them): row-level security policies read {@code
-   * current_setting('warden.identity')}.
-   */
-  static Map<String, String> identitySettings(Identity identity) {
-    Map<String, String> settings = new LinkedHashMap<>();
-    settings.put("warden.identity", identity.name());
-    settings.put("warden.groups", String.join(",", new TreeSet<>(identity.groups())));
-    settings.put("warden.auth_method", identity.methodName());
-    settings.put("warden.on_behalf_of", identity.onBehalfOf().orElse(""));
-    return settings;
   }
 
   /** The client's verified certificate chain, leaf first; empty without TLS or a certificate. */

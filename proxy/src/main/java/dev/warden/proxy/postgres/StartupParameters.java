@@ -172,7 +172,7 @@ record StartupParameters(
       if (!out.isEmpty()) {
         out.append(' ');
       }
-      out.append("-c ").append(escape(name + "=" + setting.substring(eq + 1)));
+      out.append("-c ").append(StartupOptions.escape(name + "=" + setting.substring(eq + 1)));
     }
     return out.toString();
   }
@@ -201,17 +201,5 @@ record StartupParameters(
       words.add(word.toString());
     }
     return words;
-  }
-
-  private static String escape(String s) {
-    StringBuilder out = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '\\' || Character.isWhitespace(c)) {
-        out.append('\\');
-      }
-      out.append(c);
-    }
-    return out.toString();
   }
 }

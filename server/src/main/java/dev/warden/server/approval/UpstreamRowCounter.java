@@ -3,8 +3,10 @@ package dev.warden.server.approval;
 import dev.warden.core.environment.Upstream;
 import dev.warden.core.gate.Decision;
 import dev.warden.core.gate.SessionContext;
+import dev.warden.core.identity.IdentitySettings;
 import dev.warden.core.statement.Statement;
 import dev.warden.core.statement.StatementKind;
+import dev.warden.proxy.postgres.StartupOptions;
 import dev.warden.server.UpstreamJdbc;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -15,7 +17,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Set;
-import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,29 +94,8 @@ public final class UpstreamRowCounter implements ApprovalGateway.RowCounter {
   private Connection open(Upstream upstream, String database, SessionContext session)
       throws SQLException {
     Properties extra = new Properties();
-    extra.setProperty(
-        "options",
-        "-c warden.identity="
-            + escape(session.identity().name())
-            + " -c warden.groups="
-            + escape(String.join(",", new TreeSet<>(session.identity().groups())))
-            + " -c warden.auth_method="
-            + escape(session.identity().methodName())
-            + " -c warden.on_behalf_of="
-            + escape(session.identity().onBehalfOf().orElse("")));
+    extra.setProperty("options", StartupOptions.of(IdentitySettings.of(session.identity())));
     return UpstreamJdbc.open(
         upstream, database, "warden approval measurement", timeout.toSeconds() + 30, extra);
-  }
-
-  /** A value inside libpq's {@code options}: spaces and backslashes escaped with a backslash. */
-  private static String escape(String value) {
-    StringBuilder b = new StringBuilder();
-    for (char ch : value.toCharArray()) {
-      if (ch == ' ' || ch == '\\') {
-        b.append('\\');
-      }
-      b.append(ch);
-    }
-    return b.toString();
   }
 }
