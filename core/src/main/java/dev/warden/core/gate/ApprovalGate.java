@@ -1,7 +1,12 @@
 package dev.warden.core.gate;
 
+import dev.warden.core.approval.ApprovalRequirement;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -17,26 +22,77 @@ import java.util.function.Consumer;
 public interface ApprovalGate {
   /** No approvals: every statement that needs one is refused as its decision says. */
   ApprovalGate NONE =
-      (session, decision, text, parameters, notice) ->
-          CompletableFuture.completedFuture(
-              new Answer.Refused((Verdict.Deny) decision.verdict(), ""));
+      question -> CompletableFuture.completedFuture(new Answer.Refused(question.refusal(), ""));
 
   /**
-   * Decides whether a statement that {@code decision} says needs approval may run.
+   * Decides whether a statement that needs approval may run.
+   *
+   * @param question what is asked
+   */
+  CompletableFuture<Answer> check(Question question);
+
+  /**
+   * What a proxy asks about.
    *
    * @param session who asks, where
-   * @param decision the decision with {@link Decision#approval()} present
+   * @param decision the policy's decision for the statement
+   * @param requirement which approval it needs: {@code decision.approval()} for a statement policy
+   *     makes wait, or another (e.g. for a change over its row limit)
+   * @param refusal what the client is told where the statement cannot be approved (the decision's
+   *     refusal, or the row limit's)
    * @param text the statement text exactly as the client sent it
    * @param parameters its bind parameters as sent (null for SQL NULL); empty for simple queries
+   * @param reason the reason the requester gave for the session ({@code SET warden.reason}); a
+   *     {@code /* reason: ... *}{@code /} comment in {@code text} is the gate's to find
+   * @param rows the rows the change changes, when the proxy already measured them (by running it
+   *     and rolling it back); empty when not
    * @param notice called (on any thread) with a message for the client while it waits, in hold
    *     mode; the proxy sends it as a notice
    */
-  CompletableFuture<Answer> check(
+  record Question(
       SessionContext session,
       Decision decision,
+      ApprovalRequirement requirement,
+      Verdict.Deny refusal,
       String text,
       List<byte[]> parameters,
-      Consumer<String> notice);
+      Optional<String> reason,
+      OptionalLong rows,
+      Consumer<String> notice) {
+    public Question {
+      Objects.requireNonNull(session, "session");
+      Objects.requireNonNull(decision, "decision");
+      Objects.requireNonNull(requirement, "requirement");
+      Objects.requireNonNull(refusal, "refusal");
+      Objects.requireNonNull(text, "text");
+      parameters = Collections.unmodifiableList(new ArrayList<>(parameters));
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(rows, "rows");
+      Objects.requireNonNull(notice, "notice");
+    }
+
+    /**
+     * The question for a statement whose decision requires approval ({@link Decision#approval()}
+     * present), with no reason given for the session and nothing measured.
+     */
+    public static Question of(
+        SessionContext session,
+        Decision decision,
+        String text,
+        List<byte[]> parameters,
+        Consumer<String> notice) {
+      return new Question(
+          session,
+          decision,
+          decision.approval().orElseThrow(),
+          (Verdict.Deny) decision.verdict(),
+          text,
+          parameters,
+          Optional.empty(),
+          OptionalLong.empty(),
+          notice);
+    }
+  }
 
   /** The answer. */
   sealed interface Answer {

@@ -515,11 +515,12 @@ final class FrontendRelay extends RelayHandler {
     try {
       answer =
           session.approvals.check(
-              session.context,
-              decision,
-              text,
-              parameters,
-              notice -> ctx.executor().execute(() -> session.notice(notice)));
+              ApprovalGate.Question.of(
+                  session.context,
+                  decision,
+                  text,
+                  parameters,
+                  notice -> ctx.executor().execute(() -> session.notice(notice))));
     } catch (RuntimeException e) {
       answer = CompletableFuture.failedFuture(e);
     }

@@ -7,7 +7,6 @@ import dev.warden.core.approval.ApprovalRequirement;
 import dev.warden.core.gate.ApprovalGate;
 import dev.warden.core.gate.Decision;
 import dev.warden.core.gate.Gatekeeper;
-import dev.warden.core.gate.SessionContext;
 import dev.warden.core.gate.Verdict;
 import dev.warden.core.masking.DataMaps;
 import dev.warden.core.statement.Analysis;
@@ -81,12 +80,10 @@ class ApprovalRelayTest {
     }
 
     @Override
-    public CompletableFuture<Answer> check(
-        SessionContext session,
-        Decision decision,
-        String text,
-        List<byte[]> parameters,
-        Consumer<String> notice) {
+    public CompletableFuture<Answer> check(Question question) {
+      String text = question.text();
+      List<byte[]> parameters = question.parameters();
+      Consumer<String> notice = question.notice();
       asked.add(text);
       if (fail) {
         return CompletableFuture.failedFuture(new IllegalStateException("store is down"));

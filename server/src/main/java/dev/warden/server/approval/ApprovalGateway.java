@@ -97,23 +97,16 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
   }
 
   @Override
-  public CompletableFuture<Answer> check(
-      SessionContext session,
-      Decision decision,
-      String text,
-      List<byte[]> parameters,
-      Consumer<String> notice) {
-    return CompletableFuture.supplyAsync(
-        () -> decide(session, decision, text, parameters, notice), executor);
+  public CompletableFuture<Answer> check(Question question) {
+    return CompletableFuture.supplyAsync(() -> decide(question), executor);
   }
 
-  private Answer decide(
-      SessionContext session,
-      Decision decision,
-      String text,
-      List<byte[]> parameters,
-      Consumer<String> notice) {
-    ApprovalRequirement requirement = decision.approval().orElseThrow();
+  private Answer decide(Question question) {
+    SessionContext session = question.session();
+    Decision decision = question.decision();
+    String text = question.text();
+    List<byte[]> parameters = question.parameters();
+    ApprovalRequirement requirement = question.requirement();
     String requester = session.identity().name();
     String environment = session.environment().name();
     String binding = Approvals.binding(bindingKey, text, parameters);
@@ -121,12 +114,16 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
     if (used.isPresent()) {
       return new Answer.Approved(used.get().id(), how(used.get()));
     }
-    Optional<String> reason = reason(text);
+    Optional<String> reason = reason(text).or(question::reason);
     Optional<ApprovalRequest> latest = approvals.status(requester, environment, binding);
-    OptionalLong measured =
-        latest.filter(r -> r.status() == ApprovalRequest.Status.PENDING).isPresent()
-            ? latest.get().rows()
-            : rows.count(session, decision, text, parameters);
+    OptionalLong measured;
+    if (question.rows().isPresent()) {
+      measured = question.rows();
+    } else if (latest.filter(r -> r.status() == ApprovalRequest.Status.PENDING).isPresent()) {
+      measured = latest.get().rows();
+    } else {
+      measured = rows.count(session, decision, text, parameters);
+    }
     Optional<String> auto = autoApprover.approve(decision, session, measured.orElse(-1), reason);
     Approvals.Draft draft =
         new Approvals.Draft(
@@ -137,7 +134,7 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
             decision.analysis().fingerprint(),
             binding,
             decision.rule(),
-            firstLine(decision.verdict()),
+            question.refusal().message(),
             reason,
             measured,
             requirement);
@@ -161,7 +158,7 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
           "");
     }
     if (requirement.waiting() == ApprovalRequirement.Wait.HOLD) {
-      return hold(request, requirement, binding, notice);
+      return hold(request, requirement, binding, question.notice());
     }
     return refused(request);
   }
@@ -270,10 +267,6 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
 
   private static String lower(ApprovalRequest request) {
     return request.status().name().toLowerCase(java.util.Locale.ROOT);
-  }
-
-  private static String firstLine(Verdict verdict) {
-    return verdict instanceof Verdict.Deny d ? d.message() : "";
   }
 
   /** The reason a {@code /* reason: ... *}{@code /} comment gives, if the text has one. */
