@@ -1,5 +1,8 @@
 package dev.warden.core.masking;
 
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+
 /**
  * How one result column is masked: the strategy policy chose for the data it holds, applied value
  * by value. Implementations are immutable, thread-safe and never throw.
@@ -17,4 +20,17 @@ public interface ColumnMask {
    * no masked form of the value is valid for the type).
    */
   String mask(String value, ValueType type);
+
+  /**
+   * {@link #mask} of a text value ({@link ValueType#TEXT}) whose bytes {@code value[from, from +
+   * length)} are all ASCII, encoded in {@code charset} (ASCII-compatible); null for SQL NULL. What
+   * a proxy calls for the common case of a text column in text format, so that a strategy that can
+   * work on the bytes (a redaction, the partial forms) does not decode and re-encode every value.
+   * The array returned may be shared: callers must not change it.
+   */
+  default byte[] maskAscii(byte[] value, int from, int length, Charset charset) {
+    String masked =
+        mask(new String(value, from, length, StandardCharsets.US_ASCII), ValueType.TEXT);
+    return masked == null ? null : masked.getBytes(charset);
+  }
 }

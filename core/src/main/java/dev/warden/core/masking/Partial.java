@@ -36,6 +36,83 @@ final class Partial {
     };
   }
 
+  /** What {@link #ofAscii} returns for a kind it leaves to {@link #of}. */
+  static final byte[] UNHANDLED = new byte[0];
+
+  /**
+   * {@link #of} for the ASCII text {@code b[from, to)}, on the bytes: the partial form as ASCII
+   * bytes, null when it has none, or {@link #UNHANDLED} for a kind only {@link #of} knows.
+   */
+  static byte[] ofAscii(Optional<DataKind> kind, byte[] b, int from, int to) {
+    if (kind.isEmpty()) {
+      return null;
+    }
+    DataKind k = kind.get();
+    if (k != DataKind.EMAIL && k != DataKind.PHONE && k != DataKind.PAYMENT_CARD) {
+      return UNHANDLED;
+    }
+    // String.strip() on ASCII: what Character.isWhitespace calls whitespace, at both ends.
+    while (from < to && asciiWhitespace(b[from])) {
+      from++;
+    }
+    while (to > from && asciiWhitespace(b[to - 1])) {
+      to--;
+    }
+    return switch (k) {
+      case EMAIL -> emailAscii(b, from, to);
+      case PHONE -> lastDigitsAscii(b, from, to, 2, 6, " +-().");
+      default -> lastDigitsAscii(b, from, to, 4, 12, " -");
+    };
+  }
+
+  private static boolean asciiWhitespace(byte c) {
+    return (c >= 9 && c <= 13) || (c >= 28 && c <= 32);
+  }
+
+  private static byte[] emailAscii(byte[] b, int from, int to) {
+    int at = -1;
+    for (int i = from; i < to; i++) {
+      if (asciiWhitespace(b[i])) {
+        return null; // free text, not one address
+      }
+      if (b[i] == '@') {
+        at = i;
+      }
+    }
+    if (at < from + 1 || at == to - 1) {
+      return null;
+    }
+    byte[] out = new byte[4 + to - at];
+    out[0] = out[1] = out[2] = out[3] = '*';
+    System.arraycopy(b, at, out, 4, to - at);
+    return out;
+  }
+
+  private static byte[] lastDigitsAscii(
+      byte[] b, int from, int to, int keep, int minDigits, String separators) {
+    int digits = 0;
+    for (int i = from; i < to; i++) {
+      if (b[i] >= '0' && b[i] <= '9') {
+        digits++;
+      }
+    }
+    if (digits < minDigits) {
+      return null;
+    }
+    byte[] out = new byte[to - from];
+    int seen = 0;
+    for (int i = from; i < to; i++) {
+      byte c = b[i];
+      if (c >= '0' && c <= '9') {
+        seen++;
+        out[i - from] = seen > digits - keep ? c : (byte) '*';
+      } else {
+        out[i - from] = separators.indexOf(c) >= 0 ? c : (byte) '*';
+      }
+    }
+    return out;
+  }
+
   private static String email(String s) {
     int at = s.lastIndexOf('@');
     if (at < 1 || at == s.length() - 1 || !addressLike(s)) {

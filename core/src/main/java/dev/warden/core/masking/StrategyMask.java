@@ -1,5 +1,7 @@
 package dev.warden.core.masking;
 
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,6 +27,11 @@ final class StrategyMask implements ColumnMask {
   private final String jsonMarker;
 
   /**
+   * {@link #marker} in ASCII, which every client encoding Warden passes bytes through for shares.
+   */
+  private final byte[] markerBytes;
+
+  /**
    * @param key the masking key, or null when the server has none (keyed strategies then redact)
    */
   StrategyMask(Optional<DataKind> kind, MaskingStrategy strategy, MaskingKey key) {
@@ -33,6 +40,7 @@ final class StrategyMask implements ColumnMask {
         strategy.keyed() && key == null ? MaskingStrategy.REDACT : Objects.requireNonNull(strategy);
     this.key = key;
     this.marker = marker(kind);
+    this.markerBytes = marker.getBytes(StandardCharsets.US_ASCII);
     this.jsonMarker = JsonText.quote(marker);
   }
 
@@ -68,6 +76,33 @@ final class StrategyMask implements ColumnMask {
         case NUMBER, DATE, OTHER -> null;
       };
     }
+  }
+
+  /**
+   * The redaction and the partial forms work on the bytes (the same result as {@link #mask}, tested
+   * value for value); the keyed strategies decode.
+   */
+  @Override
+  public byte[] maskAscii(byte[] value, int from, int length, Charset charset) {
+    try {
+      switch (strategy) {
+        case REDACT:
+          return markerBytes;
+        case NULL:
+          return null;
+        case PARTIAL:
+          byte[] kept = Partial.ofAscii(kind, value, from, from + length);
+          if (kept != Partial.UNHANDLED) {
+            return kept == null ? markerBytes : kept;
+          }
+          break;
+        default:
+          break;
+      }
+    } catch (RuntimeException e) {
+      return markerBytes;
+    }
+    return ColumnMask.super.maskAscii(value, from, length, charset);
   }
 
   /** The masked value; may throw on a bug, which {@link #mask} turns into a redaction (tests). */

@@ -481,4 +481,64 @@ class StrategyMaskTest {
     }
     return s.toString();
   }
+
+  /**
+   * The byte path a proxy takes for ASCII text ({@link ColumnMask#maskAscii}) gives exactly what
+   * {@link ColumnMask#mask} gives, for every kind and strategy, over values built to hit the
+   * partial forms' edges (whitespace at the ends and inside, several @, few digits, separators).
+   */
+  @Test
+  void theAsciiBytePathMasksExactlyAsTheTextPath() {
+    Random random = new Random(20261128);
+    String alphabet = "0123456789@@..-+() \t\n\u000b\u001fabcXYZ_/*";
+    List<String> values =
+        new ArrayList<>(
+            List.of(
+                "customer1@example.com",
+                "+1 212 555 0001",
+                "4111 1111 1111 1111",
+                "4111-1111-1111-1111",
+                "@example.com",
+                "alice@",
+                " alice@example.com\t",
+                "a b@example.com",
+                "a@b@c",
+                "",
+                " ",
+                "12345",
+                "123456",
+                "(212) 555-0100",
+                "DE89370400440532013000",
+                "1984-03-02"));
+    for (int n = 0; n < 4000; n++) {
+      StringBuilder b = new StringBuilder();
+      int length = random.nextInt(24);
+      for (int i = 0; i < length; i++) {
+        b.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      values.add(b.toString());
+    }
+    for (MaskingStrategy strategy : MaskingStrategy.values()) {
+      for (Optional<DataKind> kind :
+          Stream.concat(
+                  Stream.of(Optional.<DataKind>empty()),
+                  Stream.of(DataKind.values()).map(Optional::of))
+              .toList()) {
+        StrategyMask mask = new StrategyMask(kind, strategy, K);
+        for (String value : values) {
+          byte[] padded =
+              ("xx" + value + "yy").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+          String expected = mask.mask(value, ValueType.TEXT);
+          byte[] actual =
+              mask.maskAscii(padded, 2, value.length(), java.nio.charset.StandardCharsets.UTF_8);
+          assertThat(
+                  actual == null
+                      ? null
+                      : new String(actual, java.nio.charset.StandardCharsets.UTF_8))
+              .as("%s %s of '%s'", strategy, kind, value)
+              .isEqualTo(expected);
+        }
+      }
+    }
+  }
 }

@@ -74,6 +74,13 @@ final class ResultPlan {
   private final ResultMasking masking;
   private final Charset charset;
 
+  /**
+   * Whether an all-ASCII value in {@link #charset} is those characters (so masks may work on the
+   * bytes): not so in every encoding a client may choose (in Shift JIS, bytes below 0x80 may end a
+   * two-byte character).
+   */
+  private final boolean asciiCompatible;
+
   private ResultPlan(
       RowDescription.Field[] fields,
       ColumnMask[] masks,
@@ -85,6 +92,10 @@ final class ResultPlan {
     this.scanned = scanned;
     this.masking = masking;
     this.charset = charset;
+    this.asciiCompatible =
+        charset.equals(StandardCharsets.UTF_8)
+            || charset.equals(StandardCharsets.US_ASCII)
+            || charset.equals(StandardCharsets.ISO_8859_1);
     this.types = new ValueType[fields.length];
     for (int i = 0; i < fields.length; i++) {
       RowDescription.Field f = fields[i];
@@ -205,8 +216,14 @@ final class ResultPlan {
         if (replaced == null) {
           replaced = replacedScratch;
         }
-        String masked = mask(masks[i], i, new String(row, at, length, charset));
-        replaced[i] = masked == null ? NULL : masked.getBytes(charset);
+        byte[] masked;
+        if (asciiCompatible && ascii(row, at, length)) {
+          masked = maskAscii(masks[i], row, at, length);
+        } else {
+          String text = mask(masks[i], i, new String(row, at, length, charset));
+          masked = text == null ? null : text.getBytes(charset);
+        }
+        replaced[i] = masked == null ? NULL : masked;
         counts[i]++;
       } else if (length >= 0 && (masks[i] != null || scanned[i])) {
         byte[] value = java.util.Arrays.copyOfRange(row, at, at + length);
@@ -296,6 +313,25 @@ final class ResultPlan {
     }
     String out = mask(masks[i], i, text);
     return out == null ? null : encode(i, out);
+  }
+
+  /** Whether {@code row[at, at + length)} is all ASCII. */
+  private static boolean ascii(byte[] row, int at, int length) {
+    for (int i = at, end = at + length; i < end; i++) {
+      if (row[i] < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** An ASCII text value masked on its bytes; null for NULL. */
+  private byte[] maskAscii(ColumnMask mask, byte[] row, int at, int length) {
+    try {
+      return mask.maskAscii(row, at, length, charset);
+    } catch (RuntimeException e) {
+      return null; // masks never throw; if one did, nothing of the value may pass
+    }
   }
 
   /** {@code text} masked by {@code mask} as a value of column {@code i}'s type; null for NULL. */
