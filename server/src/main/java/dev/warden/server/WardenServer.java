@@ -374,8 +374,8 @@ public final class WardenServer implements AutoCloseable {
   }
 
   /**
-   * Where reviewers open a request ({@code BASE/approvals/ID}): the configured public address, else
-   * the REST API on this machine.
+   * Where reviewers open a request ({@code BASE/approvals/ID}, the console's page for it): the
+   * configured public address, else the console on this machine.
    */
   private static URI reviewerLinks(WardenConfig config, ApiServer api) {
     Optional<URI> configured = config.approvals().publicUrl();
@@ -384,7 +384,7 @@ public final class WardenServer implements AutoCloseable {
       return URI.create(text.endsWith("/") ? text : text + "/");
     }
     return URI.create(
-        "http://" + api.address().getHostString() + ":" + api.address().getPort() + "/api/");
+        "http://" + api.address().getHostString() + ":" + api.address().getPort() + "/");
   }
 
   private static AutoCloseable closer(ScheduledExecutorService executor) {

@@ -83,6 +83,7 @@ public final class ApiServer implements AutoCloseable {
   private final Javalin app;
   private final ApiDependencies deps;
   private final BasicAuthenticator authenticator;
+  private final ConsoleSessions consoleSessions;
   private final TailHub tail;
   private final AuditJson json;
   private final InetSocketAddress address;
@@ -91,6 +92,8 @@ public final class ApiServer implements AutoCloseable {
     this.deps = Objects.requireNonNull(deps, "deps");
     this.json = new AuditJson();
     this.authenticator = new BasicAuthenticator(deps.users(), deps.throttle());
+    this.consoleSessions =
+        new ConsoleSessions(deps.users(), deps.clock(), new java.security.SecureRandom());
     // Before the listener: a tail request may arrive as soon as it listens.
     this.tail = new TailHub(deps.feed(), json, deps.clock());
     this.app =
@@ -106,6 +109,8 @@ public final class ApiServer implements AutoCloseable {
               config.jetty.port = listen.port();
               config.routes.before(ApiServer::commonHeaders);
               config.routes.get("/api/health", this::health);
+              new ConsoleRoutes(consoleSessions, authenticator, deps.trail(), deps.clock(), json)
+                  .register(config.routes);
               config.routes.get("/api/audit", this::search);
               config.routes.get("/api/audit/tail", this::tail);
               deps.approvals()
@@ -280,8 +285,23 @@ public final class ApiServer implements AutoCloseable {
 
   // ---- authentication, authorization, recording -------------------------------------------------
 
+  /**
+   * The user a request comes from: by its HTTP Basic header or, without one, by its console session
+   * cookie; a console request that may change something must also carry the session's CSRF token.
+   */
   private LocalUser authenticate(Context ctx) throws InterruptedException {
     String source = ctx.ip();
+    String cookie = ctx.header("Authorization") == null ? ctx.cookie(ConsoleSessions.COOKIE) : null;
+    if (cookie != null) {
+      ConsoleSessions.Signed signed =
+          consoleSessions
+              .find(cookie)
+              .orElseThrow(() -> new ApiError(401, "the console session ended; sign in again"));
+      if (!safe(ctx) && !signed.session().csrfMatches(ctx.header(ConsoleSessions.CSRF_HEADER))) {
+        throw new ApiError(403, "the CSRF token is missing or wrong; reload the page");
+      }
+      return signed.user();
+    }
     BasicAuthenticator.Result result =
         authenticator.authenticate(ctx.header("Authorization"), source);
     switch (result) {
@@ -312,8 +332,16 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
+  private static boolean safe(Context ctx) {
+    String method = ctx.method().name();
+    return method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS");
+  }
+
   private static ApiError unauthorized(Context ctx) {
-    ctx.header("WWW-Authenticate", "Basic realm=\"warden\", charset=\"UTF-8\"");
+    // Not to the console's own requests: a browser would answer with its password dialog.
+    if (ctx.header(ConsoleSessions.CSRF_HEADER) == null) {
+      ctx.header("WWW-Authenticate", "Basic realm=\"warden\", charset=\"UTF-8\"");
+    }
     return new ApiError(
         401, "authentication required: a Warden user name and password (HTTP Basic)");
   }

@@ -100,6 +100,14 @@ final class BasicAuthenticator {
     }
   }
 
+  /**
+   * Checks a user name and password given some other way than a Basic header (the console's sign-in
+   * form), with the same work, throttle and answers; blocks, so call it on a virtual thread.
+   */
+  Result password(String name, byte[] password, String source) throws InterruptedException {
+    return verify(shorten(name), name, password, source);
+  }
+
   private Result verify(String claimed, String name, byte[] password, String source)
       throws InterruptedException {
     Duration delay = throttle.delayFor(claimed, source);

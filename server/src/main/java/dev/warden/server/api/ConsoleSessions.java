@@ -1,0 +1,156 @@
+package dev.warden.server.api;
+
+import dev.warden.core.identity.LocalUser;
+import dev.warden.core.identity.UserDirectory;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Signed-in web console sessions: a random id in an {@code HttpOnly} cookie, kept in memory (a
+ * restart signs everyone out), ending after {@link #IDLE} without use or {@link #ABSOLUTE} after
+ * sign-in, whichever comes first. Each session has its own CSRF token, which every request that
+ * changes something must echo in a header.
+ *
+ * <p>A session holds the user's name, not a copy of the user: each use looks the user up again, so
+ * a removed user is signed out and changed groups take effect at once.
+ */
+final class ConsoleSessions {
+  /** The session cookie's name. */
+  static final String COOKIE = "warden_session";
+
+  /** The header that carries the CSRF token. */
+  static final String CSRF_HEADER = "X-CSRF-Token";
+
+  static final Duration IDLE = Duration.ofMinutes(30);
+  static final Duration ABSOLUTE = Duration.ofHours(12);
+
+  /**
+   * Sessions kept at most; beyond it the oldest are ended (a flood of sign-ins cannot fill memory).
+   */
+  static final int MAX_SESSIONS = 10_000;
+
+  /** One signed-in session. */
+  static final class Session {
+    final String id;
+    final String user;
+    final String csrf;
+    final Instant created;
+    volatile Instant lastUsed;
+
+    Session(String id, String user, String csrf, Instant created) {
+      this.id = id;
+      this.user = user;
+      this.csrf = csrf;
+      this.created = created;
+      this.lastUsed = created;
+    }
+
+    /** Whether {@code token} is this session's CSRF token (compared in constant time). */
+    boolean csrfMatches(String token) {
+      return token != null
+          && MessageDigest.isEqual(
+              token.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+              csrf.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    }
+  }
+
+  private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+  private final UserDirectory users;
+  private final Clock clock;
+  private final SecureRandom random;
+
+  ConsoleSessions(UserDirectory users, Clock clock, SecureRandom random) {
+    this.users = Objects.requireNonNull(users, "users");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.random = Objects.requireNonNull(random, "random");
+  }
+
+  /** Signs {@code user} in: a new session with fresh id and CSRF token. */
+  Session create(LocalUser user) {
+    prune();
+    Session s = new Session(token(), user.name(), token(), clock.instant());
+    sessions.put(s.id, s);
+    return s;
+  }
+
+  /**
+   * The live session with this cookie value and its user as the directory has them now; empty for
+   * an unknown, expired or signed-out session, or a user who no longer exists.
+   */
+  Optional<Signed> find(String cookie) {
+    if (cookie == null || cookie.length() != 43) {
+      return Optional.empty();
+    }
+    Session s = sessions.get(cookie);
+    if (s == null) {
+      return Optional.empty();
+    }
+    Instant now = clock.instant();
+    if (expired(s, now)) {
+      sessions.remove(s.id, s);
+      return Optional.empty();
+    }
+    Optional<LocalUser> user = users.find(s.user);
+    if (user.isEmpty()) {
+      sessions.remove(s.id, s);
+      return Optional.empty();
+    }
+    s.lastUsed = now;
+    return Optional.of(new Signed(s, user.get()));
+  }
+
+  /** A session and its user. */
+  record Signed(Session session, LocalUser user) {}
+
+  /** Signs the session out. */
+  void end(String id) {
+    sessions.remove(id);
+  }
+
+  int size() {
+    return sessions.size();
+  }
+
+  private boolean expired(Session s, Instant now) {
+    return now.isAfter(s.lastUsed.plus(IDLE)) || now.isAfter(s.created.plus(ABSOLUTE));
+  }
+
+  private void prune() {
+    Instant now = clock.instant();
+    sessions.values().removeIf(s -> expired(s, now));
+    if (sessions.size() < MAX_SESSIONS) {
+      return;
+    }
+    // Still full of live sessions: end the least recently used ones.
+    Session oldest = null;
+    while (sessions.size() >= MAX_SESSIONS) {
+      for (Iterator<Session> it = sessions.values().iterator(); it.hasNext(); ) {
+        Session s = it.next();
+        if (oldest == null || s.lastUsed.isBefore(oldest.lastUsed)) {
+          oldest = s;
+        }
+      }
+      if (oldest == null) {
+        return;
+      }
+      sessions.remove(oldest.id);
+      oldest = null;
+    }
+  }
+
+  /** 256 random bits, base64url without padding (43 characters). */
+  private String token() {
+    byte[] bytes = new byte[32];
+    random.nextBytes(bytes);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+}
