@@ -176,7 +176,8 @@ public final class Approvals implements AutoCloseable {
       throw new ApprovalException(
           Reason.REASON_REQUIRED,
           "this statement needs approval and a reason: give one in a /* reason: ... */ comment"
-              + " in the statement, then send it again");
+              + " in the statement or with SET warden.reason = '...' before it, then send it"
+              + " again");
     }
     String requester = draft.requester().name();
     creating.lock();

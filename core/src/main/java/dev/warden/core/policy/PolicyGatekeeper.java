@@ -7,6 +7,7 @@ import dev.warden.core.gate.SessionContext;
 import dev.warden.core.gate.StatementPath;
 import dev.warden.core.gate.StatementRequest;
 import dev.warden.core.gate.Verdict;
+import dev.warden.core.identity.IdentitySettings;
 import dev.warden.core.masking.DataMap;
 import dev.warden.core.masking.DataMaps;
 import dev.warden.core.masking.MaskingJudge;
@@ -15,6 +16,7 @@ import dev.warden.core.masking.SessionMasking;
 import dev.warden.core.masking.StatementResultMasking;
 import dev.warden.core.statement.Analysis;
 import dev.warden.core.statement.PreparedStatements;
+import dev.warden.core.statement.ReasonSetting;
 import dev.warden.core.statement.Relations;
 import dev.warden.core.statement.SqlAnalyzer;
 import dev.warden.core.statement.Statement;
@@ -51,7 +53,11 @@ import java.util.function.Supplier;
  * <p>A statement that changes a {@code warden.*} setting ({@link
  * StatementFlag#CHANGES_IDENTITY_SETTING}), which carries the verified identity to the database, is
  * refused for everyone whatever the policy, observe-only environments included (rule {@value
- * #IDENTITY_SETTING_RULE}, SQLSTATE {@value #IDENTITY_SETTING_SQLSTATE}).
+ * #IDENTITY_SETTING_RULE}, SQLSTATE {@value #IDENTITY_SETTING_SQLSTATE}). {@code SET warden.reason}
+ * is not one ({@link Statement#reasonSetting()}): the session's reason for its statements, which
+ * the proxy remembers for the approval gate. It too is refused whatever the policy (rule {@value
+ * #REASON_SETTING_RULE}) where the proxy could not follow it: {@code SET LOCAL}, a text of several
+ * statements that sets one, a reason longer than {@link IdentitySettings#MAX_REASON_LENGTH}.
  *
  * <p>A statement a {@code require_approval} rule decides gets that rule's refusal with {@link
  * Decision#withApproval} its approval requirement; in a text of several, one statement denied
@@ -82,6 +88,13 @@ public final class PolicyGatekeeper implements Gatekeeper {
   /** The SQLSTATE of that refusal: insufficient_privilege. */
   public static final String IDENTITY_SETTING_SQLSTATE = "42501";
 
+  /**
+   * The rule name of the refusal of a {@code SET warden.reason} Warden cannot follow (see the class
+   * comment); its SQLSTATE is feature_not_supported, or invalid_parameter_value for a reason that
+   * is too long.
+   */
+  public static final String REASON_SETTING_RULE = "reason-setting";
+
   /** PostgreSQL's {@code set_config(text, text, boolean)}: built-in object ids never change. */
   static final long SET_CONFIG_OID = 2078;
 
@@ -95,7 +108,28 @@ public final class PolicyGatekeeper implements Gatekeeper {
           "Warden sets them for every session from the identity you authenticated as; row-level"
               + " security and audit in the database rely on them. Remove the warden.* setting"
               + " (SET, RESET, set_config, or a SET clause of a function or role) from the"
+              + " statement. Only SET warden.reason = '...' (the reason for your statements) and"
+              + " RESET warden.reason are allowed.");
+
+  private static final Verdict.Deny REASON_SETTING_LOCAL =
+      new Verdict.Deny(
+          "0A000",
+          "Warden refused this statement: SET LOCAL warden.reason is not supported (rule \""
+              + REASON_SETTING_RULE
+              + "\")",
+          "Warden keeps the reason for the session, not for a transaction. Use SET warden.reason ="
+              + " '...' (and RESET warden.reason when done), or a /* reason: ... */ comment in the"
               + " statement.");
+
+  private static final Verdict.Deny REASON_SETTING_WITH_OTHERS =
+      new Verdict.Deny(
+          "0A000",
+          "Warden refused this statement: SET warden.reason must be sent as a statement of its own,"
+              + " not in a text with other statements (rule \""
+              + REASON_SETTING_RULE
+              + "\")",
+          "Send SET warden.reason = '...' first, on its own, then the other statements; or give"
+              + " the reason in a /* reason: ... */ comment in the statement it is for.");
 
   /** Decisions already made, for statements and sessions seen before; past it, starts over. */
   private static final int DECISION_CACHE_LIMIT = 50_000;
@@ -378,6 +412,19 @@ public final class PolicyGatekeeper implements Gatekeeper {
           current.version(),
           true);
     }
+    Optional<Verdict.Deny> reasonRefusal = reasonSettingRefusal(analysis);
+    if (reasonRefusal.isPresent()) {
+      // Like the identity setting: Warden's own rule, which depends on the text alone.
+      return new Decision(
+          reasonRefusal.get(),
+          analysis,
+          REASON_SETTING_RULE,
+          false,
+          OptionalLong.empty(),
+          null,
+          current.version(),
+          true);
+    }
     boolean multi = analysis.multiStatement();
     Judgement first = null;
     Judgement denial = null;
@@ -627,6 +674,47 @@ public final class PolicyGatekeeper implements Gatekeeper {
       }
     }
     return false;
+  }
+
+  /**
+   * Why a statement of {@code analysis} that sets {@code warden.reason} is refused, if it is: the
+   * proxy remembers a reason once the server confirms the SET, which it can tell only for a SET for
+   * the session sent on its own (a reset, also by RESET ALL or DISCARD ALL among other statements,
+   * is forgotten as it is sent); and a reason is at most {@link IdentitySettings#MAX_REASON_LENGTH}
+   * characters, as a reason comment is.
+   */
+  static Optional<Verdict.Deny> reasonSettingRefusal(Analysis analysis) {
+    for (Statement s : analysis.statements()) {
+      if (s.reasonSetting().isEmpty()) {
+        continue;
+      }
+      ReasonSetting reason = s.reasonSetting().get();
+      if (reason.local()) {
+        return Optional.of(REASON_SETTING_LOCAL);
+      }
+      if (reason.value().isEmpty()) {
+        continue;
+      }
+      if (analysis.multiStatement()) {
+        return Optional.of(REASON_SETTING_WITH_OTHERS);
+      }
+      int length = reason.value().get().length();
+      if (length > IdentitySettings.MAX_REASON_LENGTH) {
+        return Optional.of(
+            new Verdict.Deny(
+                "22023",
+                "Warden refused this statement: the reason is "
+                    + length
+                    + " characters long, and warden.reason holds at most "
+                    + IdentitySettings.MAX_REASON_LENGTH
+                    + " (rule \""
+                    + REASON_SETTING_RULE
+                    + "\")",
+                "Give a shorter reason, such as the ticket it is for (a /* reason: ... */"
+                    + " comment has the same limit)."));
+      }
+    }
+    return Optional.empty();
   }
 
   private static long maxRows(Judgement j) {

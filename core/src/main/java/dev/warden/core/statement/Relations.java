@@ -107,7 +107,8 @@ public record Relations(Map<String, Set<String>> schemasByName, List<String> sea
         s.flags(),
         s.unknownReason(),
         s.preparedName(),
-        inner);
+        inner,
+        s.reasonSetting());
   }
 
   private Set<TableRef> tables(Set<TableRef> tables) {

@@ -40,6 +40,10 @@ import java.util.Set;
  *     name} and {@code DEALLOCATE name} the name it uses; empty otherwise
  * @param inner for {@code PREPARE} the prepared statement, for {@code EXPLAIN} the explained one,
  *     for {@code CREATE TABLE AS}/{@code DECLARE CURSOR} the query; empty otherwise
+ * @param reasonSetting what the statement does to the session's reason ({@code SET warden.reason},
+ *     {@code RESET warden.reason}, {@code RESET ALL}, {@code DISCARD ALL}); empty for every other
+ *     statement, and for one that changes {@code warden.reason} in any other way (which is flagged
+ *     {@link StatementFlag#CHANGES_IDENTITY_SETTING})
  */
 public record Statement(
     StatementKind kind,
@@ -56,7 +60,8 @@ public record Statement(
     Set<StatementFlag> flags,
     String unknownReason,
     String preparedName,
-    Optional<Statement> inner) {
+    Optional<Statement> inner,
+    Optional<ReasonSetting> reasonSetting) {
   public Statement {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(command, "command");
@@ -71,9 +76,46 @@ public record Statement(
     Objects.requireNonNull(unknownReason, "unknownReason");
     Objects.requireNonNull(preparedName, "preparedName");
     Objects.requireNonNull(inner, "inner");
+    Objects.requireNonNull(reasonSetting, "reasonSetting");
     if (kind == StatementKind.UNKNOWN && unknownReason.isEmpty()) {
       throw new IllegalArgumentException("an unknown statement needs a reason");
     }
+  }
+
+  /** A statement that leaves the session's reason as it is. */
+  public Statement(
+      StatementKind kind,
+      String command,
+      Set<TableRef> tablesRead,
+      Set<TableRef> tablesWritten,
+      Set<ColumnRef> columnsRead,
+      Set<ColumnRef> columnsWritten,
+      Set<ColumnRef> columnsComputed,
+      Set<ColumnRef> columnsFiltered,
+      Set<String> functions,
+      boolean hasWhere,
+      boolean whereTriviallyTrue,
+      Set<StatementFlag> flags,
+      String unknownReason,
+      String preparedName,
+      Optional<Statement> inner) {
+    this(
+        kind,
+        command,
+        tablesRead,
+        tablesWritten,
+        columnsRead,
+        columnsWritten,
+        columnsComputed,
+        columnsFiltered,
+        functions,
+        hasWhere,
+        whereTriviallyTrue,
+        flags,
+        unknownReason,
+        preparedName,
+        inner,
+        Optional.empty());
   }
 
   /**

@@ -40,7 +40,8 @@ public enum StatementFlag {
    * the database (row-level security reads it): {@code SET warden.identity}, {@code set_config}
    * with such a name or with a name that is not a constant, a function or role defined with a
    * {@code SET warden.*} clause, and dynamic SQL or function bodies that name one. Warden refuses
-   * it for everyone, whatever the policy.
+   * it for everyone, whatever the policy. A SET or RESET of its own of {@code warden.reason}, the
+   * session's reason, is not flagged: it is described by {@link Statement#reasonSetting()}.
    */
   CHANGES_IDENTITY_SETTING,
   /**

@@ -158,6 +158,7 @@ final class BackendRelay extends RelayHandler {
         }
         if (payload instanceof RowGuard.Mark m && m.step() == RowGuard.Step.STATEMENT
             || payload == WATCH_DEALLOCATE
+            || payload instanceof ProxySession.ReasonSet
             || due.headAudit() != null) {
           return Route.INSPECT;
         }
@@ -384,6 +385,10 @@ final class BackendRelay extends RelayHandler {
       if (tag.equals("DEALLOCATE ALL") || tag.equals("DISCARD ALL")) {
         session.names.deallocatedAll();
         session.sqlPrepared.clear();
+      }
+    } else if (payload instanceof ProxySession.ReasonSet set) {
+      if (complete.tag().equals("SET")) {
+        session.reasonConfirmed(set);
       }
     } else if (payload instanceof RowGuard.Mark m && !suppressing) {
       if (m.guard().check(complete.tag())) {

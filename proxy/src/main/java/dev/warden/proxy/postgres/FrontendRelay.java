@@ -12,6 +12,7 @@ import dev.warden.core.gate.Verdict;
 import dev.warden.core.masking.DataMaps;
 import dev.warden.core.masking.ResultMasking;
 import dev.warden.core.statement.LexicalSettings;
+import dev.warden.core.statement.ReasonSetting;
 import dev.warden.core.statement.Relations;
 import dev.warden.core.statement.Statement;
 import dev.warden.core.statement.StatementFlag;
@@ -39,6 +40,7 @@ import java.nio.charset.Charset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -515,11 +517,15 @@ final class FrontendRelay extends RelayHandler {
     try {
       answer =
           session.approvals.check(
-              ApprovalGate.Question.of(
+              new ApprovalGate.Question(
                   session.context,
                   decision,
+                  decision.approval().orElseThrow(),
+                  (Verdict.Deny) decision.verdict(),
                   text,
                   parameters,
+                  session.reason(),
+                  OptionalLong.empty(),
                   notice -> ctx.executor().execute(() -> session.notice(notice))));
     } catch (RuntimeException e) {
       answer = CompletableFuture.failedFuture(e);
@@ -746,14 +752,31 @@ final class FrontendRelay extends RelayHandler {
             "Send Sync before it, or send it through the extended protocol.");
   }
 
-  /** An entry payload asking the backend relay to read CommandComplete tags that drop names. */
-  private static Object watch(Decision decision) {
-    for (Statement s : decision.analysis().statements()) {
-      if (s.command().startsWith("DISCARD") || s.command().startsWith("DEALLOCATE")) {
-        return BackendRelay.WATCH_DEALLOCATE;
+  /**
+   * The payload of an allowed statement's entry, asking the backend relay to read its
+   * CommandComplete tags: a {@code SET warden.reason} to remember once the server completes it, or
+   * tags that drop prepared statements; null when there is nothing to read. A reset of the reason
+   * ({@code RESET warden.reason}, {@code RESET ALL}, {@code DISCARD ALL}) is taken as it is sent.
+   */
+  private Object watch(Decision decision) {
+    List<Statement> statements = decision.analysis().statements();
+    Object watch = null;
+    for (Statement s : statements) {
+      if (s.reasonSetting().isPresent()) {
+        ReasonSetting reason = s.reasonSetting().get();
+        if (reason.value().isPresent() && !reason.local() && statements.size() == 1) {
+          // Alone in its text, so the text's one CommandComplete is the SET's (the policy refuses
+          // it among other statements, and SET LOCAL).
+          return session.reasonSent(reason.value().get());
+        }
+        session.reasonReset(); // a reset, or a SET Warden cannot follow: it then knows none
+      }
+      if (watch == null
+          && (s.command().startsWith("DISCARD") || s.command().startsWith("DEALLOCATE"))) {
+        watch = BackendRelay.WATCH_DEALLOCATE;
       }
     }
-    return null;
+    return watch;
   }
 
   /** Notes what an allowed statement changes in Warden's view of the session. */

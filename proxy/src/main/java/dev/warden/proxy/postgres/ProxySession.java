@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HexFormat;
 import java.util.Iterator;
+import java.util.Optional;
 
 /**
  * The state of one proxied session once both legs are up. It lives on the session's event loop
@@ -135,6 +136,52 @@ final class ProxySession {
 
   /** Where statements that need approval are asked about; NONE refuses them as policy says. */
   ApprovalGate approvals = ApprovalGate.NONE;
+
+  /**
+   * The reason the client gave for the session ({@code SET warden.reason}), once the server
+   * confirmed it; null when none was given or it was reset. It is what the server holds after a SET
+   * outside a transaction; inside one, a ROLLBACK undoes the server's copy but not this one (it is
+   * the person's own text, and at worst the approval gate sees a reason the database no longer
+   * holds).
+   */
+  private String reason;
+
+  /** Changes of the reason sent upstream so far: a confirmation counts only for the latest. */
+  private long reasonChanges;
+
+  /** The reason the client gave for the session, if any (blank counts as none). */
+  Optional<String> reason() {
+    return reason == null || reason.isBlank() ? Optional.empty() : Optional.of(reason);
+  }
+
+  /**
+   * A {@code SET warden.reason} on its way upstream: it takes effect when the server completes it
+   * ({@link #reasonConfirmed}), unless another change of the reason was sent after it.
+   */
+  ReasonSet reasonSent(String value) {
+    return new ReasonSet(++reasonChanges, value);
+  }
+
+  /** A reset of the reason on its way upstream: forgotten at once. */
+  void reasonReset() {
+    reasonChanges++;
+    reason = null;
+  }
+
+  /** The server completed {@code set} (its CommandComplete {@code SET}). */
+  void reasonConfirmed(ReasonSet set) {
+    if (set.change() == reasonChanges) {
+      reason = set.value();
+    }
+  }
+
+  /** The payload of an exchange whose CommandComplete confirms a {@code SET warden.reason}. */
+  record ReasonSet(long change, String value) {
+    @Override
+    public String toString() {
+      return "ReasonSet[" + change + "]"; // the reason is the person's text
+    }
+  }
 
   /**
    * Sends the client a notice (e.g. that a statement waits for approval), when nothing else is on

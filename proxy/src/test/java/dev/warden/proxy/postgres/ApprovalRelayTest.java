@@ -10,6 +10,8 @@ import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.gate.Verdict;
 import dev.warden.core.masking.DataMaps;
 import dev.warden.core.statement.Analysis;
+import dev.warden.core.statement.ReasonSetting;
+import dev.warden.core.statement.StatementKind;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,12 +24,16 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -40,10 +46,56 @@ import org.junit.jupiter.api.Test;
 class ApprovalRelayTest {
   private ProxyFixture fixture;
 
-  /** Needs approval: any statement whose text mentions the table {@code guarded}. */
+  /** {@code SET warden.reason = '...'}, as the test gatekeeper recognises it. */
+  private static final Pattern SET_REASON =
+      Pattern.compile("SET warden\\.reason = '([^']*)'", Pattern.CASE_INSENSITIVE);
+
+  /**
+   * What the analyser says of a SET or reset of the reason (the test gatekeeper does not parse: it
+   * recognises the few texts the tests send).
+   */
+  private static Optional<ReasonSetting> reasonSetting(String sql) {
+    Matcher m = SET_REASON.matcher(sql);
+    if (m.matches()) {
+      return Optional.of(ReasonSetting.of(m.group(1)));
+    }
+    if (sql.equalsIgnoreCase("RESET warden.reason") || sql.equalsIgnoreCase("DISCARD ALL")) {
+      return Optional.of(ReasonSetting.RESET);
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Needs approval: any statement whose text mentions the table {@code guarded}. A SET or reset of
+   * {@code warden.reason} is described as the analyser describes it.
+   */
   static final Gatekeeper GATE =
       request -> {
         Analysis none = new Analysis(List.of(), "");
+        Optional<ReasonSetting> reason = reasonSetting(request.sql());
+        if (reason.isPresent()) {
+          return Decision.allow(
+              new Analysis(
+                  List.of(
+                      new dev.warden.core.statement.Statement(
+                          StatementKind.SESSION,
+                          request.sql().startsWith("SET") ? "SET" : "RESET",
+                          Set.of(),
+                          Set.of(),
+                          Set.of(),
+                          Set.of(),
+                          Set.of(),
+                          Set.of(),
+                          Set.of(),
+                          true,
+                          false,
+                          Set.of(),
+                          "",
+                          "",
+                          Optional.empty(),
+                          reason)),
+                  ""));
+        }
         if (request.sql().contains("guarded")) {
           return new Decision(
                   new Verdict.Deny(
@@ -64,6 +116,10 @@ class ApprovalRelayTest {
   static final class Reviewer implements ApprovalGate {
     final Map<String, Boolean> approved = new ConcurrentHashMap<>();
     final List<String> asked = Collections.synchronizedList(new ArrayList<>());
+
+    /** The session's reason each question carried, in order. */
+    final List<Optional<String>> reasons = Collections.synchronizedList(new ArrayList<>());
+
     volatile Duration holdFor = Duration.ZERO;
     volatile boolean fail;
 
@@ -85,6 +141,7 @@ class ApprovalRelayTest {
       List<byte[]> parameters = question.parameters();
       Consumer<String> notice = question.notice();
       asked.add(text);
+      reasons.add(question.reason());
       if (fail) {
         return CompletableFuture.failedFuture(new IllegalStateException("store is down"));
       }
@@ -244,5 +301,87 @@ class ApprovalRelayTest {
       s.execute("SELECT 1");
     }
     assertThat(rows()).isZero();
+  }
+
+  /** The reason the database holds for a session, as the session itself reads it. */
+  private static String databaseReason(Statement s) throws SQLException {
+    try (ResultSet rs = s.executeQuery("SELECT current_setting('warden.reason', true)")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  @Test
+  void theGateSeesTheReasonTheSessionSetUntilItIsReset() throws Exception {
+    start();
+    for (String mode : List.of("simple", "extended")) {
+      reviewer.reasons.clear();
+      java.util.Properties p = new java.util.Properties();
+      p.setProperty("preferQueryMode", mode);
+      try (Connection c = fixture.connect(p);
+          Statement s = c.createStatement()) {
+        String insert = "INSERT INTO guarded VALUES (1)";
+        assertThatThrownBy(() -> s.execute(insert)).hasMessageContaining("apr_new");
+        s.execute("SET warden.reason = 'INC-1'");
+        assertThat(databaseReason(s)).as(mode).isEqualTo("INC-1"); // forwarded: triggers read it
+        assertThatThrownBy(() -> s.execute(insert)).hasMessageContaining("apr_new");
+        s.execute("SET warden.reason = 'INC-2'");
+        assertThatThrownBy(() -> s.execute(insert)).hasMessageContaining("apr_new");
+        s.execute("RESET warden.reason");
+        assertThatThrownBy(() -> s.execute(insert)).hasMessageContaining("apr_new");
+        s.execute("SET warden.reason = 'INC-3'");
+        s.execute("DISCARD ALL");
+        assertThatThrownBy(() -> s.execute(insert)).hasMessageContaining("apr_new");
+        assertThat(databaseReason(s)).as(mode).isEmpty();
+      }
+      assertThat(reviewer.reasons)
+          .as(mode)
+          .containsExactly(
+              Optional.empty(),
+              Optional.of("INC-1"),
+              Optional.of("INC-2"),
+              Optional.empty(),
+              Optional.empty());
+    }
+    assertThat(rows()).isZero();
+  }
+
+  @Test
+  void aSetTheServerDidNotCompleteIsNotRemembered() throws Exception {
+    start();
+    try (Connection c = simpleProtocol();
+        Statement s = c.createStatement()) {
+      s.execute("SET warden.reason = 'INC-1'");
+      s.execute("BEGIN");
+      assertThatThrownBy(() -> s.execute("SELECT 1/0")).hasMessageContaining("division by zero");
+      // The transaction is aborted: the server refuses the SET, and Warden keeps the reason it had.
+      assertThatThrownBy(() -> s.execute("SET warden.reason = 'INC-2'"))
+          .hasMessageContaining("current transaction is aborted");
+      s.execute("ROLLBACK");
+      assertThat(databaseReason(s)).isEqualTo("INC-1");
+      assertThatThrownBy(() -> s.execute("INSERT INTO guarded VALUES (1)"))
+          .hasMessageContaining("apr_new");
+      // A blank reason is none.
+      s.execute("SET warden.reason = ''");
+      assertThatThrownBy(() -> s.execute("INSERT INTO guarded VALUES (1)"))
+          .hasMessageContaining("apr_new");
+    }
+    assertThat(reviewer.reasons).containsExactly(Optional.of("INC-1"), Optional.empty());
+  }
+
+  @Test
+  void eachSessionHasItsOwnReason() throws Exception {
+    start();
+    try (Connection first = simpleProtocol();
+        Statement one = first.createStatement();
+        Connection second = simpleProtocol();
+        Statement two = second.createStatement()) {
+      one.execute("SET warden.reason = 'INC-1'");
+      assertThatThrownBy(() -> two.execute("INSERT INTO guarded VALUES (1)"))
+          .hasMessageContaining("apr_new");
+      assertThatThrownBy(() -> one.execute("INSERT INTO guarded VALUES (1)"))
+          .hasMessageContaining("apr_new");
+    }
+    assertThat(reviewer.reasons).containsExactly(Optional.empty(), Optional.of("INC-1"));
   }
 }

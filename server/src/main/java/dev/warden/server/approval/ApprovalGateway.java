@@ -153,8 +153,8 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
                   + decision.rule()
                   + "\"), and "
                   + e.getMessage(),
-              "Give a reason in the statement, e.g. /* reason: the ticket it is for */ before it,"
-                  + " and send it again."),
+              "Give a reason, e.g. /* reason: the ticket it is for */ in the statement, or"
+                  + " SET warden.reason = 'the ticket it is for' before it, and send it again."),
           "");
     }
     if (requirement.waiting() == ApprovalRequirement.Wait.HOLD) {
@@ -248,7 +248,8 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
         "Nothing was run. Reviewers: warden approvals approve "
             + request.id()
             + link(request).map(l -> " or " + l).orElse("")
-            + ". Give a reason with /* reason: ... */ in the statement.";
+            + ". Give a reason with /* reason: ... */ in the statement or SET warden.reason ="
+            + " '...' before it.";
     return new Answer.Refused(new Verdict.Deny("42501", message, hint), request.id());
   }
 

@@ -89,11 +89,51 @@ class ApprovalEndToEndTest {
     admin("CREATE DATABASE " + database);
     sql("CREATE TABLE items (id int PRIMARY KEY, name text)");
     sql("INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 20) g");
+    sql("CREATE TABLE tickets (id int PRIMARY KEY)");
+    sql("INSERT INTO tickets SELECT g FROM generate_series(1, 5) g");
+    // The database's own record of every change that ran (and was not rolled back): one row per
+    // statement and one per row changed, with the reason the session held.
+    sql(
+        """
+        CREATE TABLE change_log (
+          n serial PRIMARY KEY, tab text, level text, op text, id int, reason text)""");
+    sql(
+        """
+        CREATE FUNCTION log_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO change_log (tab, level, op, id, reason) VALUES (
+            TG_TABLE_NAME, lower(TG_LEVEL), TG_OP,
+            CASE WHEN TG_LEVEL = 'ROW' THEN coalesce(NEW.id, OLD.id) END,
+            current_setting('warden.reason', true));
+          RETURN NULL;
+        END $$""");
+    for (String table : List.of("items", "tickets")) {
+      sql(
+          "CREATE TRIGGER "
+              + table
+              + "_rows AFTER INSERT OR UPDATE OR DELETE ON "
+              + table
+              + " FOR EACH ROW EXECUTE FUNCTION log_change()");
+      sql(
+          "CREATE TRIGGER "
+              + table
+              + "_statements AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "
+              + table
+              + " FOR EACH STATEMENT EXECUTE FUNCTION log_change()");
+    }
     Files.writeString(
         dir.resolve("policy.yaml"),
         """
         default: allow
         rules:
+          - name: reasoned-ticket-deletes
+            when: >-
+              statement.command == 'DELETE'
+              && ('tickets' in statement.tables || 'public.tickets' in statement.tables)
+            action: require_approval
+            approval:
+              approvers: [approvers]
+              require_reason: true
           - name: guarded-deletes
             when: "statement.command == 'DELETE'"
             action: require_approval
@@ -205,6 +245,28 @@ class ApprovalEndToEndTest {
     }
   }
 
+  /**
+   * What the database's change log holds for {@code table} and {@code op}: each entry as {@code
+   * level:id:reason}, in order.
+   */
+  private List<String> changeLog(String table, String op) throws SQLException {
+    try (Connection c = direct();
+        PreparedStatement p =
+            c.prepareStatement(
+                "SELECT level || ':' || coalesce(id::text, '') || ':' || coalesce(reason, '')"
+                    + " FROM change_log WHERE tab = ? AND op = ? ORDER BY n")) {
+      p.setString(1, table);
+      p.setString(2, op);
+      List<String> entries = new java.util.ArrayList<>();
+      try (ResultSet rs = p.executeQuery()) {
+        while (rs.next()) {
+          entries.add(rs.getString(1));
+        }
+      }
+      return entries;
+    }
+  }
+
   /** The request id in a refusal. */
   private static String requestIn(Throwable e) {
     Matcher m = REQUEST.matcher(e.getMessage());
@@ -236,6 +298,9 @@ class ApprovalEndToEndTest {
       // Nothing ran before approval; sending it again while pending does not make a second request.
       assertThat(count("id > 15")).isEqualTo(5);
       assertThat(refusalOf(() -> s.execute(delete))).isEqualTo(id);
+      // The database's own record: the row measurement ran the DELETE and rolled it back, and
+      // its trigger's entries with it; nothing else ran.
+      assertThat(changeLog("items", "DELETE")).isEmpty();
 
       ApprovalRequest request = server.approvals().find(id).orElseThrow();
       assertThat(request.requester()).isEqualTo("alice");
@@ -252,13 +317,20 @@ class ApprovalEndToEndTest {
               e -> assertThat(e.reason()).isEqualTo(ApprovalException.Reason.SELF_REVIEW));
       server.approvals().review(id, reviewer("bob", "approvers"), true, "ok", false);
 
+      assertThat(changeLog("items", "DELETE")).isEmpty();
+
       s.execute(delete);
       assertThat(count("id > 15")).isZero();
+      // It ran exactly once: one statement, its five rows.
+      List<String> ranOnce =
+          List.of("row:16:", "row:17:", "row:18:", "row:19:", "row:20:", "statement::");
+      assertThat(changeLog("items", "DELETE")).containsExactlyElementsOf(ranOnce);
       sql("INSERT INTO items SELECT g, 'again' FROM generate_series(16, 20) g");
       // Used: the same statement needs a new approval.
       String second = refusalOf(() -> s.execute(delete));
       assertThat(second).isNotEqualTo(id);
       assertThat(count("id > 15")).isEqualTo(5);
+      assertThat(changeLog("items", "DELETE")).containsExactlyElementsOf(ranOnce);
       assertThat(server.approvals().find(id).orElseThrow().status())
           .isEqualTo(ApprovalRequest.Status.USED);
     }
@@ -407,12 +479,148 @@ class ApprovalEndToEndTest {
     assertThat(count("id BETWEEN 10 AND 12")).isZero();
   }
 
-  private static Process psql(String conninfo, String sql) throws Exception {
-    ProcessBuilder b = new ProcessBuilder(PSQL.toString(), "-X", "-At", "-d", conninfo, "-c", sql);
+  private static Process psql(String conninfo, String... commands) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of(PSQL.toString(), "-X", "-At"));
+    command.add("-d");
+    command.add(conninfo);
+    for (String sql : commands) {
+      command.add("-c");
+      command.add(sql);
+    }
+    ProcessBuilder b = new ProcessBuilder(command);
     b.environment().putAll(Map.of("PGPASSWORD", "alice-pw", "PGCONNECT_TIMEOUT", "10"));
     Process p = b.start();
     p.getOutputStream().close();
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     return p;
+  }
+
+  @Test
+  void aReasonSetForTheSessionReachesTheRequestAndTheDatabase() throws Exception {
+    int ticket = 0;
+    for (String mode : List.of("simple", "extended")) {
+      ticket++;
+      String delete = "DELETE FROM tickets WHERE id = " + ticket;
+      try (Connection alice = connect("alice", "alice-pw", mode);
+          Statement s = alice.createStatement()) {
+        // The rule requires a reason: without one, no request is made.
+        assertThatThrownBy(() -> s.execute(delete))
+            .as(mode)
+            .isInstanceOfSatisfying(
+                SQLException.class,
+                e -> {
+                  assertThat(e.getSQLState()).isEqualTo("42501");
+                  assertThat(e.getMessage())
+                      .contains("needs approval and a reason")
+                      .contains("SET warden.reason");
+                  assertThat(REQUEST.matcher(e.getMessage()).find()).isFalse();
+                });
+        assertThat(requests()).as(mode).isEqualTo(ticket - 1);
+
+        s.execute("SET warden.reason = 'INC-" + ticket + "'");
+        String id = refusalOf(() -> s.execute(delete));
+        ApprovalRequest request = server.approvals().find(id).orElseThrow();
+        assertThat(request.reason()).as(mode).contains("INC-" + ticket);
+        if (mode.equals("simple")) {
+          assertThat(request.rows()).hasValue(1); // measured, and rolled back
+        }
+        assertThat(changeLog("tickets", "DELETE")).as(mode).hasSize(2 * (ticket - 1));
+
+        server.approvals().review(id, reviewer("bob", "approvers"), true, "ok", false);
+        assertThat(s.executeUpdate(delete)).as(mode).isEqualTo(1);
+        // The SET went to the database too: its trigger read the reason.
+        assertThat(changeLog("tickets", "DELETE"))
+            .as(mode)
+            .endsWith("row:" + ticket + ":INC-" + ticket, "statement::INC-" + ticket);
+
+        // Reset, the reason is gone again: a rule that requires one refuses.
+        s.execute("RESET warden.reason");
+        assertThatThrownBy(() -> s.execute("DELETE FROM tickets WHERE id = 5"))
+            .as(mode)
+            .hasMessageContaining("needs approval and a reason");
+        assertThat(requests()).as(mode).isEqualTo(ticket);
+      }
+    }
+  }
+
+  /** How many approval requests the server holds, in any state. */
+  private int requests() {
+    return server.approvals().list(dev.warden.core.approval.ApprovalStore.Filter.all()).size();
+  }
+
+  @Test
+  void aReasonSetLocallyOrAmongOtherStatementsOrTooLongIsRefused() throws Exception {
+    try (Connection alice = connect("alice", "alice-pw", "simple");
+        Statement s = alice.createStatement()) {
+      s.execute("BEGIN");
+      assertThatThrownBy(() -> s.execute("SET LOCAL warden.reason = 'INC-1'"))
+          .isInstanceOfSatisfying(
+              SQLException.class,
+              e -> {
+                assertThat(e.getSQLState()).isEqualTo("0A000");
+                assertThat(e.getMessage()).contains("SET LOCAL warden.reason is not supported");
+              });
+      s.execute("ROLLBACK");
+      assertThatThrownBy(
+              () -> s.execute("SET warden.reason = 'INC-1'; DELETE FROM tickets WHERE id = 1"))
+          .isInstanceOfSatisfying(
+              SQLException.class,
+              e -> {
+                assertThat(e.getSQLState()).isEqualTo("0A000");
+                assertThat(e.getMessage()).contains("must be sent as a statement of its own");
+              });
+      assertThatThrownBy(() -> s.execute("SET warden.reason = '" + "x".repeat(1001) + "'"))
+          .isInstanceOfSatisfying(
+              SQLException.class,
+              e -> {
+                assertThat(e.getSQLState()).isEqualTo("22023");
+                assertThat(e.getMessage()).contains("1001 characters long");
+              });
+      // A near miss is an identity setting, refused as before.
+      assertThatThrownBy(() -> s.execute("SET warden.reasons = 'INC-1'"))
+          .hasMessageContaining("rule \"identity-setting\"");
+      assertThatThrownBy(() -> s.execute("SELECT set_config('warden.reason', 'INC-1', false)"))
+          .hasMessageContaining("rule \"identity-setting\"");
+      try (ResultSet rs = s.executeQuery("SELECT current_setting('warden.reason', true)")) {
+        rs.next();
+        assertThat(rs.getString(1)).isNullOrEmpty();
+      }
+    }
+    assertThat(server.approvals().list(dev.warden.core.approval.ApprovalStore.Filter.all()))
+        .isEmpty();
+    assertThat(count("true")).isEqualTo(20);
+  }
+
+  @Test
+  void psqlGivesTheReasonWithSetBeforeTheStatement() throws Exception {
+    assumeTrue(Files.isExecutable(PSQL), "psql is not installed at " + PSQL);
+    String conninfo =
+        "host=127.0.0.1 port="
+            + server.address().getPort()
+            + " dbname="
+            + database
+            + " user=alice sslmode=disable";
+    String delete = "DELETE FROM tickets WHERE id = 3";
+    // Without a reason the rule makes no request.
+    Process none = psql(conninfo, delete);
+    String noneErr = new String(none.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(none.waitFor()).isNotZero();
+    assertThat(noneErr).contains("needs approval and a reason");
+    assertThat(REQUEST.matcher(noneErr).find()).as(noneErr).isFalse();
+
+    // Each -c is a query of its own: the SET, then the statement.
+    Process first = psql(conninfo, "SET warden.reason = 'INC-3'", delete);
+    String err = new String(first.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(first.waitFor()).isNotZero();
+    Matcher m = REQUEST.matcher(err);
+    assertThat(m.find()).as(err).isTrue();
+    assertThat(server.approvals().find(m.group()).orElseThrow().reason()).contains("INC-3");
+    assertThat(count("true")).isEqualTo(20);
+    assertThat(changeLog("tickets", "DELETE")).isEmpty();
+
+    server.approvals().review(m.group(), reviewer("bob", "approvers"), true, "", false);
+    Process second = psql(conninfo, "SET warden.reason = 'INC-3'", delete);
+    assertThat(second.waitFor()).as(new String(second.getErrorStream().readAllBytes())).isZero();
+    assertThat(changeLog("tickets", "DELETE")).containsExactly("row:3:INC-3", "statement::INC-3");
   }
 }

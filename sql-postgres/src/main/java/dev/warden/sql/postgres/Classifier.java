@@ -2,11 +2,14 @@ package dev.warden.sql.postgres;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.warden.core.identity.IdentitySettings;
 import dev.warden.core.statement.ColumnRef;
+import dev.warden.core.statement.ReasonSetting;
 import dev.warden.core.statement.Statement;
 import dev.warden.core.statement.StatementFlag;
 import dev.warden.core.statement.StatementKind;
 import dev.warden.core.statement.TableRef;
+import java.math.BigDecimal;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -207,7 +210,20 @@ final class Classifier {
       case "VariableSetStmt" -> {
         String kind = s.path("kind").asText();
         boolean reset = kind.equals("VAR_RESET") || kind.equals("VAR_RESET_ALL");
-        yield walked(StatementKind.SESSION, reset ? "RESET" : "SET", wrap(type, s));
+        String command = reset ? "RESET" : "SET";
+        Optional<ReasonSetting> reason = reasonSetting(s);
+        if (reason.isPresent()) {
+          // The one warden.* setting a session may change: not walked, so not flagged as an
+          // identity setting.
+          Facts f = new Facts(StatementKind.SESSION, command);
+          f.reasonSetting = reason;
+          yield f;
+        }
+        Facts f = walked(StatementKind.SESSION, command, wrap(type, s));
+        if (kind.equals("VAR_RESET_ALL")) {
+          f.reasonSetting = Optional.of(ReasonSetting.RESET);
+        }
+        yield f;
       }
       case "VariableShowStmt" -> new Facts(StatementKind.READ, "SHOW");
       case "DiscardStmt" -> discard(s);
@@ -555,8 +571,65 @@ final class Classifier {
     if (what.equals("ALL")) {
       f.flags.add(StatementFlag.CHANGES_LEXING);
       f.flags.add(StatementFlag.CHANGES_SEARCH_PATH);
+      f.reasonSetting = Optional.of(ReasonSetting.RESET);
     }
     return f;
+  }
+
+  /**
+   * What a SET or RESET statement of its own does to {@code warden.reason}, when it names exactly
+   * that setting and in a form Warden follows: {@code SET [SESSION | LOCAL] warden.reason = value}
+   * or {@code TO value} with one constant (a string, a word, a number), {@code ... TO DEFAULT}, or
+   * {@code RESET warden.reason}. Empty for any other statement, and for {@code FROM CURRENT} or a
+   * value that is not one constant: those are walked as any setting, and so flagged as changing a
+   * {@code warden.*} setting. A SET held by ALTER ROLE, DATABASE or SYSTEM or by a function never
+   * comes here.
+   */
+  private Optional<ReasonSetting> reasonSetting(JsonNode s) {
+    if (!IdentitySettings.isReason(s.path("name").asText(""))) {
+      return Optional.empty();
+    }
+    boolean local = s.path("is_local").asBoolean(false);
+    return switch (s.path("kind").asText()) {
+      case "VAR_RESET" -> Optional.of(ReasonSetting.RESET);
+      case "VAR_SET_DEFAULT" -> Optional.of(new ReasonSetting(Optional.empty(), local));
+      case "VAR_SET_VALUE" -> {
+        JsonNode args = s.path("args");
+        if (args.size() != 1) {
+          yield Optional.empty(); // PostgreSQL refuses a list for a setting of its own
+        }
+        yield settingText(args.get(0)).map(v -> new ReasonSetting(Optional.of(v), local));
+      }
+      default -> Optional.empty();
+    };
+  }
+
+  /**
+   * A SET value's text as PostgreSQL stores it ({@code flatten_set_variable_args}): a string or
+   * word as it is (a word already folded to lower case by the parser), an integer in decimal, any
+   * other number as written.
+   */
+  private Optional<String> settingText(JsonNode arg) {
+    JsonNode c = arg.get("A_Const");
+    if (c == null || c.path("isnull").asBoolean(false)) {
+      return Optional.empty();
+    }
+    if (c.has("sval")) {
+      return constants.string(arg);
+    }
+    if (c.has("fval")) {
+      constants.markRead();
+      String text = c.path("fval").path("fval").asText("");
+      return text.isEmpty() ? Optional.empty() : Optional.of(text);
+    }
+    if (c.has("ival")) {
+      return constants
+          .value(arg)
+          .flatMap(Constants.Value::value)
+          .filter(BigDecimal.class::isInstance)
+          .map(v -> ((BigDecimal) v).toPlainString());
+    }
+    return Optional.empty();
   }
 
   private Facts transaction(JsonNode s) {

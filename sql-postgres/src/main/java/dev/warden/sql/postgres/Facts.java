@@ -1,6 +1,7 @@
 package dev.warden.sql.postgres;
 
 import dev.warden.core.statement.ColumnRef;
+import dev.warden.core.statement.ReasonSetting;
 import dev.warden.core.statement.Statement;
 import dev.warden.core.statement.StatementFlag;
 import dev.warden.core.statement.StatementKind;
@@ -37,6 +38,7 @@ final class Facts {
   String unknownReason = "";
   String preparedName = "";
   Optional<Statement> inner = Optional.empty();
+  Optional<ReasonSetting> reasonSetting = Optional.empty();
 
   Facts(StatementKind kind, String command) {
     this.kind = kind;
@@ -95,6 +97,7 @@ final class Facts {
         flags,
         unknownReason,
         preparedName,
-        inner);
+        inner,
+        reasonSetting);
   }
 }

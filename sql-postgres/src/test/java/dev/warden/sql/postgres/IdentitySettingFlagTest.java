@@ -55,6 +55,21 @@ class IdentitySettingFlagTest {
         "SET warden.identity TO DEFAULT",
         "RESET warden.identity",
         "SET warden.anything.deeper = 'x'",
+        // near misses of warden.reason, the one setting a session may change
+        "SET warden.reasonx = 'INC-1'",
+        "SET warden.reason.x = 'INC-1'",
+        "SET \"warden.reason \" = 'INC-1'",
+        "SET warden.reason FROM CURRENT",
+        "SET warden.reason = 'a', 'b'",
+        "RESET warden.reasons",
+        "SET warden.reason = 'INC-1'; SET warden.identity = 'bob'",
+        "SELECT set_config('warden.reason', 'INC-1', false)",
+        "SELECT set_config('WARDEN.REASON', 'INC-1', true)",
+        "ALTER ROLE alice SET warden.reason = 'INC-1'",
+        "ALTER DATABASE app SET warden.reason = 'INC-1'",
+        "ALTER SYSTEM SET warden.reason = 'INC-1'",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql SET warden.reason = 'x' AS 'select 1'",
+        "DO $$ BEGIN SET warden.reason = 'INC-1'; END $$",
         "BEGIN; SET LOCAL warden.session_id = '1'; COMMIT",
         // set_config with the name as a constant in any case and quoting, or not a constant
         "SELECT set_config('warden.identity', 'bob', false)",
@@ -144,6 +159,11 @@ class IdentitySettingFlagTest {
         "SELECT query_to_xml('select * from wardens', true, true, '')",
         "SELECT table_to_xml('orders'::regclass, true, false, '')",
         "ALTER ROLE alice SET search_path = app",
+        // warden.reason is the session's reason, not an identity setting (see ReasonSettingTest)
+        "SET warden.reason = 'INC-1'",
+        "SET LOCAL warden.reason = 'INC-1'",
+        "RESET warden.reason",
+        "SELECT current_setting('warden.reason', true)",
       })
   void lookAlikesAreNotFlagged(String sql) {
     List<Statement> statements = statements(ANALYZER, sql);
