@@ -147,6 +147,11 @@ public final class Demo implements AutoCloseable {
           SELECT department, round(avg(salary)) AS avg_salary FROM employees GROUP BY 1;
           DELETE FROM order_items;   -- refused: a delete without WHERE in production
           DROP TABLE orders;         -- refused: DROP in production
+          CREATE INDEX ON orders (ordered_at);  -- waits for approval: a schema change in production
+
+        Approve the index as admin in the web console (sign in as admin/admin), then send the same
+        statement again; it runs once (see docs/approvals.md):
+          %s/approvals
 
         The environment is tagged production, so the default policy refuses destructive and
         unbounded statements before they reach the database (see docs/policy.md). Masking is on
@@ -172,6 +177,7 @@ public final class Demo implements AutoCloseable {
             ShopSeed.EMPLOYEES,
             connect,
             connect,
+            api,
             DemoDatabase.SUPERUSER,
             database.port(),
             DemoDatabase.DATABASE,

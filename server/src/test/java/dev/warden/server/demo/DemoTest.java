@@ -16,6 +16,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -98,6 +99,45 @@ class DemoTest {
       assertThat(count(connection, "SELECT count(*) FROM order_items")).isPositive();
     }
     assertThat(demo.instructions("127.0.0.1")).contains("DROP TABLE orders;");
+  }
+
+  @Test
+  void theIndexTheInstructionsPromiseWaitsForApprovalAndRunsOnceTheAdminApproves()
+      throws Exception {
+    String index = "CREATE INDEX ON orders (ordered_at)";
+    assertThat(demo.instructions("127.0.0.1"))
+        .contains(index + ";")
+        .contains("http://127.0.0.1:" + demo.server().apiAddress().getPort() + "/approvals");
+    try (Connection connection = connect("demo", "demo", "shop");
+        Statement statement = connection.createStatement()) {
+      SQLException refused =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              SQLException.class, () -> statement.execute(index));
+      assertThat(refused.getSQLState()).isEqualTo("42501");
+      java.util.regex.Matcher id =
+          java.util.regex.Pattern.compile("apr_[a-z2-7]{12}").matcher(refused.getMessage());
+      assertThat(id.find()).as(refused.getMessage()).isTrue();
+      demo.server()
+          .approvals()
+          .review(
+              id.group(),
+              new dev.warden.core.identity.Identity(
+                  "admin",
+                  Set.of("admins", "approvers"),
+                  dev.warden.core.identity.AuthMethod.SCRAM_SHA_256),
+              true,
+              "demo",
+              false);
+      statement.execute(index);
+    }
+    try (Connection direct = demo.database().connect("shop")) {
+      assertThat(
+              count(
+                  direct,
+                  "SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'"
+                      + " AND indexdef LIKE '%ordered_at%'"))
+          .isEqualTo(1);
+    }
   }
 
   @Test
