@@ -32,6 +32,32 @@ public interface ApprovalGate {
   CompletableFuture<Answer> check(Question question);
 
   /**
+   * Whether a request for exactly this statement may be open (pending or approved) for {@code
+   * session}'s identity in its environment: answered from memory, on the caller's thread, without
+   * blocking, for every statement whose change over its row limit would wait for approval ({@link
+   * Decision#rowLimitApproval()}). False means there is certainly no approval to use, and the
+   * statement runs under its limit; true means {@link #useApproval} is worth asking. Gates that
+   * keep no such requests answer false.
+   *
+   * @param text the statement text exactly as the client sent it
+   * @param parameters its bind parameters as sent (null for SQL NULL); empty for simple queries
+   */
+  default boolean mayHaveApproval(SessionContext session, String text, List<byte[]> parameters) {
+    return false;
+  }
+
+  /**
+   * Uses an approval of exactly this statement, if one is approved and unused: then it runs once,
+   * without the row limit it went over when it was asked about. Completes empty when there is none
+   * (the statement then runs under its limit). Completes off the caller's thread when it needs the
+   * store.
+   */
+  default CompletableFuture<Optional<Answer.Approved>> useApproval(
+      SessionContext session, String text, List<byte[]> parameters) {
+    return CompletableFuture.completedFuture(Optional.empty());
+  }
+
+  /**
    * What a proxy asks about.
    *
    * @param session who asks, where

@@ -24,6 +24,10 @@ import java.util.OptionalLong;
  * @param approval present when policy requires approval: {@code verdict} is then the refusal a
  *     client gets where approvals are not handled, and the proxy instead looks for an approved
  *     request for exactly this statement, or makes one, as the requirement says
+ * @param rowLimitApproval present when a change over {@link #rowLimit} waits for approval rather
+ *     than being refused for good: the proxy still rolls it back, then asks for an approval that
+ *     meets this requirement (with {@link #rowLimitDenial} as the refusal where it cannot ask), and
+ *     the same statement sent again once approved runs once without the limit
  */
 public record Decision(
     Verdict verdict,
@@ -35,7 +39,8 @@ public record Decision(
     long policyVersion,
     boolean reusable,
     ResultMasking masking,
-    Optional<ApprovalRequirement> approval) {
+    Optional<ApprovalRequirement> approval,
+    Optional<ApprovalRequirement> rowLimitApproval) {
   public Decision {
     Objects.requireNonNull(verdict, "verdict");
     Objects.requireNonNull(analysis, "analysis");
@@ -50,6 +55,36 @@ public record Decision(
       throw new IllegalArgumentException(
           "a decision that requires approval refuses until approved");
     }
+    Objects.requireNonNull(rowLimitApproval, "rowLimitApproval");
+    if (rowLimitApproval.isPresent() && rowLimit.isEmpty()) {
+      throw new IllegalArgumentException("only a row limit can be lifted by a row-limit approval");
+    }
+  }
+
+  /** A decision whose row limit, if any, is final: a change over it is refused. */
+  public Decision(
+      Verdict verdict,
+      Analysis analysis,
+      String rule,
+      boolean observed,
+      OptionalLong rowLimit,
+      Verdict.Deny rowLimitDenial,
+      long policyVersion,
+      boolean reusable,
+      ResultMasking masking,
+      Optional<ApprovalRequirement> approval) {
+    this(
+        verdict,
+        analysis,
+        rule,
+        observed,
+        rowLimit,
+        rowLimitDenial,
+        policyVersion,
+        reusable,
+        masking,
+        approval,
+        Optional.empty());
   }
 
   /** A decision that needs no approval. */
@@ -110,7 +145,8 @@ public record Decision(
         policyVersion,
         reusable,
         masking,
-        approval);
+        approval,
+        rowLimitApproval);
   }
 
   /** This refusal, to be lifted by an approval that meets {@code requirement}. */
@@ -125,6 +161,26 @@ public record Decision(
         policyVersion,
         reusable,
         masking,
+        Optional.of(requirement),
+        rowLimitApproval);
+  }
+
+  /**
+   * This decision, whose change over its row limit waits for an approval that meets {@code
+   * requirement} instead of being refused for good.
+   */
+  public Decision withRowLimitApproval(ApprovalRequirement requirement) {
+    return new Decision(
+        verdict,
+        analysis,
+        rule,
+        observed,
+        rowLimit,
+        rowLimitDenial,
+        policyVersion,
+        reusable,
+        masking,
+        approval,
         Optional.of(requirement));
   }
 

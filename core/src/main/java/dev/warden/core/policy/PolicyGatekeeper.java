@@ -319,6 +319,10 @@ public final class PolicyGatekeeper implements Gatekeeper {
    * the automatic approvals of the rule that decided it. Conditions read the time now and the
    * {@code rows} and {@code request.reason} given here; nothing is cached.
    *
+   * <p>For an allowed decision whose change went over its row limit ({@link
+   * Decision#rowLimitApproval()}), the automatic approvals of the rule whose limit it is are tried
+   * instead, with {@code rows} the rows the change made.
+   *
    * <p>Empty, so that a person must approve, when the decision needs no approval, when the policy
    * changed since it was made (the proxy judges the statement again before it runs anything), when
    * a statement of the text is now denied outright, or when the policy's default (no rule) asked
@@ -346,6 +350,12 @@ public final class PolicyGatekeeper implements Gatekeeper {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(prepared, "prepared");
     Objects.requireNonNull(reason, "reason");
+    if (decision.verdict() instanceof Verdict.Allow) {
+      // An allowed statement waits only when its change went over its row limit.
+      return decision.rowLimitApproval().isPresent()
+          ? overLimitAutoApproval(decision, session, path, prepared, rows, reason)
+          : Optional.empty();
+    }
     if (decision.approval().isEmpty()) {
       return Optional.empty();
     }
@@ -388,6 +398,58 @@ public final class PolicyGatekeeper implements Gatekeeper {
         }
       }
       return names.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", names));
+    } catch (RuntimeException e) {
+      return Optional.empty(); // what cannot be evaluated is not approved; a person still can
+    }
+  }
+
+  /**
+   * Whether an automatic approval of the rule whose row limit {@code decision} carries approves a
+   * change over that limit: the rule is found as {@link #judge} found it (of the statements that
+   * change rows, the one whose allow or observe rule has the smallest {@code max_rows}), and its
+   * {@code auto_approve} conditions are tried with {@code rows} as measured. Empty when the policy
+   * changed since the decision, or the rule does not let such a change wait for approval.
+   */
+  private Optional<String> overLimitAutoApproval(
+      Decision decision,
+      SessionContext session,
+      StatementPath path,
+      PreparedStatements prepared,
+      long rows,
+      String reason) {
+    try {
+      Policy current = policy.get();
+      if (current == null || current.version() != decision.policyVersion()) {
+        return Optional.empty();
+      }
+      Analysis analysis = decision.analysis();
+      if (changesIdentitySetting(analysis, prepared)) {
+        return Optional.empty();
+      }
+      PolicyInput input = new PolicyInput(session, path, clock.instant());
+      boolean multi = analysis.multiStatement();
+      Judgement limiting = null;
+      PreparedStatements sameText = new PreparedStatements();
+      for (Statement statement : analysis.statements()) {
+        if (isPrepare(statement) && statement.inner().isPresent()) {
+          sameText.prepared(statement.preparedName(), statement.inner().get());
+        }
+        for (Statement unit : units(statement, prepared, sameText)) {
+          Judgement j = current.judge(unit, multi, input);
+          if (!j.refuses()
+              && unit.changesRows()
+              && j.rule().isPresent()
+              && j.rule().get().maxRows().isPresent()
+              && (limiting == null || maxRows(j) < maxRows(limiting))) {
+            limiting = j;
+          }
+        }
+      }
+      if (limiting == null || !limiting.rule().orElseThrow().approvesOverMaxRows()) {
+        return Optional.empty();
+      }
+      return current.autoApprove(
+          limiting.ruleName(), limiting.statement(), multi, input, rows, reason);
     } catch (RuntimeException e) {
       return Optional.empty(); // what cannot be evaluated is not approved; a person still can
     }
@@ -486,16 +548,18 @@ public final class PolicyGatekeeper implements Gatekeeper {
         // other statement of the text that an allow rule limits.
         OptionalLong limit =
             limiting == null ? OptionalLong.empty() : OptionalLong.of(maxRows(limiting));
-        return new Decision(
-                refusal.denial(),
-                analysis,
-                refusal.ruleName(),
-                false,
-                limit,
-                limiting == null ? null : overLimit(limiting),
-                version,
-                reusable)
-            .withApproval(refusal.approvalRequirement());
+        return limitApproval(
+            new Decision(
+                    refusal.denial(),
+                    analysis,
+                    refusal.ruleName(),
+                    false,
+                    limit,
+                    limiting == null ? null : overLimit(limiting),
+                    version,
+                    reusable)
+                .withApproval(refusal.approvalRequirement()),
+            limiting);
       }
       // Observe-only: it runs, and the audit trail records the rule that would have refused it.
       return new Decision(
@@ -522,15 +586,28 @@ public final class PolicyGatekeeper implements Gatekeeper {
           version,
           reusable);
     }
-    return new Decision(
-        Verdict.ALLOW,
-        analysis,
-        rule,
-        observe != null,
-        OptionalLong.of(maxRows(limiting)),
-        overLimit(limiting),
-        version,
-        reusable);
+    return limitApproval(
+        new Decision(
+            Verdict.ALLOW,
+            analysis,
+            rule,
+            observe != null,
+            OptionalLong.of(maxRows(limiting)),
+            overLimit(limiting),
+            version,
+            reusable),
+        limiting);
+  }
+
+  /**
+   * {@code decision} with the approval a change over its row limit waits for, when {@code
+   * limiting}'s rule says {@code over_max_rows: require_approval}.
+   */
+  private static Decision limitApproval(Decision decision, Judgement limiting) {
+    if (limiting == null || !limiting.rule().orElseThrow().approvesOverMaxRows()) {
+      return decision;
+    }
+    return decision.withRowLimitApproval(limiting.rule().get().approvalRequirement());
   }
 
   /** The refusal of a statement that changed more rows than {@code limiting}'s rule allows. */

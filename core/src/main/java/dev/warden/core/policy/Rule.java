@@ -21,9 +21,13 @@ import java.util.OptionalLong;
  *     UPDATE, DELETE or MERGE the rule matches may change before Warden rolls it back
  * @param origin where the rule was written, as {@code file:line:column}, or empty; errors name it
  * @param approval for {@link PolicyAction#REQUIRE_APPROVAL}: who approves and how the requester
- *     waits; empty for {@link ApprovalRequirement#DEFAULT} (see {@link #approvalRequirement()})
- * @param autoApprove for {@link PolicyAction#REQUIRE_APPROVAL}: automatic approvals, tried in
- *     order; the first whose condition holds approves without a person
+ *     waits; empty for {@link ApprovalRequirement#DEFAULT} (see {@link #approvalRequirement()}).
+ *     For {@link PolicyAction#ALLOW} and {@link PolicyAction#OBSERVE} with {@code maxRows}: present
+ *     only with {@code over_max_rows: require_approval}, who approves a change over the limit
+ *     (always {@link ApprovalRequirement.Wait#ERROR}; see {@link #approvesOverMaxRows()})
+ * @param autoApprove for {@link PolicyAction#REQUIRE_APPROVAL}, and for a rule that {@link
+ *     #approvesOverMaxRows()}: automatic approvals, tried in order; the first whose condition holds
+ *     approves without a person
  */
 public record Rule(
     String name,
@@ -65,11 +69,34 @@ public record Rule(
     if (maxRows.isPresent() && action.refuses()) {
       throw new IllegalArgumentException("max_rows applies only to allow and observe rules");
     }
-    if ((approval.isPresent() || !autoApprove.isEmpty())
-        && action != PolicyAction.REQUIRE_APPROVAL) {
+    boolean overMaxRows = maxRows.isPresent() && !action.refuses() && approval.isPresent();
+    if (!autoApprove.isEmpty() && action != PolicyAction.REQUIRE_APPROVAL && !overMaxRows) {
       throw new IllegalArgumentException(
-          "approval and auto_approve apply only to require_approval rules");
+          "auto_approve applies only to require_approval rules and to allow and observe rules"
+              + " whose changes over max_rows wait for approval");
     }
+    if (approval.isPresent() && action != PolicyAction.REQUIRE_APPROVAL) {
+      if (maxRows.isEmpty() || action.refuses()) {
+        throw new IllegalArgumentException(
+            "approval applies only to require_approval rules and allow and observe rules with"
+                + " max_rows");
+      }
+      if (approval.get().waiting() != ApprovalRequirement.Wait.ERROR) {
+        // The change has run and holds its locks while Warden asks: it cannot wait for a person.
+        throw new IllegalArgumentException(
+            "a change over max_rows waits for approval with wait: error, not held");
+      }
+    }
+  }
+
+  /**
+   * Whether this is an {@code allow} or {@code observe} rule with {@code max_rows} and {@code
+   * over_max_rows: require_approval}: a change over its limit is rolled back and waits for an
+   * approval as {@link #approvalRequirement()} says (tried first by {@link #autoApprove()}), rather
+   * than being refused for good.
+   */
+  public boolean approvesOverMaxRows() {
+    return maxRows.isPresent() && !action.refuses() && approval.isPresent();
   }
 
   /** A rule without an approval block or automatic approvals. */

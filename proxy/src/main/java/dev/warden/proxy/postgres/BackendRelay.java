@@ -1,5 +1,7 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.gate.ApprovalGate;
+import dev.warden.core.gate.Verdict;
 import dev.warden.core.masking.ResultMasking;
 import dev.warden.core.statement.Relations;
 import dev.warden.protocol.postgres.BackendMessage;
@@ -29,6 +31,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -344,7 +348,7 @@ final class BackendRelay extends RelayHandler {
         yield fields == null ? Outcome.FORWARD : replaceWith(new NoticeResponse(fields));
       }
       case CommandComplete.TYPE ->
-          onCommandComplete((CommandComplete) BackendMessages.decode(type, body));
+          onCommandComplete(ctx, body, (CommandComplete) BackendMessages.decode(type, body));
       case ErrorResponse.TYPE -> {
         ErrorResponse error = (ErrorResponse) BackendMessages.decode(type, body);
         StatementAudit failed = failedAudit;
@@ -370,7 +374,8 @@ final class BackendRelay extends RelayHandler {
     };
   }
 
-  private Outcome onCommandComplete(CommandComplete complete) {
+  private Outcome onCommandComplete(
+      ChannelHandlerContext ctx, ByteBuf body, CommandComplete complete) {
     Exchanges due = session.exchanges;
     Object payload = due.headPayload();
     boolean execute = due.headKind() == Exchanges.EXECUTE;
@@ -391,20 +396,105 @@ final class BackendRelay extends RelayHandler {
         session.reasonConfirmed(set);
       }
     } else if (payload instanceof RowGuard.Mark m && !suppressing) {
-      if (m.guard().check(complete.tag())) {
-        // Over the limit: the client sees the refusal where it would have seen the count, then
-        // nothing until ReadyForQuery, as after any failed statement.
-        forwardUpTo(currentMessageStart());
-        peer().write(ClientErrors.denial(peer().alloc(), m.guard().denial), peer().voidPromise());
-        if (audit != null) {
-          audit.refused(m.guard().denial.sqlState());
-        }
-        suppressing = true;
-        outcome = Outcome.DROP;
+      RowGuard.Limit limit = m.limit();
+      long rows = m.guard().overLimit(complete.tag(), limit);
+      if (rows >= 0 && limit.approval != null && session.approvals != ApprovalGate.NONE) {
+        // Over a limit whose changes may be approved: the change stays undecided (its
+        // transaction open, nothing more read from the server) while the gate makes a request
+        // with the rows it changed, or approves it (an automatic approval, or one made
+        // elsewhere); the gate answers at once, since such requests are never held.
+        CompletableFuture<ApprovalGate.Answer> asked = askOverLimit(ctx, limit.approval, rows);
+        return hold(ctx, body, asked, again -> overLimitAnswered(m, asked, audit, execute, rows));
+      }
+      if (rows >= 0) {
+        outcome = refuseOverLimit(m, limit.denial, audit);
       }
     }
     if (execute) {
       due.pop();
+    }
+    return outcome;
+  }
+
+  /**
+   * Over the limit: the client sees {@code deny} where it would have seen the count, then nothing
+   * until ReadyForQuery, as after any failed statement; the guard rolls the change back.
+   */
+  private Outcome refuseOverLimit(RowGuard.Mark m, Verdict.Deny deny, StatementAudit audit) {
+    forwardUpTo(currentMessageStart());
+    peer().write(ClientErrors.denial(peer().alloc(), deny), peer().voidPromise());
+    if (audit != null) {
+      audit.refused(deny.sqlState());
+    }
+    m.guard().exceeded = true;
+    suppressing = true;
+    return Outcome.DROP;
+  }
+
+  /** Asks the approval gate about a change that went over its limit, with the rows it changed. */
+  private CompletableFuture<ApprovalGate.Answer> askOverLimit(
+      ChannelHandlerContext ctx, RowGuard.OverLimit over, long rows) {
+    try {
+      return session.approvals.check(
+          new ApprovalGate.Question(
+              session.context,
+              over.decision(),
+              over.decision().rowLimitApproval().orElseThrow(),
+              over.decision().rowLimitDenial(),
+              over.text(),
+              over.parameters(),
+              session.reason(),
+              OptionalLong.of(rows),
+              notice -> ctx.executor().execute(() -> session.notice(notice))));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * The gate answered about a change over its limit, whose CommandComplete was held: refused, it is
+   * rolled back as any change over its limit, with the gate's refusal (the request and what to do);
+   * approved, the limit is lifted and the count goes to the client.
+   */
+  private Outcome overLimitAnswered(
+      RowGuard.Mark m,
+      CompletableFuture<ApprovalGate.Answer> asked,
+      StatementAudit audit,
+      boolean execute,
+      long rows) {
+    ApprovalGate.Answer answer;
+    if (asked.isCompletedExceptionally()) {
+      Throwable why = asked.exceptionNow();
+      log.error("session {}: approval check over a row limit failed", session.context.id(), why);
+      answer =
+          new ApprovalGate.Answer.Refused(
+              new Verdict.Deny(
+                  "58000",
+                  "Warden refused this statement: it changed more rows than its limit, and"
+                      + " whether that may be approved could not be checked ("
+                      + why.getMessage()
+                      + "); Warden rolled it back",
+                  "Nothing was changed. Try again; if it persists, ask an administrator."),
+              "");
+    } else {
+      answer = asked.join();
+    }
+    Outcome outcome =
+        switch (answer) {
+          case ApprovalGate.Answer.Approved ok -> {
+            log.info(
+                "session {}: a change of {} rows over its limit runs: {}, request {}",
+                session.context.id(),
+                rows,
+                ok.how(),
+                ok.requestId());
+            m.limit().lifted = true;
+            yield dropping() ? Outcome.DROP : Outcome.FORWARD;
+          }
+          case ApprovalGate.Answer.Refused no -> refuseOverLimit(m, no.deny(), audit);
+        };
+    if (execute) {
+      session.exchanges.pop();
     }
     return outcome;
   }

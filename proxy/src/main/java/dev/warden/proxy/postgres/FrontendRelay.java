@@ -351,6 +351,12 @@ final class FrontendRelay extends RelayHandler {
       session.exchanges.add(Exchanges.QUERY);
       return refuse(ctx, deny, Query::new);
     }
+    if (mayHaveOverLimitApproval(decision, text, List.of())) {
+      Decision limited = decision;
+      String sql = text;
+      return useOverLimitApproval(
+          ctx, body, limited, sql, List.of(), (now, again) -> runQuery(ctx, again, now, sql));
+    }
     return runQuery(ctx, body, decision, text);
   }
 
@@ -365,20 +371,26 @@ final class FrontendRelay extends RelayHandler {
         recorded,
         Exchanges.QUERY,
         Query::new,
-        () -> forwardQuery(ctx, decision, recorded.audit()));
+        () -> forwardQuery(ctx, decision, recorded.audit(), text));
   }
 
   /** Forwards an allowed Query whose intent is recorded, with a row guard where it needs one. */
-  private Outcome forwardQuery(ChannelHandlerContext ctx, Decision decision, StatementAudit audit) {
+  private Outcome forwardQuery(
+      ChannelHandlerContext ctx, Decision decision, StatementAudit audit, String text) {
     boolean transactionControl = decision.analysis().kinds().contains(StatementKind.TRANSACTION);
     if (decision.rowLimit().isPresent()) {
       if (transactionControl || inBatch) {
         session.exchanges.add(Exchanges.QUERY);
         return refuse(ctx, unguardable(transactionControl), Query::new, audit);
       }
-      RowGuard guard = new RowGuard(decision.rowLimit().getAsLong(), decision.rowLimitDenial());
+      RowGuard guard = new RowGuard();
       beginGuard(guard, false);
-      session.exchanges.add(Exchanges.QUERY, Exchanges.CLIENT, guard.statement, audit);
+      RowGuard.Limit limit =
+          new RowGuard.Limit(
+              decision.rowLimit().getAsLong(),
+              decision.rowLimitDenial(),
+              overLimit(decision, text, List.of()));
+      session.exchanges.add(Exchanges.QUERY, Exchanges.CLIENT, guard.statement(limit), audit);
       noteEffects(decision);
       return Outcome.FORWARD_THEN_PAUSE; // the guard's COMMIT or ROLLBACK comes next upstream
     }
@@ -450,7 +462,102 @@ final class FrontendRelay extends RelayHandler {
             return runExecute(ctx, again, decisions, text, portal);
           });
     }
+    if (decisions.size() == 1) {
+      byte[] parameters = session.names.approvalParameters(portal);
+      List<byte[]> bound = new ArrayList<>(1);
+      bound.add(parameters);
+      if (parameters != null && mayHaveOverLimitApproval(decisions.getFirst(), text, bound)) {
+        return useOverLimitApproval(
+            ctx,
+            body,
+            decisions.getFirst(),
+            text,
+            bound,
+            (now, again) -> {
+              decisions.set(0, now);
+              return runExecute(ctx, again, decisions, text, portal);
+            });
+      }
+    }
     return runExecute(ctx, body, decisions, text, portal);
+  }
+
+  /**
+   * Whether {@code decision}'s change over its row limit would wait for approval here, and a
+   * request for exactly this statement may be open: the gate answers from memory, so that the
+   * statements with no request (nearly all) cost no more than a lookup.
+   */
+  private boolean mayHaveOverLimitApproval(
+      Decision decision, String text, List<byte[]> parameters) {
+    return decision.verdict() instanceof Verdict.Allow
+        && decision.rowLimitApproval().isPresent()
+        && session.approvals != ApprovalGate.NONE
+        && session.approvals.mayHaveApproval(session.context, text, parameters);
+  }
+
+  /**
+   * Uses an approval of a change over its row limit for exactly this statement, holding it (and
+   * everything after it) while the gate looks: with one, it runs once without the limit; without,
+   * it runs as decided, under its limit.
+   */
+  private Outcome useOverLimitApproval(
+      ChannelHandlerContext ctx,
+      ByteBuf body,
+      Decision decision,
+      String text,
+      List<byte[]> parameters,
+      Approved then) {
+    CompletableFuture<Optional<ApprovalGate.Answer.Approved>> used;
+    try {
+      used = session.approvals.useApproval(session.context, text, parameters);
+    } catch (RuntimeException e) {
+      used = CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<Optional<ApprovalGate.Answer.Approved>> asked = used;
+    return hold(
+        ctx,
+        body,
+        asked,
+        again -> {
+          if (asked.isCompletedExceptionally()) {
+            // No approval could be looked for: it runs under its limit, as without one.
+            log.warn(
+                "session {}: looking for an approval over a row limit failed: {}",
+                session.context.id(),
+                asked.exceptionNow().toString());
+            return then.run(decision, again);
+          }
+          Optional<ApprovalGate.Answer.Approved> ok = asked.join();
+          return then.run(ok.isPresent() ? overLimitApproved(decision, ok.get()) : decision, again);
+        });
+  }
+
+  /**
+   * The decision a statement runs with once its change over the row limit is approved: without the
+   * limit, never reused, its rule naming the approval and the request.
+   */
+  private static Decision overLimitApproved(Decision decision, ApprovalGate.Answer.Approved ok) {
+    return new Decision(
+        Verdict.ALLOW,
+        decision.analysis(),
+        decision.rule() + " (over its row limit: " + ok.how() + ", request " + ok.requestId() + ")",
+        decision.observed(),
+        OptionalLong.empty(),
+        null,
+        decision.policyVersion(),
+        false,
+        decision.masking());
+  }
+
+  /**
+   * What the backend relay asks the gate about when {@code decision}'s statement goes over its row
+   * limit; null when that is refused for good (no approval for it, or no gate here).
+   */
+  private RowGuard.OverLimit overLimit(Decision decision, String text, List<byte[]> parameters) {
+    if (decision.rowLimitApproval().isEmpty() || session.approvals == ApprovalGate.NONE) {
+      return null;
+    }
+    return new RowGuard.OverLimit(decision, text, parameters);
   }
 
   /** Records an allowed Execute's intent and forwards it once the record is durable enough. */
@@ -474,7 +581,7 @@ final class FrontendRelay extends RelayHandler {
         recorded,
         Exchanges.EXECUTE,
         marker -> new Execute(marker, 0),
-        () -> forwardExecute(ctx, decisions, recorded.audit(), portal));
+        () -> forwardExecute(ctx, decisions, recorded.audit(), portal, text));
   }
 
   /** Whether {@code decision} is a refusal that an approval can lift, here. */
@@ -575,7 +682,9 @@ final class FrontendRelay extends RelayHandler {
         decision.rowLimitDenial(),
         decision.policyVersion(),
         false,
-        decision.masking());
+        decision.masking(),
+        Optional.empty(),
+        decision.rowLimitApproval());
   }
 
   /** The decision recorded for a statement refused while it waits for (or lacks) approval. */
@@ -611,7 +720,11 @@ final class FrontendRelay extends RelayHandler {
 
   /** Forwards an allowed Execute whose intent is recorded, with a row guard where it needs one. */
   private Outcome forwardExecute(
-      ChannelHandlerContext ctx, List<Decision> decisions, StatementAudit audit, String portal) {
+      ChannelHandlerContext ctx,
+      List<Decision> decisions,
+      StatementAudit audit,
+      String portal,
+      String text) {
     long limit = Long.MAX_VALUE;
     Verdict.Deny limitDenial = null;
     boolean transactionControl = false;
@@ -639,13 +752,20 @@ final class FrontendRelay extends RelayHandler {
         return refuse(ctx, unguardable(true), marker -> new Execute(marker, 0), audit);
       }
       if (batchGuard == null) {
-        batchGuard = new RowGuard(limit, limitDenial);
+        batchGuard = new RowGuard();
         beginGuard(batchGuard, true);
-      } else {
-        batchGuard.tighten(limit, limitDenial);
       }
+      RowGuard.OverLimit over = null;
+      byte[] parameters = session.names.approvalParameters(portal);
+      if (decisions.size() == 1 && parameters != null) {
+        List<byte[]> bound = new ArrayList<>(1);
+        bound.add(parameters);
+        over = overLimit(decisions.getFirst(), text, bound);
+      }
+      RowGuard.Limit guarded = new RowGuard.Limit(limit, limitDenial, over);
       describeForMasking(portal, audit);
-      session.exchanges.add(Exchanges.EXECUTE, Exchanges.CLIENT, batchGuard.statement, audit);
+      session.exchanges.add(
+          Exchanges.EXECUTE, Exchanges.CLIENT, batchGuard.statement(guarded), audit);
       return Outcome.FORWARD;
     }
     describeForMasking(portal, audit);

@@ -1,6 +1,5 @@
 package dev.warden.proxy.postgres;
 
-import dev.warden.core.environment.AccessWindows;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.gate.ApprovalGate;
 import dev.warden.core.gate.Gatekeeper;
@@ -32,5 +31,4 @@ record ProxyContext(
     ProxyAudit audit,
     DataMaps dataMaps,
     LoginSettings logins,
-    ApprovalGate approvals,
-    AccessWindows windows) {}
+    ApprovalGate approvals) {}

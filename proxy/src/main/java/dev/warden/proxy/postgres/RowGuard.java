@@ -1,6 +1,8 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.gate.Decision;
 import dev.warden.core.gate.Verdict;
+import java.util.List;
 
 /**
  * The row-count guardrail for one statement (or one extended-protocol batch): the statement runs so
@@ -15,6 +17,12 @@ import dev.warden.core.gate.Verdict;
  * warnings). Over the limit, the client sees its CommandComplete replaced by the refusal and
  * nothing more until ReadyForQuery, exactly as if the statement had failed there; inside its own
  * block the block is left failed, as a failed statement leaves it.
+ *
+ * <p>Each guarded statement has its own {@link Limit}. When a change over it may wait for approval
+ * ({@link Decision#rowLimitApproval()}), the backend relay holds the CommandComplete, asks the
+ * approval gate with the rows the server reported, and then either refuses the statement with the
+ * gate's answer (rolled back as above), or, when the gate approves it (an automatic approval, or an
+ * approval made elsewhere), lifts the limit and lets the change stand.
  */
 final class RowGuard {
   static final String SAVEPOINT = "warden_row_guard";
@@ -32,11 +40,35 @@ final class RowGuard {
     FINISH
   }
 
-  /** An entry's payload: which guard, and which step of it. */
-  record Mark(RowGuard guard, Step step) {}
+  /**
+   * An entry's payload: which guard, and which step of it; for {@link Step#STATEMENT}, the limit of
+   * the statement it stands for (null otherwise).
+   */
+  record Mark(RowGuard guard, Step step, Limit limit) {}
 
-  long limit;
-  Verdict.Deny denial;
+  /** What Warden asks the approval gate about when a statement goes over its limit. */
+  record OverLimit(Decision decision, String text, List<byte[]> parameters) {}
+
+  /**
+   * One guarded statement's limit: at most {@code rows} changed rows, else {@code denial}, or, with
+   * {@code approval}, what the gate is asked. Confined to the session's event loop.
+   */
+  static final class Limit {
+    final long rows;
+    final Verdict.Deny denial;
+    final OverLimit approval;
+
+    /**
+     * The gate approved the change over the limit: the statement's counts are no longer checked.
+     */
+    boolean lifted;
+
+    Limit(long rows, Verdict.Deny denial, OverLimit approval) {
+      this.rows = rows;
+      this.denial = denial;
+      this.approval = approval;
+    }
+  }
 
   /** The BEGIN and SAVEPOINT ran. */
   boolean begun;
@@ -47,22 +79,13 @@ final class RowGuard {
   /** The server reported more changed rows than {@link #limit}. */
   boolean exceeded;
 
-  RowGuard(long limit, Verdict.Deny denial) {
-    this.limit = limit;
-    this.denial = denial;
-  }
+  final Mark begin = new Mark(this, Step.BEGIN, null);
+  final Mark sync = new Mark(this, Step.SYNC, null);
+  final Mark finish = new Mark(this, Step.FINISH, null);
 
-  final Mark begin = new Mark(this, Step.BEGIN);
-  final Mark statement = new Mark(this, Step.STATEMENT);
-  final Mark sync = new Mark(this, Step.SYNC);
-  final Mark finish = new Mark(this, Step.FINISH);
-
-  /** Lowers the limit when another guarded statement with a smaller one joins this batch. */
-  void tighten(long other, Verdict.Deny otherDenial) {
-    if (other < limit) {
-      limit = other;
-      denial = otherDenial;
-    }
+  /** The mark of a guarded statement (a Query, or one Execute of the batch) with its limit. */
+  Mark statement(Limit limit) {
+    return new Mark(this, Step.STATEMENT, limit);
   }
 
   /**
@@ -75,18 +98,16 @@ final class RowGuard {
   }
 
   /**
-   * Checks a CommandComplete tag of the guarded statement; true if it went over the limit (and from
-   * then on the guard is {@link #exceeded}).
+   * The rows a CommandComplete tag of a guarded statement reports changed, when that is over the
+   * statement's {@code limit} (and the limit was not lifted); else -1. Changes nothing: the caller
+   * marks the guard {@link #exceeded} once the statement is refused.
    */
-  boolean check(String tag) {
-    if (!begun) {
-      return false;
+  long overLimit(String tag, Limit limit) {
+    if (!begun || limit.lifted) {
+      return -1;
     }
     long rows = changedRows(tag);
-    if (rows > limit) {
-      exceeded = true;
-    }
-    return exceeded;
+    return rows > limit.rows ? rows : -1;
   }
 
   /**

@@ -32,8 +32,9 @@ final class StatementNames {
   private final Map<String, List<String>> parameters = new HashMap<>();
 
   /**
-   * The parameter section of the Bind of portals whose statement needs approval, exactly as sent
-   * (null when it was larger than Warden reads): an approval is bound to it.
+   * The parameter section of the Bind of portals whose statement needs approval (or may, over its
+   * row limit), exactly as sent (null when it was larger than Warden reads): an approval is bound
+   * to it.
    */
   private final Map<String, byte[]> approvalParameters = new HashMap<>();
 
@@ -58,14 +59,18 @@ final class StatementNames {
     }
   }
 
-  /** Whether a statement {@code statement} may stand for needs approval. */
+  /**
+   * Whether a statement {@code statement} may stand for needs approval, or may wait for one when it
+   * changes more rows than its limit: its Bind parameters are then kept, since an approval is bound
+   * to them.
+   */
   boolean needsApproval(String statement) {
     List<Parsed> candidates = statements.get(statement);
     if (candidates == null) {
       return false;
     }
     for (Parsed p : candidates) {
-      if (p.decision().approval().isPresent()) {
+      if (p.decision().approval().isPresent() || p.decision().rowLimitApproval().isPresent()) {
         return true;
       }
     }

@@ -32,6 +32,13 @@ import org.slf4j.LoggerFactory;
  * parameters (and uses it, once), lets the policy's automatic approval rules decide with the rows a
  * change would change, or makes a request and refuses the statement with its id and what to do (or,
  * in hold mode, waits for the reviewers' decision). Runs on virtual threads, never the caller's.
+ *
+ * <p>A change that went over a row limit whose rule lets it wait for approval ({@link
+ * Decision#rowLimitApproval()}) is asked about with the rows it changed, already rolled back by the
+ * proxy (or kept, when an automatic approval approves it); such requests are never held. Sent
+ * again, the statement looks for its approval in an index of open requests in memory ({@link
+ * #mayHaveApproval}), so that the statements without one cost no store query, and uses it ({@link
+ * #useApproval}) to run once without the limit.
  */
 public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ApprovalGateway.class);
@@ -71,6 +78,7 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
   private final RowCounter rows;
   private final Optional<URI> links;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private final OpenRequests open;
 
   /**
    * @param approvals the requests and their rules
@@ -94,11 +102,82 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
     this.autoApprover = Objects.requireNonNull(autoApprover, "autoApprover");
     this.rows = Objects.requireNonNull(rows, "rows");
     this.links = Objects.requireNonNull(links, "links");
+    this.open = OpenRequests.of(approvals);
   }
 
   @Override
   public CompletableFuture<Answer> check(Question question) {
-    return CompletableFuture.supplyAsync(() -> decide(question), executor);
+    return CompletableFuture.supplyAsync(() -> overLimit(question, decide(question)), executor);
+  }
+
+  /**
+   * Answered from the index of open requests, without the store: only a statement whose requester
+   * has a request open for exactly its text and parameters gets true.
+   */
+  @Override
+  public boolean mayHaveApproval(SessionContext session, String text, List<byte[]> parameters) {
+    return open.mayHave(
+        session.identity().name(),
+        session.environment().name(),
+        () -> Approvals.binding(bindingKey, text, parameters));
+  }
+
+  @Override
+  public CompletableFuture<Optional<Answer.Approved>> useApproval(
+      SessionContext session, String text, List<byte[]> parameters) {
+    return CompletableFuture.supplyAsync(
+        () ->
+            approvals
+                .consume(
+                    session.identity().name(),
+                    session.environment().name(),
+                    Approvals.binding(bindingKey, text, parameters))
+                .map(used -> new Answer.Approved(used.id(), how(used))),
+        executor);
+  }
+
+  /**
+   * The answer about a change that went over its row limit (an allowed statement asked about, see
+   * {@link dev.warden.core.gate.Decision#rowLimitApproval()}), worded for it: it changed that many
+   * rows and was rolled back, and the request waits; {@code answer} as it is for anything else.
+   */
+  private static Answer overLimit(Question question, Answer answer) {
+    if (!(question.decision().verdict() instanceof Verdict.Allow)
+        || !(answer instanceof Answer.Refused no)) {
+      return answer;
+    }
+    Verdict.Deny limit = question.refusal();
+    String changed =
+        question.rows().isPresent() ? " It changed " + question.rows().getAsLong() + " rows" : "";
+    if (no.requestId().isEmpty()) {
+      return new Answer.Refused(
+          new Verdict.Deny(
+              no.deny().sqlState(),
+              limit.message()
+                  + "."
+                  + changed
+                  + (changed.isEmpty() ? " " : "; ")
+                  + no.deny().message(),
+              no.deny().hint()),
+          "");
+    }
+    ApprovalRequirement r = question.requirement();
+    return new Answer.Refused(
+        new Verdict.Deny(
+            no.deny().sqlState(),
+            limit.message()
+                + "."
+                + changed
+                + (changed.isEmpty() ? " Request " : ": request ")
+                + no.requestId()
+                + " waits for "
+                + (r.minApprovals() == 1 ? "a reviewer" : r.minApprovals() + " reviewers")
+                + " in "
+                + String.join(", ", new java.util.TreeSet<>(r.approverGroups()))
+                + "; once it is approved, send the same statement again (it runs once, without"
+                + " the limit)",
+            no.deny().hint().replace("Nothing was run.", "Nothing was changed.")),
+        no.requestId());
   }
 
   private Answer decide(Question question) {

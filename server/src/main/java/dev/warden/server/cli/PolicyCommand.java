@@ -316,7 +316,20 @@ final class PolicyCommand implements Callable<Integer> {
       decision
           .rowLimit()
           .ifPresent(
-              limit -> out.println("row limit: " + limit + " (beyond it Warden rolls back)"));
+              limit ->
+                  out.println(
+                      "row limit: "
+                          + limit
+                          + decision
+                              .rowLimitApproval()
+                              .map(
+                                  a ->
+                                      " (beyond it Warden rolls back, and the change waits for"
+                                          + " approval by "
+                                          + String.join(
+                                              " or ", new java.util.TreeSet<>(a.approverGroups()))
+                                          + ")")
+                              .orElse(" (beyond it Warden rolls back)")));
       out.println("policy: " + policy.name() + ", version " + Long.toHexString(policy.version()));
       out.println(
           "as: "

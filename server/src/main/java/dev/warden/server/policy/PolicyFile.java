@@ -102,6 +102,7 @@ public final class PolicyFile {
           "message",
           "hint",
           "max_rows",
+          "over_max_rows",
           "approval",
           "auto_approve");
   private static final List<String> APPROVAL_KEYS =
@@ -316,10 +317,28 @@ public final class PolicyFile {
                 + " rule runs nothing");
       }
     }
+    // over_max_rows: require_approval lets the rule's approval: and auto_approve: apply to a change
+    // over its max_rows (which an allow or observe rule has; a refusing one was reported above).
+    boolean overMaxRows = false;
+    if (keys.containsKey("over_max_rows")) {
+      NodeTuple entry = keys.get("over_max_rows");
+      overMaxRows = overMaxRows(entry.getValueNode()).orElse(false);
+      if (!keys.containsKey("max_rows")) {
+        problem(
+            entry.getKeyNode(),
+            what
+                + ": over_max_rows says what happens to a change over max_rows, and the rule has"
+                + " no max_rows");
+      }
+      overMaxRows &= action != null && !action.refuses();
+    }
     Optional<ApprovalRequirement> approval = Optional.empty();
     List<AutoApproval> autoApprove = List.of();
     for (String key : List.of("approval", "auto_approve")) {
-      if (keys.containsKey(key) && action != null && action != PolicyAction.REQUIRE_APPROVAL) {
+      if (keys.containsKey(key)
+          && action != null
+          && action != PolicyAction.REQUIRE_APPROVAL
+          && !overMaxRows) {
         problem(
             keys.get(key).getKeyNode(),
             what
@@ -327,11 +346,27 @@ public final class PolicyFile {
                 + key
                 + ": applies only to a require_approval rule; a "
                 + action.fileName()
-                + " rule waits for no approval");
+                + " rule waits for no approval"
+                + (action.refuses()
+                    ? ""
+                    : " (unless it has max_rows and over_max_rows: require_approval, when a change"
+                        + " over the limit waits for one)"));
       }
     }
     if (keys.containsKey("approval")) {
       approval = approval(keys.get("approval").getValueNode());
+    }
+    if (overMaxRows) {
+      approval = Optional.of(approval.orElse(ApprovalRequirement.DEFAULT));
+      if (approval.get().waiting() == ApprovalRequirement.Wait.HOLD) {
+        Node block = keys.get("approval").getValueNode();
+        problem(
+            valueOf(block, "wait").orElse(block),
+            what
+                + ": a change over max_rows cannot be held while it waits for approval (it has run,"
+                + " and would hold its locks): use wait: error; the client is refused at once and"
+                + " sends the same statement again once approved");
+      }
     }
     if (keys.containsKey("auto_approve")) {
       List<AutoApproval> autos = new ArrayList<>();
@@ -440,6 +475,40 @@ public final class PolicyFile {
       problem(node, "the approval is not valid: " + e.getMessage());
       return Optional.empty();
     }
+  }
+
+  /** {@code over_max_rows}: true for {@code require_approval}, false for {@code deny}. */
+  private Optional<Boolean> overMaxRows(Node node) {
+    String value = string(node, "over_max_rows");
+    if (value == null) {
+      return Optional.empty();
+    }
+    List<String> allowed =
+        List.of(PolicyAction.DENY.fileName(), PolicyAction.REQUIRE_APPROVAL.fileName());
+    if (allowed.contains(value)) {
+      return Optional.of(value.equals(PolicyAction.REQUIRE_APPROVAL.fileName()));
+    }
+    problem(
+        node,
+        "over_max_rows '"
+            + shorten(value)
+            + "' is not what can happen to a change over max_rows"
+            + closest(value, allowed).map(v -> " (did you mean '" + v + "'?)").orElse("")
+            + "; expected deny (it is rolled back and refused) or require_approval (it is rolled"
+            + " back and waits for approval)");
+    return Optional.empty();
+  }
+
+  /** The value node of {@code key} in {@code mapping}, if it is a mapping that has the key. */
+  private static Optional<Node> valueOf(Node mapping, String key) {
+    if (mapping instanceof MappingNode m) {
+      for (NodeTuple tuple : m.getValue()) {
+        if (tuple.getKeyNode() instanceof ScalarNode k && k.getValue().equals(key)) {
+          return Optional.of(tuple.getValueNode());
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /** The approver groups: one name or a non-empty list of them. */

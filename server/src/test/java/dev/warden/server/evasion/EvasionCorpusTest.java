@@ -459,7 +459,7 @@ class EvasionCorpusTest {
       problems.add("session afterwards: " + o.alive());
     }
     if (c.expect() == Expect.DENY) {
-      if (o.errors().stream().noneMatch(e -> e.startsWith("42501"))) {
+      if (o.errors().stream().noneMatch(EvasionCorpusTest::refusedByWarden)) {
         problems.add(
             "NOT REFUSED by Warden; client saw "
                 + (o.errors().isEmpty() ? "success" : String.join(" | ", o.errors())));
@@ -487,6 +487,28 @@ class EvasionCorpusTest {
     return problems.isEmpty() ? null : String.join("; ", problems);
   }
 
+  /**
+   * A refusal by Warden: 42501, or 0A000 for a statement under the default policy's production row
+   * limit that shares its query string or pipeline with transaction control, which Warden cannot
+   * guard and so refuses before anything of it runs.
+   */
+  static boolean refusedByWarden(String error) {
+    return error.startsWith("42501")
+        || (error.startsWith("0A000") && error.contains("Warden refused this statement"));
+  }
+
+  /** Warden's own statements around a row-limited change (see the proxy's RowGuard). */
+  private static boolean rowGuard(AuditEntry e) {
+    return ROW_GUARD.contains(normal(e.statement()));
+  }
+
+  private static final Set<String> ROW_GUARD =
+      Set.of(
+          "BEGIN; SAVEPOINT warden_row_guard",
+          "SAVEPOINT warden_row_guard",
+          "RELEASE SAVEPOINT warden_row_guard",
+          "ROLLBACK TO SAVEPOINT warden_row_guard; SELECT 1/0");
+
   /** The audit entries of a case that are not the runner's own statements. */
   static List<AuditEntry> executed(EvasionCase c, String application, List<AuditEntry> entries) {
     Set<String> own =
@@ -501,7 +523,19 @@ class EvasionCorpusTest {
             || c.delivery() == Delivery.BATCH;
     List<String> allowedBefore =
         split ? c.allowedPrefix().stream().map(EvasionCorpusTest::normal).toList() : List.of();
+    // Warden's BEGIN that opens a row guard's transaction is the entry just before its SAVEPOINT.
+    Set<AuditEntry> guard = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (int i = 0; i < entries.size(); i++) {
+      AuditEntry e = entries.get(i);
+      if (rowGuard(e)) {
+        guard.add(e);
+        if (i > 0 && normal(entries.get(i - 1).statement()).equals("BEGIN")) {
+          guard.add(entries.get(i - 1));
+        }
+      }
+    }
     return entries.stream()
+        .filter(e -> !guard.contains(e))
         .filter(e -> !own.contains(normal(e.statement())))
         // Warden's own read of the catalogue, at the start of a session when it has none current
         .filter(e -> !e.statement().startsWith("/* warden: catalogue */"))
