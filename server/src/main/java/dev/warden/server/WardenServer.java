@@ -4,6 +4,8 @@ import dev.warden.core.approval.ApprovalRequest;
 import dev.warden.core.approval.Approvals;
 import dev.warden.core.audit.search.AuditSearch;
 import dev.warden.core.environment.Environments;
+import dev.warden.core.environment.JustInTime;
+import dev.warden.core.gate.SessionContext;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.CertificateVerifier;
 import dev.warden.core.identity.ScramAccounts;
@@ -26,6 +28,7 @@ import dev.warden.server.api.ApiDependencies;
 import dev.warden.server.api.ApiServer;
 import dev.warden.server.approval.ApprovalGateway;
 import dev.warden.server.approval.ApprovalNotifier;
+import dev.warden.server.approval.OpenWindows;
 import dev.warden.server.approval.UpstreamRowCounter;
 import dev.warden.server.audit.ExportService;
 import dev.warden.server.audit.ExportSettings;
@@ -58,6 +61,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 
@@ -217,6 +221,14 @@ public final class WardenServer implements AutoCloseable {
       approvals = new Approvals(store.approvals(), clock, random);
       AuditRuntime trail = audit;
       approvals.onChange(request -> recordApproval(trail, request));
+      // The open access windows, in memory for the proxy's logins: from the store now, then kept
+      // current by every change of a request in this process.
+      OpenWindows windows = new OpenWindows();
+      approvals.onChange(windows::changed);
+      windows.load(approvals, clock.instant());
+      Environments environments = new Environments(config.environments());
+      // Set once the policy's gatekeeper exists; until then no access request is admitted.
+      AtomicReference<PolicyGatekeeper> admitting = new AtomicReference<>();
       notifier = new ApprovalNotifier(config.approvals(), clock);
       approvals.onChange(notifier::changed);
       api =
@@ -224,7 +236,22 @@ public final class WardenServer implements AutoCloseable {
               config.console(),
               new ApiDependencies(
                       store.users(), audit.search(), audit.trail(), audit.feed(), throttle, clock)
-                  .withApprovals(approvals));
+                  .withApprovals(approvals)
+                  .withAccess(
+                      environments,
+                      (identity, environment, source) -> {
+                        PolicyGatekeeper g = admitting.get();
+                        return g != null
+                            && g.admit(
+                                    new SessionContext(
+                                        "api",
+                                        identity,
+                                        environment,
+                                        source,
+                                        environment.name(),
+                                        "warden-api"))
+                                .allowed();
+                      }));
       Secret mockKey = mockKey(dataDir, random);
       ListenerTls listenerTls;
       Optional<CertificateFiles> generated = Optional.empty();
@@ -272,6 +299,7 @@ public final class WardenServer implements AutoCloseable {
               clock);
       PolicyGatekeeper gatekeeper =
           new PolicyGatekeeper(analyzer, policy, config.observedEnvironments(), clock, dataMaps);
+      admitting.set(gatekeeper);
       approvalGateway =
           new ApprovalGateway(
               approvals,
@@ -308,7 +336,7 @@ public final class WardenServer implements AutoCloseable {
       proxy =
           new PostgresProxy(
               settings,
-              new Environments(config.environments()),
+              environments,
               new ScramServer(
                   ScramAccounts.firstOf(
                       List.of(
@@ -322,7 +350,8 @@ public final class WardenServer implements AutoCloseable {
                   audit.trail(), config.audit().strict(), clock, config.audit().recordParameters()),
               dataMaps,
               logins,
-              approvalGateway);
+              approvalGateway,
+              windows);
       try {
         proxy.start();
       } catch (UncheckedIOException e) {
@@ -396,6 +425,10 @@ public final class WardenServer implements AutoCloseable {
    * expiry): made, reviewed, approved, denied, used, expired or cancelled.
    */
   private static void recordApproval(AuditRuntime audit, ApprovalRequest r) {
+    if (r.access().isPresent()) {
+      recordAccess(audit, r);
+      return;
+    }
     String event;
     String actor = r.requester();
     Map<String, String> details = new java.util.LinkedHashMap<>();
@@ -437,6 +470,74 @@ public final class WardenServer implements AutoCloseable {
       }
     }
     audit.record(event, r.status() != ApprovalRequest.Status.DENIED, actor, details);
+  }
+
+  /**
+   * Records a change of an access request: {@code access-request}, {@code access-review} (one of
+   * several approvals), {@code access-approve} followed by {@code access-window-open}, {@code
+   * access-deny}, {@code access-expire} (nobody decided in time), {@code access-cancel} (withdrawn;
+   * followed by {@code access-window-end} when its window was open) and {@code access-window-end}
+   * when the window ran its time.
+   */
+  private static void recordAccess(AuditRuntime audit, ApprovalRequest r) {
+    ApprovalRequest.Access access = r.access().orElseThrow();
+    Map<String, String> details = new java.util.LinkedHashMap<>();
+    details.put("request", r.id());
+    details.put("environment", r.environment());
+    details.put("role", access.role());
+    details.put("duration", JustInTime.format(access.duration()));
+    details.put("requester", r.requester());
+    r.reason().ifPresent(reason -> details.put("reason", reason));
+    Optional<ApprovalRequest.Review> last =
+        r.reviews().isEmpty() ? Optional.empty() : Optional.of(r.reviews().getLast());
+    Map<String, String> window = new java.util.LinkedHashMap<>(details);
+    access.start().ifPresent(t -> window.put("window_start", t.toString()));
+    access.end().ifPresent(t -> window.put("window_end", t.toString()));
+    switch (r.status()) {
+      case PENDING -> {
+        if (last.isEmpty()) {
+          audit.record("access-request", true, r.requester(), details);
+        } else {
+          audit.record("access-review", true, last.get().reviewer(), reviewed(details, last.get()));
+        }
+      }
+      case APPROVED -> {
+        String reviewer = last.map(ApprovalRequest.Review::reviewer).orElse("");
+        audit.record("access-approve", true, reviewer, reviewed(details, last.orElseThrow()));
+        audit.record("access-window-open", true, r.requester(), window);
+      }
+      case DENIED ->
+          audit.record(
+              "access-deny",
+              false,
+              last.map(ApprovalRequest.Review::reviewer).orElse(""),
+              last.map(v -> reviewed(details, v)).orElse(details));
+      case EXPIRED -> audit.record("access-expire", true, r.requester(), details);
+      case CANCELLED -> {
+        audit.record("access-cancel", true, r.requester(), details);
+        if (access.start().isPresent()) {
+          window.put("ended", "cancelled");
+          audit.record("access-window-end", true, r.requester(), window);
+        }
+      }
+      case USED -> {
+        window.put("ended", "time");
+        audit.record("access-window-end", true, r.requester(), window);
+      }
+    }
+  }
+
+  private static Map<String, String> reviewed(
+      Map<String, String> details, ApprovalRequest.Review review) {
+    Map<String, String> out = new java.util.LinkedHashMap<>(details);
+    out.put("reviewer", review.reviewer());
+    if (!review.comment().isBlank()) {
+      out.put("comment", review.comment());
+    }
+    if (review.breakGlass()) {
+      out.put("break_glass", "true");
+    }
+    return out;
   }
 
   private static Secret mockKey(Path dataDir, SecureRandom random) throws StartupException {

@@ -342,6 +342,175 @@ public abstract class ApprovalStoreContract {
     }
   }
 
+  /** A pending access request of {@code requester} for {@code role} in {@code environment}. */
+  protected static ApprovalRequest access(
+      String id, String requester, String environment, String role, Instant created) {
+    return new ApprovalRequest(
+        id,
+        requester,
+        Set.of("dev"),
+        environment,
+        "",
+        "",
+        "",
+        "access:" + role,
+        "just-in-time",
+        "an access window as role " + role + " needs approval",
+        Optional.of("INC-7"),
+        OptionalLong.empty(),
+        ApprovalRequirement.DEFAULT,
+        created,
+        created.plus(Duration.ofHours(1)),
+        Status.PENDING,
+        List.of(),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.of(ApprovalRequest.Access.asked(role, Duration.ofMinutes(90))));
+  }
+
+  /** {@code r} approved at {@code at}, its window open from then. */
+  protected static ApprovalRequest opened(ApprovalRequest r, Instant at) {
+    ApprovalRequest.Access window = r.access().orElseThrow().openedAt(at);
+    return new ApprovalRequest(
+        r.id(),
+        r.requester(),
+        r.requesterGroups(),
+        r.environment(),
+        r.database(),
+        r.statement(),
+        r.fingerprint(),
+        r.binding(),
+        r.rule(),
+        r.why(),
+        r.reason(),
+        r.rows(),
+        r.requirement(),
+        r.created(),
+        window.end().orElseThrow(),
+        Status.APPROVED,
+        List.of(new Review("bob", Set.of("approvers"), true, at, "", false)),
+        Optional.empty(),
+        r.requesterOnBehalfOf(),
+        Optional.of(window));
+  }
+
+  @Test
+  void anAccessRequestKeepsItsKindRoleDurationAndWindow() {
+    try (Handle h = openHandle()) {
+      ApprovalRequest asked = access("apr_acc12345abcd", "alice", "production", "writer", T0);
+      h.approvals().create(asked);
+      assertThat(h.approvals().find(asked.id())).contains(asked);
+      assertThat(h.approvals().find(asked.id()).orElseThrow().kind())
+          .isEqualTo(ApprovalRequest.Kind.ACCESS);
+
+      ApprovalRequest open = opened(asked, T0.plusSeconds(60).plusNanos(5));
+      assertThat(h.approvals().replace(asked, open)).isTrue();
+      ApprovalRequest read = h.approvals().find(asked.id()).orElseThrow();
+      assertThat(read).isEqualTo(open);
+      assertThat(read.access().orElseThrow().end())
+          .contains(T0.plusSeconds(60 + 90 * 60).plusNanos(5));
+    }
+  }
+
+  @Test
+  void listFiltersByKind() {
+    try (Handle h = openHandle()) {
+      ApprovalRequest statement = request("apr_stm12345abcd", "alice", "production", "b", T0);
+      ApprovalRequest access = access("apr_acc12345abcd", "alice", "production", "writer", T0);
+      h.approvals().create(statement);
+      h.approvals().create(access);
+      Filter all = Filter.all();
+      assertThat(h.approvals().list(all)).containsExactlyInAnyOrder(statement, access);
+      assertThat(
+              h.approvals()
+                  .list(
+                      new Filter(
+                          List.of(),
+                          Optional.empty(),
+                          Optional.empty(),
+                          Optional.empty(),
+                          100,
+                          Optional.of(ApprovalRequest.Kind.ACCESS))))
+          .containsExactly(access);
+      assertThat(
+              h.approvals()
+                  .list(
+                      new Filter(
+                          List.of(),
+                          Optional.empty(),
+                          Optional.empty(),
+                          Optional.empty(),
+                          100,
+                          Optional.of(ApprovalRequest.Kind.STATEMENT))))
+          .containsExactly(statement);
+    }
+  }
+
+  @Test
+  void openWindowsAreTheApprovedAccessRequestsWhoseWindowHoldsTheTimeEndingLastFirst() {
+    try (Handle h = openHandle()) {
+      ApprovalRequest early = access("apr_acc1aaaaaaaa", "alice", "production", "writer", T0);
+      ApprovalRequest late = access("apr_acc2aaaaaaaa", "alice", "production", "admin", T0);
+      ApprovalRequest elsewhere = access("apr_acc3aaaaaaaa", "alice", "staging", "writer", T0);
+      ApprovalRequest bobs = access("apr_acc4aaaaaaaa", "bob", "production", "writer", T0);
+      ApprovalRequest pending = access("apr_acc5aaaaaaaa", "alice", "production", "writer", T0);
+      for (ApprovalRequest r : List.of(early, late, elsewhere, bobs, pending)) {
+        h.approvals().create(r);
+      }
+      ApprovalRequest earlyOpen = opened(early, T0);
+      ApprovalRequest lateOpen = opened(late, T0.plusSeconds(600));
+      ApprovalRequest elsewhereOpen = opened(elsewhere, T0);
+      ApprovalRequest bobsOpen = opened(bobs, T0);
+      assertThat(h.approvals().replace(early, earlyOpen)).isTrue();
+      assertThat(h.approvals().replace(late, lateOpen)).isTrue();
+      assertThat(h.approvals().replace(elsewhere, elsewhereOpen)).isTrue();
+      assertThat(h.approvals().replace(bobs, bobsOpen)).isTrue();
+      ApprovalStore store = h.approvals();
+      Instant inBoth = T0.plusSeconds(700);
+
+      assertThat(store.openWindows(Optional.of("alice"), Optional.of("production"), inBoth))
+          .containsExactly(lateOpen, earlyOpen);
+      assertThat(store.openWindows(Optional.empty(), Optional.empty(), inBoth))
+          .containsExactlyInAnyOrder(lateOpen, earlyOpen, elsewhereOpen, bobsOpen);
+      // Before a window's start, and from its end on, it is not open.
+      assertThat(store.openWindows(Optional.of("alice"), Optional.of("production"), T0))
+          .containsExactly(earlyOpen);
+      Instant earlyEnd = earlyOpen.access().orElseThrow().end().orElseThrow();
+      assertThat(store.openWindows(Optional.of("alice"), Optional.of("production"), earlyEnd))
+          .containsExactly(lateOpen);
+      // A window no longer approved (ended, withdrawn) is not open.
+      ApprovalRequest used =
+          new ApprovalRequest(
+              lateOpen.id(),
+              lateOpen.requester(),
+              lateOpen.requesterGroups(),
+              lateOpen.environment(),
+              lateOpen.database(),
+              lateOpen.statement(),
+              lateOpen.fingerprint(),
+              lateOpen.binding(),
+              lateOpen.rule(),
+              lateOpen.why(),
+              lateOpen.reason(),
+              lateOpen.rows(),
+              lateOpen.requirement(),
+              lateOpen.created(),
+              lateOpen.expires(),
+              Status.CANCELLED,
+              lateOpen.reviews(),
+              Optional.empty(),
+              Optional.empty(),
+              lateOpen.access().map(a -> a.endedAt(T0.plusSeconds(650))));
+      assertThat(store.replace(lateOpen, used)).isTrue();
+      assertThat(store.openWindows(Optional.of("alice"), Optional.of("production"), inBoth))
+          .containsExactly(earlyOpen);
+      // Statements' approvals are never windows.
+      assertThat(store.openWindows(Optional.empty(), Optional.of("production"), inBoth))
+          .doesNotContain(used)
+          .allMatch(r -> r.kind() == ApprovalRequest.Kind.ACCESS);
+    }
+  }
+
   protected static Filter filter(
       List<Status> status, String requester, String environment, Instant since, int limit) {
     return new Filter(

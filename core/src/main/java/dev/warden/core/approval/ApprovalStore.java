@@ -44,6 +44,14 @@ public interface ApprovalStore {
   List<ApprovalRequest> byBinding(String requester, String environment, String binding);
 
   /**
+   * The approved access requests whose window is open at {@code at} (started at or before it,
+   * ending after it), of {@code requester} and in {@code environment} when given, ending last
+   * first: how the server learns the open windows at start and the proxy's question is answered.
+   */
+  List<ApprovalRequest> openWindows(
+      Optional<String> requester, Optional<String> environment, Instant at);
+
+  /**
    * Which requests to list.
    *
    * @param status only these, or all when empty
@@ -51,18 +59,31 @@ public interface ApprovalStore {
    * @param environment only this environment's, or all when empty
    * @param since only requests created at or after this, or all when empty
    * @param limit at most this many (1..1000)
+   * @param kind only statements' or only access requests, or both when empty
    */
   record Filter(
       List<ApprovalRequest.Status> status,
       Optional<String> requester,
       Optional<String> environment,
       Optional<Instant> since,
-      int limit) {
+      int limit,
+      Optional<ApprovalRequest.Kind> kind) {
     public Filter {
       status = List.copyOf(status);
       if (limit < 1 || limit > 1000) {
         throw new IllegalArgumentException("limit must be between 1 and 1000");
       }
+      java.util.Objects.requireNonNull(kind, "kind");
+    }
+
+    /** Requests of both kinds. */
+    public Filter(
+        List<ApprovalRequest.Status> status,
+        Optional<String> requester,
+        Optional<String> environment,
+        Optional<Instant> since,
+        int limit) {
+      this(status, requester, environment, since, limit, Optional.empty());
     }
 
     /** Every request, up to 100. */

@@ -3,6 +3,10 @@ package dev.warden.core.approval;
 import dev.warden.core.approval.ApprovalException.Reason;
 import dev.warden.core.approval.ApprovalRequest.Review;
 import dev.warden.core.approval.ApprovalRequest.Status;
+import dev.warden.core.environment.Environment;
+import dev.warden.core.environment.Environments;
+import dev.warden.core.environment.JustInTime;
+import dev.warden.core.environment.RoleMapping;
 import dev.warden.core.identity.Identity;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +16,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -263,6 +268,200 @@ public final class Approvals implements AutoCloseable {
     return used;
   }
 
+  /**
+   * What an access request is made of.
+   *
+   * @param requester who asks
+   * @param environment the environment's name
+   * @param role the name of the environment's role mapping asked for
+   * @param duration how long the window should last once approved
+   * @param reason why; required, and shown to reviewers
+   */
+  public record AccessDraft(
+      Identity requester,
+      String environment,
+      String role,
+      Duration duration,
+      Optional<String> reason) {
+    public AccessDraft {
+      Objects.requireNonNull(requester, "requester");
+      Objects.requireNonNull(environment, "environment");
+      Objects.requireNonNull(role, "role");
+      Objects.requireNonNull(duration, "duration");
+      reason =
+          Objects.requireNonNull(reason, "reason").map(String::strip).filter(r -> !r.isEmpty());
+      if (reason.isPresent() && reason.get().length() > MAX_TEXT) {
+        throw new IllegalArgumentException(
+            "the reason is " + reason.get().length() + " characters long; at most " + MAX_TEXT);
+      }
+    }
+  }
+
+  /** The rule an access request names. */
+  public static final String ACCESS_RULE = "just-in-time";
+
+  /**
+   * Makes a pending access request: {@code draft}'s requester asks to log in as the role mapping
+   * named {@code draft.role()} in {@code draft.environment()} for {@code draft.duration()} from its
+   * approval. It is reviewed as any request (never by the requester or whom they act for, by the
+   * role's approver groups, as many as it asks, break-glass only where the role allows it, one
+   * denial decides) and stays open for review for {@link ApprovalRequirement#DEFAULT}'s lifetime.
+   * Whether the environment admits the requester at all is the caller's question (policy).
+   *
+   * @param environments the configured environments, as they are now
+   * @throws AccessRequestException for an unknown environment or role, a role not reachable just in
+   *     time, a requester not among those who may ask, a duration beyond the role's {@code
+   *     max-duration} (or under a minute), or no reason
+   */
+  public ApprovalRequest requestAccess(Environments environments, AccessDraft draft) {
+    Objects.requireNonNull(environments, "environments");
+    Objects.requireNonNull(draft, "draft");
+    Environment environment =
+        environments.all().stream()
+            .filter(e -> e.name().equals(draft.environment()))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new AccessRequestException(
+                        AccessRequestException.Reason.UNKNOWN_ENVIRONMENT,
+                        "there is no environment named " + draft.environment()));
+    RoleMapping role =
+        environment
+            .role(draft.role())
+            .orElseThrow(
+                () ->
+                    new AccessRequestException(
+                        AccessRequestException.Reason.UNKNOWN_ROLE,
+                        "environment "
+                            + environment.name()
+                            + " has no role named "
+                            + draft.role()
+                            + roleNames(environment)));
+    JustInTime jit =
+        role.justInTime()
+            .orElseThrow(
+                () ->
+                    new AccessRequestException(
+                        AccessRequestException.Reason.NOT_JUST_IN_TIME,
+                        "role "
+                            + draft.role()
+                            + " in "
+                            + environment.name()
+                            + " cannot be asked for: it has no just-in-time access"
+                            + roleNames(environment)));
+    Identity requester = draft.requester();
+    if (!jit.requestableBy(requester)) {
+      throw new AccessRequestException(
+          AccessRequestException.Reason.NOT_REQUESTABLE,
+          requester.name()
+              + " may not ask for role "
+              + draft.role()
+              + " in "
+              + environment.name()
+              + ": only members of "
+              + String.join(" or ", sorted(jit.requestableBy()))
+              + " may");
+    }
+    if (draft.duration().compareTo(jit.maxDuration()) > 0) {
+      throw new AccessRequestException(
+          AccessRequestException.Reason.BAD_DURATION,
+          "role "
+              + draft.role()
+              + " in "
+              + environment.name()
+              + " is granted for at most "
+              + JustInTime.format(jit.maxDuration())
+              + ", not "
+              + JustInTime.format(draft.duration())
+              + "; ask for "
+              + JustInTime.format(jit.maxDuration())
+              + " or less");
+    }
+    if (draft.duration().compareTo(JustInTime.MIN_DURATION) < 0) {
+      throw new AccessRequestException(
+          AccessRequestException.Reason.BAD_DURATION,
+          "an access window lasts at least 1m, not " + JustInTime.format(draft.duration()));
+    }
+    if (draft.reason().isEmpty()) {
+      throw new AccessRequestException(
+          AccessRequestException.Reason.REASON_REQUIRED,
+          "an access request needs a reason reviewers can judge (--reason \"INC-123: ...\")");
+    }
+    ApprovalRequirement requirement =
+        new ApprovalRequirement(
+            jit.approvers(),
+            jit.minApprovals(),
+            false,
+            ApprovalRequirement.Wait.ERROR,
+            ApprovalRequirement.DEFAULT.holdTimeout(),
+            ApprovalRequirement.DEFAULT.lifetime(),
+            true,
+            jit.breakGlass());
+    Instant now = clock.instant();
+    ApprovalRequest created =
+        new ApprovalRequest(
+            newId(),
+            requester.name(),
+            requester.groups(),
+            environment.name(),
+            "",
+            "",
+            "",
+            ACCESS_BINDING_PREFIX + draft.role(),
+            ACCESS_RULE,
+            "an access window as role "
+                + draft.role()
+                + " in "
+                + environment.name()
+                + " for "
+                + JustInTime.format(draft.duration())
+                + " needs approval",
+            draft.reason(),
+            OptionalLong.empty(),
+            requirement,
+            now,
+            now.plus(requirement.lifetime()),
+            Status.PENDING,
+            List.of(),
+            Optional.empty(),
+            requester.onBehalfOf(),
+            Optional.of(ApprovalRequest.Access.asked(draft.role(), draft.duration())));
+    store.create(created);
+    changed(created);
+    return created;
+  }
+
+  /**
+   * The access window of {@code identity} in {@code environment} open at {@code at}, as its request
+   * stands in the store; of several, the one that ends last.
+   */
+  public Optional<ApprovalRequest> openWindow(String identity, String environment, Instant at) {
+    return store.openWindows(Optional.of(identity), Optional.of(environment), at).stream()
+        .max(
+            Comparator.comparing(
+                (ApprovalRequest r) -> r.access().orElseThrow().end().orElseThrow()));
+  }
+
+  /** Every access window open at {@code at}, as the store has them. */
+  public List<ApprovalRequest> openWindows(Instant at) {
+    return store.openWindows(Optional.empty(), Optional.empty(), Objects.requireNonNull(at, "at"));
+  }
+
+  /** What an access request's binding starts with; a statement's binding is hex, never this. */
+  static final String ACCESS_BINDING_PREFIX = "access:";
+
+  private static String roleNames(Environment environment) {
+    List<String> named =
+        environment.roles().stream()
+            .filter(r -> r.justInTime().isPresent())
+            .map(RoleMapping::shownName)
+            .sorted()
+            .toList();
+    return named.isEmpty()
+        ? "; it has no roles that can be asked for"
+        : "; roles that can be asked for: " + String.join(", ", named);
+  }
+
   /** The reviewer named in automatic approvals. */
   public static final String AUTOMATIC_REVIEWER = "warden";
 
@@ -354,7 +553,7 @@ public final class Approvals implements AutoCloseable {
       } else {
         status = Status.PENDING;
       }
-      ApprovalRequest updated = with(current, status, reviews, Optional.empty());
+      ApprovalRequest updated = opened(with(current, status, reviews, Optional.empty()), now);
       if (store.replace(current, updated)) {
         changed(updated);
         return updated;
@@ -438,12 +637,23 @@ public final class Approvals implements AutoCloseable {
       if (!open(current)) {
         throw notOpen(current);
       }
-      if (expired(current, clock.instant())) {
+      Instant now = clock.instant();
+      if (expired(current, now)) {
         expire(current);
-        throw expiredException(id);
+        throw current.access().isPresent() && current.status() == Status.APPROVED
+            ? new ApprovalException(Reason.NOT_PENDING, id + "'s access window has already ended")
+            : expiredException(id);
       }
       ApprovalRequest cancelled =
-          with(current, Status.CANCELLED, current.reviews(), current.used());
+          current.access().isPresent() && current.status() == Status.APPROVED
+              // Withdrawing an open window ends it now.
+              ? current.with(
+                  Status.CANCELLED,
+                  current.reviews(),
+                  current.used(),
+                  now,
+                  current.access().map(a -> a.endedAt(now)))
+              : with(current, Status.CANCELLED, current.reviews(), current.used());
       if (store.replace(current, cancelled)) {
         changed(cancelled);
         return cancelled;
@@ -641,7 +851,11 @@ public final class Approvals implements AutoCloseable {
       if (!open(current)) {
         return current;
       }
-      ApprovalRequest expired = with(current, Status.EXPIRED, current.reviews(), current.used());
+      ApprovalRequest expired =
+          current.access().isPresent() && current.status() == Status.APPROVED
+              // An access window that has run its time was used, not missed.
+              ? with(current, Status.USED, current.reviews(), Optional.of(current.expires()))
+              : with(current, Status.EXPIRED, current.reviews(), current.used());
       if (store.replace(current, expired)) {
         marked.add(expired);
         changed(expired);
@@ -768,26 +982,22 @@ public final class Approvals implements AutoCloseable {
 
   private static ApprovalRequest with(
       ApprovalRequest r, Status status, List<Review> reviews, Optional<Instant> used) {
-    return new ApprovalRequest(
-        r.id(),
-        r.requester(),
-        r.requesterGroups(),
-        r.environment(),
-        r.database(),
-        r.statement(),
-        r.fingerprint(),
-        r.binding(),
-        r.rule(),
-        r.why(),
-        r.reason(),
-        r.rows(),
-        r.requirement(),
-        r.created(),
-        r.expires(),
-        status,
-        reviews,
-        used,
-        r.requesterOnBehalfOf());
+    return r.with(status, reviews, used, r.expires(), r.access());
+  }
+
+  /**
+   * An access request just approved, with its window opened at {@code now} for the duration asked
+   * for: it expires (it stops being usable) when the window ends. Anything else as it is.
+   */
+  private static ApprovalRequest opened(ApprovalRequest r, Instant now) {
+    if (r.status() != Status.APPROVED
+        || r.access().isEmpty()
+        || r.access().get().start().isPresent()) {
+      return r;
+    }
+    ApprovalRequest.Access window = r.access().get().openedAt(now);
+    return r.with(
+        r.status(), r.reviews(), r.used(), window.end().orElseThrow(), Optional.of(window));
   }
 
   private static List<String> sorted(Set<String> groups) {

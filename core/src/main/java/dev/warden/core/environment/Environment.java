@@ -1,6 +1,7 @@
 package dev.warden.core.environment;
 
 import dev.warden.core.identity.Identity;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -34,6 +35,13 @@ public record Environment(
     tags = Set.copyOf(tags);
     databases = List.copyOf(databases);
     roles = List.copyOf(roles);
+    Set<String> names = new HashSet<>();
+    for (RoleMapping role : roles) {
+      if (role.name().isPresent() && !names.add(role.name().get())) {
+        throw new IllegalArgumentException(
+            "environment " + name + " has two role mappings named " + role.name().get());
+      }
+    }
   }
 
   /** An environment whose sessions all log in as {@code upstream}'s role. */
@@ -55,6 +63,24 @@ public record Environment(
       }
     }
     return Optional.empty();
+  }
+
+  /** The role mapping named {@code roleName}, if there is one. */
+  public Optional<RoleMapping> role(String roleName) {
+    for (RoleMapping role : roles) {
+      if (role.name().filter(roleName::equals).isPresent()) {
+        return Optional.of(role);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The upstream with the credentials of the role mapping named {@code roleName}, whoever it
+   * applies to: what a session opened during an access window for that role logs in as.
+   */
+  public Optional<Upstream> upstreamAs(String roleName) {
+    return role(roleName).map(r -> upstream.withCredentials(r.user(), r.password()));
   }
 
   /** True if this environment serves the client-visible database {@code database}. */

@@ -1,5 +1,6 @@
 package dev.warden.core.approval;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -37,6 +38,7 @@ final class InMemoryApprovalStore implements ApprovalStore {
         .filter(r -> filter.requester().map(r.requester()::equals).orElse(true))
         .filter(r -> filter.environment().map(r.environment()::equals).orElse(true))
         .filter(r -> filter.since().map(s -> !r.created().isBefore(s)).orElse(true))
+        .filter(r -> filter.kind().map(k -> r.kind() == k).orElse(true))
         .limit(filter.limit())
         .toList();
   }
@@ -70,6 +72,21 @@ final class InMemoryApprovalStore implements ApprovalStore {
         .filter(r -> r.requester().equals(requester))
         .filter(r -> r.environment().equals(environment))
         .filter(r -> r.binding().equals(binding))
+        .toList();
+  }
+
+  @Override
+  public synchronized List<ApprovalRequest> openWindows(
+      Optional<String> requester, Optional<String> environment, Instant at) {
+    return requests.values().stream()
+        .filter(r -> r.status() == ApprovalRequest.Status.APPROVED)
+        .filter(r -> r.access().map(a -> a.openAt(at)).orElse(false))
+        .filter(r -> requester.map(r.requester()::equals).orElse(true))
+        .filter(r -> environment.map(r.environment()::equals).orElse(true))
+        .sorted(
+            Comparator.comparing(
+                    (ApprovalRequest r) -> r.access().orElseThrow().end().orElseThrow())
+                .reversed())
         .toList();
   }
 

@@ -2,6 +2,7 @@ package dev.warden.proxy.postgres;
 
 import dev.warden.core.audit.AuditEvent;
 import dev.warden.core.audit.Durability;
+import dev.warden.core.environment.AccessWindow;
 import dev.warden.core.environment.Environment;
 import dev.warden.core.environment.Upstream;
 import dev.warden.core.gate.Admission;
@@ -103,6 +104,10 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
   private Environment environment;
   private ScramServer.Exchange exchange;
   private Upstream upstreamRole;
+
+  /** The access window the session logs in under, when its identity has one open. */
+  private Optional<AccessWindow> accessWindow = Optional.empty();
+
   private Channel upstream;
 
   ClientStartupHandler(ProxyContext context) {
@@ -576,7 +581,25 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
               + (admission.rule().isEmpty() ? "" : " (access rule \"" + admission.rule() + "\")"));
       return;
     }
-    Optional<Upstream> role = environment.upstreamFor(identity);
+    // An open access window elevates the session: it logs in as the window's role instead. The
+    // lookup is in memory (the server keeps the open windows), so it does not block this loop.
+    accessWindow =
+        context
+            .windows()
+            .openFor(identity.name(), environment.name(), context.audit().clock().instant());
+    Optional<Upstream> elevated = accessWindow.flatMap(w -> environment.upstreamAs(w.role()));
+    if (accessWindow.isPresent() && elevated.isEmpty()) {
+      log.warn(
+          "session {}: {}'s access window {} names role {}, which environment {} no longer has;"
+              + " logging in as the normal role",
+          session.id(),
+          identity.name(),
+          accessWindow.get().id(),
+          accessWindow.get().role(),
+          environment.name());
+      accessWindow = Optional.empty();
+    }
+    Optional<Upstream> role = elevated.isPresent() ? elevated : environment.upstreamFor(identity);
     if (role.isEmpty()) {
       authDetails.put("reason", "no-role");
       recordSession(ctx, "authenticate", false, session, authDetails);
@@ -620,7 +643,8 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             upstreamRole,
             upstreamRole.databaseFor(parameters.database()),
             parameters.upstreamSettings(),
-            identitySettings.toString());
+            identitySettings.toString(),
+            accessWindow.map(w -> w.role() + " " + w.id()).orElse(upstreamRole.user()));
     UpstreamPool.Login parked =
         context.settings().reuseUpstreamConnections()
             ? context.upstreamPool().take(ctx.channel().eventLoop(), poolKey)
@@ -690,15 +714,17 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     }
     state = State.DONE;
     deadline.cancel(false);
-    if (!recordSession(
-        ctx,
-        "connect",
-        true,
-        sessionContext,
-        Map.of(
-            "upstream_role", upstreamRole.user(),
-            "upstream_database", upstreamRole.databaseFor(parameters.database()),
-            "tls", tlsDetails(ctx)))) {
+    Map<String, String> connectDetails = new LinkedHashMap<>();
+    connectDetails.put("upstream_role", upstreamRole.user());
+    connectDetails.put("upstream_database", upstreamRole.databaseFor(parameters.database()));
+    connectDetails.put("tls", tlsDetails(ctx));
+    accessWindow.ifPresent(
+        w -> {
+          connectDetails.put("access_role", w.role());
+          connectDetails.put("access_window", w.id());
+          connectDetails.put("access_window_end", w.end().toString());
+        });
+    if (!recordSession(ctx, "connect", true, sessionContext, connectDetails)) {
       ready.forClient().release();
       leftover.release();
       upstreamChannel.close();
@@ -753,6 +779,10 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     session.backend = backend;
     session.frontend = frontend;
     CredentialExpiry.watch(session, context.logins(), context.audit());
+    accessWindow.ifPresent(
+        w ->
+            CredentialExpiry.watchWindow(
+                session, context.logins(), context.audit(), context.windows(), w));
     upstreamChannel.pipeline().addLast("relay", backend);
     session.catalogs = context.catalogs();
     session.dataMaps = context.dataMaps();

@@ -1,5 +1,6 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.environment.AccessWindows;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.gate.ApprovalGate;
 import dev.warden.core.gate.Gatekeeper;
@@ -44,6 +45,7 @@ public final class PostgresProxy implements AutoCloseable {
   private final DataMaps dataMaps;
   private final LoginSettings logins;
   private final ApprovalGate approvals;
+  private final AccessWindows windows;
   private final AtomicInteger clients = new AtomicInteger();
   private EventLoopGroup acceptor;
   private EventLoopGroup workers;
@@ -122,6 +124,35 @@ public final class PostgresProxy implements AutoCloseable {
       DataMaps dataMaps,
       LoginSettings logins,
       ApprovalGate approvals) {
+    this(
+        settings,
+        environments,
+        scram,
+        throttle,
+        gatekeeper,
+        audit,
+        dataMaps,
+        logins,
+        approvals,
+        AccessWindows.NONE);
+  }
+
+  /**
+   * A listener whose sessions log in as the role of their identity's open access window, if it has
+   * one ({@code windows}), and end at their next idle moment once the window ends.
+   */
+  public PostgresProxy(
+      ProxySettings settings,
+      Environments environments,
+      ScramServer scram,
+      AuthThrottle throttle,
+      Gatekeeper gatekeeper,
+      ProxyAudit audit,
+      DataMaps dataMaps,
+      LoginSettings logins,
+      ApprovalGate approvals,
+      AccessWindows windows) {
+    this.windows = Objects.requireNonNull(windows, "windows");
     this.approvals = Objects.requireNonNull(approvals, "approvals");
     this.logins = Objects.requireNonNull(logins, "logins");
     this.dataMaps = Objects.requireNonNull(dataMaps, "dataMaps");
@@ -159,7 +190,8 @@ public final class PostgresProxy implements AutoCloseable {
             audit,
             dataMaps,
             logins,
-            approvals);
+            approvals,
+            windows);
     acceptor = transport.newGroup(1, "warden-accept");
     workers = transport.newGroup(settings.ioThreads(), "warden-io");
     ServerBootstrap bootstrap =

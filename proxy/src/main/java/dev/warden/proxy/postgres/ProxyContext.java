@@ -1,5 +1,6 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.environment.AccessWindows;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.gate.ApprovalGate;
 import dev.warden.core.gate.Gatekeeper;
@@ -31,4 +32,5 @@ record ProxyContext(
     ProxyAudit audit,
     DataMaps dataMaps,
     LoginSettings logins,
-    ApprovalGate approvals) {}
+    ApprovalGate approvals,
+    AccessWindows windows) {}

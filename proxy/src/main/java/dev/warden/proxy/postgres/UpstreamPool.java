@@ -27,13 +27,15 @@ import org.slf4j.LoggerFactory;
  * mode gives).
  *
  * <p>A connection is reused only by a later session with the same key: the same upstream, database,
- * client settings and <em>identity</em> (the identity is part of the upstream session, as {@code
- * warden.identity}), so no state crosses from one identity to another. Before it is parked, the
- * connection is reset with {@code DISCARD ALL} (prepared statements, temporary tables, settings,
- * LISTEN, advisory locks), which the server refuses inside a transaction block; any error, anything
- * unexpected, a connection still busy after {@link #RESET_TIMEOUT}, or a half-relayed message, and
- * the connection is closed instead. Parked connections are closed after {@link #IDLE_TIMEOUT}, or
- * when the server says anything or hangs up.
+ * client settings, <em>identity</em> (the identity is part of the upstream session, as {@code
+ * warden.identity}) and <em>role</em> (with the access window that granted it, if any), so no state
+ * crosses from one identity to another, and a connection opened under an elevated role never serves
+ * a session after its window, nor a normal one. Before it is parked, the connection is reset with
+ * {@code DISCARD ALL} (prepared statements, temporary tables, settings, LISTEN, advisory locks),
+ * which the server refuses inside a transaction block; any error, anything unexpected, a connection
+ * still busy after {@link #RESET_TIMEOUT}, or a half-relayed message, and the connection is closed
+ * instead. Parked connections are closed after {@link #IDLE_TIMEOUT}, or when the server says
+ * anything or hangs up.
  *
  * <p>Connections belong to the event loop of the session that opened them (both legs of a session
  * share a loop), so each loop has its own pool, touched only from that loop.
@@ -47,10 +49,21 @@ final class UpstreamPool {
   private static final int MAX_RESET_MESSAGE = 64 * 1024;
   private static final String RESET_TAG = "DISCARD ALL";
 
-  /** What a reused connection must have in common with the session that wants it. */
-  record Key(Upstream upstream, String database, Map<String, String> settings, String identity) {
+  /**
+   * What a reused connection must have in common with the session that wants it.
+   *
+   * @param role the role the session logs in as, as Warden names it: the role mapping's name with
+   *     the id of the access window that granted it, or the upstream role for a normal login
+   */
+  record Key(
+      Upstream upstream,
+      String database,
+      Map<String, String> settings,
+      String identity,
+      String role) {
     Key {
       settings = Map.copyOf(settings);
+      java.util.Objects.requireNonNull(role, "role");
     }
   }
 

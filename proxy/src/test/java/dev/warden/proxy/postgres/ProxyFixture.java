@@ -1,5 +1,6 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.environment.AccessWindows;
 import dev.warden.core.environment.Environment;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.environment.TlsMode;
@@ -77,6 +78,18 @@ final class ProxyFixture implements AutoCloseable {
       LoginSettings logins,
       UnaryOperator<Environment> environment,
       ApprovalGate approvals) {
+    this(gatekeeper, settings, dataMaps, logins, environment, approvals, AccessWindows.NONE);
+  }
+
+  /** With sessions elevated by the access windows {@code windows} has open. */
+  ProxyFixture(
+      Gatekeeper gatekeeper,
+      UnaryOperator<ProxySettings> settings,
+      DataMaps dataMaps,
+      LoginSettings logins,
+      UnaryOperator<Environment> environment,
+      ApprovalGate approvals,
+      AccessWindows windows) {
     database =
         "warden_t_"
             + Long.toHexString(new SecureRandom().nextLong() >>> 1).toLowerCase(Locale.ROOT);
@@ -106,7 +119,8 @@ final class ProxyFixture implements AutoCloseable {
             new ProxyAudit(audit, false, Clock.systemUTC()),
             dataMaps,
             logins,
-            approvals);
+            approvals,
+            windows);
     proxy.start();
   }
 

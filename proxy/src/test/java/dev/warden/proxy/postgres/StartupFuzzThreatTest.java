@@ -167,6 +167,7 @@ class StartupFuzzThreatTest {
         new ProxyAudit(new dev.warden.testkit.RecordingAuditTrail(), false, Clock.systemUTC()),
         dev.warden.core.masking.DataMaps.NONE,
         LoginSettings.LOCAL_ONLY,
-        dev.warden.core.gate.ApprovalGate.NONE);
+        dev.warden.core.gate.ApprovalGate.NONE,
+        dev.warden.core.environment.AccessWindows.NONE);
   }
 }

@@ -3,7 +3,10 @@ package dev.warden.server.api;
 import dev.warden.core.approval.Approvals;
 import dev.warden.core.audit.AuditTrail;
 import dev.warden.core.audit.search.AuditSearch;
+import dev.warden.core.environment.Environment;
+import dev.warden.core.environment.Environments;
 import dev.warden.core.identity.AuthThrottle;
+import dev.warden.core.identity.Identity;
 import dev.warden.core.identity.UserDirectory;
 import dev.warden.server.audit.AuditFeed;
 import java.time.Clock;
@@ -23,6 +26,8 @@ import java.util.Optional;
  * @param clock the time of recorded events and of relative search bounds
  * @param approvals the approval service, for the {@code /api/approvals} endpoints; without it they
  *     answer 404
+ * @param access the environments and the admission check for the {@code /api/access} endpoints
+ *     (access windows); without it they answer 404
  */
 public record ApiDependencies(
     UserDirectory users,
@@ -31,7 +36,28 @@ public record ApiDependencies(
     AuditFeed feed,
     AuthThrottle throttle,
     Clock clock,
-    Optional<Approvals> approvals) {
+    Optional<Approvals> approvals,
+    Optional<Access> access) {
+  /**
+   * What the access endpoints need besides the approval service.
+   *
+   * @param environments the configured environments and their role mappings
+   * @param admission whether policy admits an identity to an environment at all: an access request
+   *     whose role names no {@code requestable-by} groups is open to anyone admitted
+   */
+  public record Access(Environments environments, Admission admission) {
+    public Access {
+      Objects.requireNonNull(environments, "environments");
+      Objects.requireNonNull(admission, "admission");
+    }
+  }
+
+  /** Whether policy lets {@code identity}, asking from {@code source}, use {@code environment}. */
+  @FunctionalInterface
+  public interface Admission {
+    boolean admits(Identity identity, Environment environment, String source);
+  }
+
   public ApiDependencies {
     Objects.requireNonNull(users, "users");
     Objects.requireNonNull(search, "search");
@@ -40,6 +66,7 @@ public record ApiDependencies(
     Objects.requireNonNull(throttle, "throttle");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(approvals, "approvals");
+    Objects.requireNonNull(access, "access");
   }
 
   /** Without approvals. */
@@ -50,11 +77,29 @@ public record ApiDependencies(
       AuditFeed feed,
       AuthThrottle throttle,
       Clock clock) {
-    this(users, search, trail, feed, throttle, clock, Optional.empty());
+    this(users, search, trail, feed, throttle, clock, Optional.empty(), Optional.empty());
   }
 
   /** The same, with the approval endpoints served by {@code approvals}. */
   public ApiDependencies withApprovals(Approvals approvals) {
-    return new ApiDependencies(users, search, trail, feed, throttle, clock, Optional.of(approvals));
+    return new ApiDependencies(
+        users, search, trail, feed, throttle, clock, Optional.of(approvals), access);
+  }
+
+  /**
+   * The same, with the access-window endpoints ({@code /api/access}) served for {@code
+   * environments}, requests checked against policy's {@code admission}; needs {@link
+   * #withApprovals}.
+   */
+  public ApiDependencies withAccess(Environments environments, Admission admission) {
+    return new ApiDependencies(
+        users,
+        search,
+        trail,
+        feed,
+        throttle,
+        clock,
+        approvals,
+        Optional.of(new Access(environments, admission)));
   }
 }

@@ -47,6 +47,8 @@ import org.slf4j.LoggerFactory;
  *       record matching the query, with {@code id: <log id>:<seq>}.
  *   <li>{@code /api/approvals...}: approval requests for reviewers and requesters, see {@link
  *       ApprovalRoutes}.
+ *   <li>{@code /api/access...}: access windows (just-in-time elevation) for requesters, see {@link
+ *       AccessRoutes}.
  * </ul>
  *
  * <p>Authentication is HTTP Basic with a Warden local user's password ({@link BasicAuthenticator}),
@@ -119,6 +121,20 @@ public final class ApiServer implements AutoCloseable {
                           new ApprovalRoutes(
                                   a, deps.trail(), deps.clock(), json, this::authenticate)
                               .register(config.routes));
+              deps.approvals()
+                  .ifPresent(
+                      a ->
+                          deps.access()
+                              .ifPresent(
+                                  x ->
+                                      new AccessRoutes(
+                                              a,
+                                              x,
+                                              deps.trail(),
+                                              deps.clock(),
+                                              json,
+                                              this::authenticate)
+                                          .register(config.routes)));
               config.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e));
               config.routes.exception(
                   Exception.class,

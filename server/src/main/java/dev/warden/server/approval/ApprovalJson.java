@@ -2,6 +2,7 @@ package dev.warden.server.approval;
 
 import dev.warden.core.approval.ApprovalRequest;
 import dev.warden.core.approval.ApprovalRequirement;
+import dev.warden.core.environment.JustInTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +24,7 @@ public final class ApprovalJson {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("id", r.id());
     out.put("status", status(r.status()));
+    out.put("kind", kind(r));
     out.put("requester", r.requester());
     r.requesterOnBehalfOf().ifPresent(p -> out.put("on_behalf_of", p));
     out.put("requester_groups", List.copyOf(new TreeSet<>(r.requesterGroups())));
@@ -39,6 +41,7 @@ public final class ApprovalJson {
     out.put("created", r.created().toString());
     out.put("expires", r.expires().toString());
     r.used().ifPresent(used -> out.put("used", used.toString()));
+    r.access().ifPresent(a -> out.put("access", access(a)));
     out.put("requirement", requirement(r.requirement()));
     out.put("approvals", approvals(r));
     List<Object> reviews = new ArrayList<>(r.reviews().size());
@@ -53,6 +56,25 @@ public final class ApprovalJson {
       reviews.add(shown);
     }
     out.put("reviews", reviews);
+    return out;
+  }
+
+  /** A request's kind as JSON and the CLI spell it: {@code statement} or {@code access}. */
+  public static String kind(ApprovalRequest r) {
+    return r.kind().name().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * An access request's role and duration, and once approved its window: {@code {"role",
+   * "duration", "duration_seconds", "window_start", "window_end"}}.
+   */
+  static Map<String, Object> access(ApprovalRequest.Access a) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("role", a.role());
+    out.put("duration", JustInTime.format(a.duration()));
+    out.put("duration_seconds", a.duration().toSeconds());
+    a.start().ifPresent(t -> out.put("window_start", t.toString()));
+    a.end().ifPresent(t -> out.put("window_end", t.toString()));
     return out;
   }
 

@@ -136,11 +136,13 @@ public final class ApprovalNotifier implements AutoCloseable {
     if (event == Event.USED) {
       return;
     }
-    String delivery = request.id() + ":" + event.label + ":" + request.reviews().size();
+    // An access request is named as one, so receivers can tell it from a statement's.
+    String label = label(request, event);
+    String delivery = request.id() + ":" + label + ":" + request.reviews().size();
     Optional<String> link = link(request);
     if (!config.webhooks().isEmpty()) {
       Map<String, Object> payload = new LinkedHashMap<>();
-      payload.put("event", event.label);
+      payload.put("event", label);
       payload.put("delivery", delivery);
       payload.put("time", clock.instant().toString());
       payload.put("request", ApprovalJson.request(request));
@@ -149,9 +151,7 @@ public final class ApprovalNotifier implements AutoCloseable {
       for (int i = 0; i < config.webhooks().size(); i++) {
         ApprovalNotifications.Webhook hook = config.webhooks().get(i);
         HttpRequest.Builder builder =
-            post(hook.url(), body)
-                .header(EVENT_HEADER, event.label)
-                .header(DELIVERY_HEADER, delivery);
+            post(hook.url(), body).header(EVENT_HEADER, label).header(DELIVERY_HEADER, delivery);
         keys.get(i)
             .ifPresent(k -> builder.header(SIGNATURE_HEADER, WebhookSignature.header(k, body)));
         enqueue(
@@ -227,6 +227,16 @@ public final class ApprovalNotifier implements AutoCloseable {
     Event(String label) {
       this.label = label;
     }
+  }
+
+  /**
+   * The event's name: {@code approval-requested}, ..., or for an access request {@code
+   * access-requested}, {@code access-approved}, ...
+   */
+  static String label(ApprovalRequest request, Event event) {
+    return request.kind() == ApprovalRequest.Kind.ACCESS
+        ? "access-" + event.label.substring("approval-".length())
+        : event.label;
   }
 
   static Event event(ApprovalRequest request) {

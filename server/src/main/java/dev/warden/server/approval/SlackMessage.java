@@ -1,6 +1,7 @@
 package dev.warden.server.approval;
 
 import dev.warden.core.approval.ApprovalRequest;
+import dev.warden.core.environment.JustInTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,7 +45,18 @@ final class SlackMessage {
         .append("\n*Expires:* ")
         .append(r.expires());
     blocks.add(section(facts.toString()));
-    blocks.add(section("```" + code(r.statement()) + "```"));
+    if (r.access().isPresent()) {
+      ApprovalRequest.Access a = r.access().get();
+      blocks.add(
+          section(
+              "*Access request:* role "
+                  + escape(a.role())
+                  + " for "
+                  + JustInTime.format(a.duration())
+                  + a.end().map(end -> ", window until " + end).orElse("")));
+    } else {
+      blocks.add(section("```" + code(r.statement()) + "```"));
+    }
     if (!r.reviews().isEmpty()) {
       StringBuilder reviews = new StringBuilder();
       for (ApprovalRequest.Review review : r.reviews()) {
@@ -93,6 +105,50 @@ final class SlackMessage {
     String id = " (" + escape(r.id()) + ")";
     String who = escape(r.requester());
     String where = escape(r.environment());
+    if (r.access().isPresent()) {
+      String role = escape(r.access().get().role());
+      String length = JustInTime.format(r.access().get().duration());
+      return switch (event) {
+        case REQUESTED ->
+            "Access requested"
+                + id
+                + ": "
+                + who
+                + " asks for role "
+                + role
+                + " in "
+                + where
+                + " for "
+                + length;
+        case REVIEWED ->
+            "Access request in progress"
+                + id
+                + ": "
+                + ApprovalJson.approvals(r)
+                + " of "
+                + r.requirement().minApprovals()
+                + " approvals for "
+                + who
+                + " in "
+                + where;
+        case APPROVED ->
+            "Access approved"
+                + id
+                + ": "
+                + who
+                + " works as role "
+                + role
+                + " in "
+                + where
+                + " for "
+                + length;
+        case DENIED -> "Access denied" + id + ": " + who + "'s request for role " + role;
+        case EXPIRED -> "Access request expired" + id + ": " + who + "'s request in " + where;
+        case CANCELLED ->
+            "Access cancelled" + id + ": " + who + " withdrew the request or ended the window";
+        case USED -> "Access window ended" + id + ": " + who + "'s role " + role + " in " + where;
+      };
+    }
     return switch (event) {
       case REQUESTED ->
           "Approval requested" + id + ": " + who + " wants to run a statement in " + where;

@@ -164,7 +164,7 @@ final class ApprovalsCommand implements Callable<Integer> {
                 field(r, "environment"),
                 time(field(r, "created")),
                 field(r, "rule"),
-                shortened(field(r, "statement"))));
+                shortened(what(r))));
       }
       return Main.OK;
     }
@@ -312,12 +312,21 @@ final class ApprovalsCommand implements Callable<Integer> {
     String requester = field(r, "requester");
     return switch (status) {
       case "approved" ->
-          "approved "
-              + id
-              + ": "
-              + requester
-              + " may run the statement once, until "
-              + time(field(r, "expires"));
+          r.get("access") instanceof Map<?, ?> a
+              ? "approved "
+                  + id
+                  + ": "
+                  + requester
+                  + "'s new sessions log in as "
+                  + field(object(a), "role")
+                  + " until "
+                  + time(field(r, "expires"))
+              : "approved "
+                  + id
+                  + ": "
+                  + requester
+                  + " may run the statement once, until "
+                  + time(field(r, "expires"));
       case "denied" -> "denied " + id;
       case "pending" ->
           "approval of "
@@ -338,6 +347,7 @@ final class ApprovalsCommand implements Callable<Integer> {
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"id", field(r, "id")});
     rows.add(new String[] {"status", field(r, "status")});
+    rows.add(new String[] {"kind", r.containsKey("kind") ? field(r, "kind") : "statement"});
     rows.add(new String[] {"requester", field(r, "requester") + groups(r.get("requester_groups"))});
     rows.add(new String[] {"environment", field(r, "environment")});
     rows.add(new String[] {"database", field(r, "database")});
@@ -349,6 +359,18 @@ final class ApprovalsCommand implements Callable<Integer> {
     if (r.get("rows") instanceof Number n) {
       rows.add(new String[] {"rows", n.longValue() + " would change"});
     }
+    if (r.get("access") instanceof Map<?, ?> a) {
+      Map<String, Object> access = object(a);
+      rows.add(new String[] {"role", field(access, "role")});
+      rows.add(new String[] {"duration", field(access, "duration") + " from approval"});
+      if (access.containsKey("window_start")) {
+        rows.add(
+            new String[] {
+              "window",
+              time(field(access, "window_start")) + " to " + time(field(access, "window_end"))
+            });
+      }
+    }
     rows.add(new String[] {"needs", requirementSummary(r)});
     rows.add(new String[] {"created", time(field(r, "created"))});
     rows.add(new String[] {"expires", time(field(r, "expires"))});
@@ -358,9 +380,11 @@ final class ApprovalsCommand implements Callable<Integer> {
     for (String[] row : rows) {
       out.printf(Locale.ROOT, "%-12s %s%n", row[0] + ":", row[1]);
     }
-    out.println("statement:");
-    for (String line : String.valueOf(r.getOrDefault("statement", "")).split("\r?\n", -1)) {
-      out.println("  " + AuditLines.escape(line));
+    if (!r.containsKey("access")) {
+      out.println("statement:");
+      for (String line : String.valueOf(r.getOrDefault("statement", "")).split("\r?\n", -1)) {
+        out.println("  " + AuditLines.escape(line));
+      }
     }
     if (r.get("reviews") instanceof List<?> reviews && !reviews.isEmpty()) {
       out.println("reviews:");
@@ -380,6 +404,15 @@ final class ApprovalsCommand implements Callable<Integer> {
         }
       }
     }
+  }
+
+  /** What a request asks for, on one line: its statement, or the role and duration asked for. */
+  private static String what(Map<String, Object> r) {
+    if (r.get("access") instanceof Map<?, ?> a) {
+      Map<String, Object> access = object(a);
+      return "access: role " + field(access, "role") + " for " + field(access, "duration");
+    }
+    return field(r, "statement");
   }
 
   private static String requirementSummary(Map<String, Object> r) {
@@ -433,7 +466,7 @@ final class ApprovalsCommand implements Callable<Integer> {
     return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
-  private static Client client(Terminal terminal, AuditCommand.ClientOptions options) {
+  static Client client(Terminal terminal, AuditCommand.ClientOptions options) {
     URI uri;
     if (options.server.isPresent()) {
       uri = AuditClient.serverUri(options.server.get());

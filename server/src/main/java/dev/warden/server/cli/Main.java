@@ -95,6 +95,7 @@ public final class Main implements Callable<Integer> {
     line.addSubcommand(new LoginCommand(terminal));
     line.addSubcommand(new ConnectCommand(terminal));
     line.addSubcommand(ApprovalsCommand.command(terminal));
+    line.addSubcommand(AccessCommand.command(terminal));
     line.addSubcommand(new DataMapCommand(terminal));
     line.addSubcommand(new DemoCommand(terminal));
     line.addSubcommand(new VersionCommand(terminal));

@@ -1,6 +1,7 @@
 package dev.warden.server.config;
 
 import dev.warden.core.environment.Environment;
+import dev.warden.core.environment.JustInTime;
 import dev.warden.core.environment.RoleMapping;
 import dev.warden.core.environment.TlsMode;
 import dev.warden.core.environment.Upstream;
@@ -81,7 +82,10 @@ final class ConfigParser {
           "http-timeout");
   private static final List<String> APPROVALS_KEYS = List.of("public-url", "notify");
   private static final List<String> NOTIFY_KEYS = List.of("webhook", "secret", "slack");
-  private static final List<String> ROLE_KEYS = List.of("groups", "identities", "user", "password");
+  private static final List<String> ROLE_KEYS =
+      List.of("name", "groups", "identities", "user", "password", "just-in-time");
+  private static final List<String> JUST_IN_TIME_KEYS =
+      List.of("approvers", "min-approvals", "max-duration", "requestable-by", "break-glass");
   private static final List<String> ENVIRONMENT_KEYS =
       List.of("name", "tags", "databases", "upstream", "mode", "roles");
   private static final List<String> UPSTREAM_KEYS =
@@ -430,8 +434,45 @@ final class ConfigParser {
               + describe(value));
     }
     List<RoleMapping> roles = new ArrayList<>();
+    Map<String, Node> names = new HashMap<>();
     for (Node item : list.getValue()) {
       Map<String, NodeTuple> keys = entries(item, "a role mapping", ROLE_KEYS);
+      Optional<String> name = Optional.empty();
+      if (keys.containsKey("name")) {
+        Node nameNode = keys.get("name").getValueNode();
+        String text = string(nameNode, "name");
+        if (!RoleMapping.NAME.matcher(text).matches()) {
+          throw error(
+              nameNode,
+              "a role mapping's name is lower-case letters, digits, '_' and '-', starting with a"
+                  + " letter (e.g. writer), found '"
+                  + shorten(text)
+                  + "'");
+        }
+        Node first = names.putIfAbsent(text, nameNode);
+        if (first != null) {
+          throw error(
+              nameNode,
+              where
+                  + " has two role mappings named '"
+                  + text
+                  + "' (the first at line "
+                  + line(first)
+                  + ")");
+        }
+        name = Optional.of(text);
+      }
+      Optional<JustInTime> justInTime = Optional.empty();
+      if (keys.containsKey("just-in-time")) {
+        NodeTuple entry = keys.get("just-in-time");
+        if (name.isEmpty()) {
+          throw error(
+              entry.getKeyNode(),
+              "a role mapping with just-in-time needs a name, which access requests ask for"
+                  + " (e.g. name: writer)");
+        }
+        justInTime = Optional.of(justInTime(entry.getValueNode()));
+      }
       List<String> groups = List.of();
       if (keys.containsKey("groups")) {
         groups = strings(keys.get("groups").getValueNode(), "groups", "[analysts]");
@@ -441,17 +482,76 @@ final class ConfigParser {
         identities =
             strings(keys.get("identities").getValueNode(), "identities", "[alice@corp.example]");
       }
-      if (groups.isEmpty() && identities.isEmpty()) {
-        throw error(item, "a role mapping of " + where + " needs groups or identities (or both)");
+      if (groups.isEmpty() && identities.isEmpty() && justInTime.isEmpty()) {
+        throw error(
+            item,
+            "a role mapping of "
+                + where
+                + " needs groups or identities (or both), or a name and just-in-time for one"
+                + " reached only through access windows");
       }
       String user = string(required(keys, "user", item, "a role mapping").getValueNode(), "user");
       Secret password = Secret.of("");
       if (keys.containsKey("password")) {
         password = secret(keys.get("password").getValueNode());
       }
-      roles.add(new RoleMapping(Set.copyOf(groups), Set.copyOf(identities), user, password));
+      roles.add(
+          new RoleMapping(
+              Set.copyOf(groups), Set.copyOf(identities), user, password, name, justInTime));
     }
     return roles;
+  }
+
+  /** A role mapping's {@code just-in-time:} block; {@code {}} takes every default. */
+  private JustInTime justInTime(Node node) throws ConfigException {
+    Map<String, NodeTuple> keys =
+        node instanceof ScalarNode scalar && scalar.getTag().equals(Tag.NULL)
+            ? Map.of()
+            : entries(node, "just-in-time", JUST_IN_TIME_KEYS);
+    JustInTime defaults = JustInTime.DEFAULT;
+    Set<String> approvers = defaults.approvers();
+    if (keys.containsKey("approvers")) {
+      Node value = keys.get("approvers").getValueNode();
+      approvers = Set.copyOf(strings(value, "approvers", "[approvers, dba]"));
+      if (approvers.isEmpty()) {
+        throw error(value, "approvers must name at least one group");
+      }
+    }
+    int minApprovals = defaults.minApprovals();
+    if (keys.containsKey("min-approvals")) {
+      Node value = keys.get("min-approvals").getValueNode();
+      minApprovals = count(value, "min-approvals", 1, 10);
+    }
+    Duration maxDuration = defaults.maxDuration();
+    if (keys.containsKey("max-duration")) {
+      Node value = keys.get("max-duration").getValueNode();
+      String text = string(value, "max-duration");
+      try {
+        maxDuration = JustInTime.parseDuration(text);
+      } catch (IllegalArgumentException e) {
+        throw error(value, "max-duration: " + e.getMessage());
+      }
+      if (maxDuration.compareTo(JustInTime.MIN_DURATION) < 0
+          || maxDuration.compareTo(JustInTime.LONGEST) > 0) {
+        throw error(value, "max-duration must be between 1m and 7d, found " + text.strip());
+      }
+    }
+    Set<String> requestableBy = defaults.requestableBy();
+    if (keys.containsKey("requestable-by")) {
+      Node value = keys.get("requestable-by").getValueNode();
+      requestableBy = Set.copyOf(strings(value, "requestable-by", "[engineers]"));
+      if (requestableBy.isEmpty()) {
+        throw error(
+            value,
+            "requestable-by must name at least one group; leave it out to let anyone the"
+                + " environment admits ask");
+      }
+    }
+    boolean breakGlass = defaults.breakGlass();
+    if (keys.containsKey("break-glass")) {
+      breakGlass = bool(keys.get("break-glass").getValueNode(), "break-glass");
+    }
+    return new JustInTime(approvers, minApprovals, maxDuration, requestableBy, breakGlass);
   }
 
   private DataMapConfig dataMap(NodeTuple entry) throws ConfigException {

@@ -5,9 +5,16 @@ import dev.warden.core.approval.ApprovalRequirement;
 import dev.warden.core.approval.Approvals;
 import dev.warden.core.audit.AuditEvent;
 import dev.warden.core.audit.AuditRecord;
+import dev.warden.core.environment.Environment;
+import dev.warden.core.environment.Environments;
+import dev.warden.core.environment.JustInTime;
+import dev.warden.core.environment.RoleMapping;
+import dev.warden.core.environment.TlsMode;
+import dev.warden.core.environment.Upstream;
 import dev.warden.core.identity.AuthMethod;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.Identity;
+import dev.warden.core.identity.Secret;
 import dev.warden.server.config.HostPort;
 import dev.warden.store.embedded.EmbeddedStore;
 import java.nio.charset.StandardCharsets;
@@ -78,8 +85,67 @@ public final class ApprovalFixture implements AutoCloseable {
                     trail,
                     new AuthThrottle(clock),
                     clock)
-                .withApprovals(approvals));
+                .withApprovals(approvals)
+                .withAccess(
+                    ENVIRONMENTS,
+                    (identity, environment, source) -> !identity.name().equals(ROOT)));
   }
+
+  /**
+   * The environment {@code production}: developers read as {@code app_ro} (role reader); role
+   * writer ({@code app_rw}) is reached only through an access window, asked for by developers and
+   * approved by approvers, for at most 2 hours; role admin by anyone admitted (root is not), two
+   * approvals from approvers or dba. Policy admits everyone but root.
+   */
+  public static final Environments ENVIRONMENTS =
+      new Environments(
+          List.of(
+              new Environment(
+                  "production",
+                  Set.of("production"),
+                  List.of("shop"),
+                  new Upstream(
+                      "127.0.0.1",
+                      5432,
+                      Optional.empty(),
+                      "warden",
+                      Secret.of(""),
+                      TlsMode.DISABLE,
+                      Optional.empty()),
+                  List.of(
+                      new RoleMapping(
+                          Set.of("developers"),
+                          Set.of(),
+                          "app_ro",
+                          Secret.of(""),
+                          Optional.of("reader"),
+                          Optional.empty()),
+                      new RoleMapping(
+                          Set.of(),
+                          Set.of(),
+                          "app_rw",
+                          Secret.of(""),
+                          Optional.of("writer"),
+                          Optional.of(
+                              new JustInTime(
+                                  Set.of("approvers"),
+                                  1,
+                                  Duration.ofHours(2),
+                                  Set.of("developers"),
+                                  false))),
+                      new RoleMapping(
+                          Set.of(),
+                          Set.of(),
+                          "app_admin",
+                          Secret.of(""),
+                          Optional.of("admin"),
+                          Optional.of(
+                              new JustInTime(
+                                  Set.of("approvers", "dba"),
+                                  2,
+                                  Duration.ofHours(1),
+                                  Set.of(),
+                                  false)))))));
 
   public String server() {
     return "http://127.0.0.1:" + api.address().getPort();

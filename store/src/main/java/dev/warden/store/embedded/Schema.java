@@ -89,7 +89,19 @@ final class Schema {
               """,
               "CREATE INDEX approvals_by_binding ON approvals (requester, environment, binding)",
               "CREATE INDEX approvals_by_created ON approvals (created)",
-              "CREATE INDEX approvals_by_status ON approvals (status, created)"));
+              "CREATE INDEX approvals_by_status ON approvals (status, created)"),
+          // Access requests (issue 7, just-in-time access): a request is of a kind; an access
+          // request names a role and a duration (ISO-8601), and once approved its window's start
+          // and end (fixed-width UTC text, as the other times). Existing rows are statements'.
+          List.of(
+              "ALTER TABLE approvals ADD COLUMN kind TEXT NOT NULL DEFAULT 'statement'"
+                  + " CHECK (kind IN ('statement', 'access'))",
+              "ALTER TABLE approvals ADD COLUMN access_role TEXT",
+              "ALTER TABLE approvals ADD COLUMN access_duration TEXT",
+              "ALTER TABLE approvals ADD COLUMN window_start TEXT",
+              "ALTER TABLE approvals ADD COLUMN window_end TEXT",
+              "CREATE INDEX approvals_open_windows ON approvals"
+                  + " (kind, status, requester, environment, window_end)"));
 
   /** The version this build writes. */
   static final int CURRENT_VERSION = MIGRATIONS.size();

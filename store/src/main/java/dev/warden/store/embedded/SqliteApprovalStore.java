@@ -43,7 +43,8 @@ final class SqliteApprovalStore implements ApprovalStore {
   private static final String COLUMNS =
       "id, requester, requester_groups, environment, database_name, statement, fingerprint,"
           + " binding, rule, why, reason, row_count, requirement, created, expires, status,"
-          + " reviews, used, on_behalf_of, version";
+          + " reviews, used, on_behalf_of, kind, access_role, access_duration, window_start,"
+          + " window_end, version";
   private static final String NEWEST_FIRST = " ORDER BY created DESC, rowid DESC";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -74,7 +75,8 @@ final class SqliteApprovalStore implements ApprovalStore {
               c.prepareStatement(
                   "INSERT INTO approvals ("
                       + COLUMNS
-                      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)")) {
+                      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                      + " ?, ?, ?, ?, ?, 1)")) {
             ps.setString(1, request.id());
             row.bind(ps, 2);
             ps.executeUpdate();
@@ -105,6 +107,7 @@ final class SqliteApprovalStore implements ApprovalStore {
     filter.requester().ifPresent(r -> add(sql, arguments, " AND requester = ?", r));
     filter.environment().ifPresent(e -> add(sql, arguments, " AND environment = ?", e));
     filter.since().ifPresent(s -> add(sql, arguments, " AND created >= ?", since(s)));
+    filter.kind().ifPresent(k -> add(sql, arguments, " AND kind = ?", kind(k)));
     sql.append(NEWEST_FIRST).append(" LIMIT ").append(filter.limit());
     return db.read(c -> query(c, sql.toString(), arguments));
   }
@@ -130,7 +133,8 @@ final class SqliteApprovalStore implements ApprovalStore {
                       + " database_name = ?, statement = ?, fingerprint = ?, binding = ?, rule = ?,"
                       + " why = ?, reason = ?, row_count = ?, requirement = ?, created = ?,"
                       + " expires = ?, status = ?, reviews = ?, used = ?, on_behalf_of = ?,"
-                      + " version = version + 1"
+                      + " kind = ?, access_role = ?, access_duration = ?, window_start = ?,"
+                      + " window_end = ?, version = version + 1"
                       + " WHERE id = ? AND version = ?")) {
             int next = row.bind(ps, 1);
             ps.setString(next, updated.id());
@@ -154,6 +158,35 @@ final class SqliteApprovalStore implements ApprovalStore {
                     + " FROM approvals WHERE requester = ? AND environment = ? AND binding = ?"
                     + NEWEST_FIRST,
                 List.of(requester, environment, binding)));
+  }
+
+  @Override
+  public List<ApprovalRequest> openWindows(
+      Optional<String> requester, Optional<String> environment, Instant at) {
+    Objects.requireNonNull(requester, "requester");
+    Objects.requireNonNull(environment, "environment");
+    Objects.requireNonNull(at, "at");
+    if (at.isBefore(FIRST) || at.isAfter(LAST)) {
+      return List.of();
+    }
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT "
+                + COLUMNS
+                + " FROM approvals WHERE kind = 'access' AND status = 'APPROVED'"
+                + " AND window_start <= ? AND window_end > ?");
+    List<String> arguments = new ArrayList<>(List.of(time(at), time(at)));
+    requester.ifPresent(r -> add(sql, arguments, " AND requester = ?", r));
+    environment.ifPresent(e -> add(sql, arguments, " AND environment = ?", e));
+    sql.append(" ORDER BY window_end DESC, rowid DESC");
+    return db.read(c -> query(c, sql.toString(), arguments));
+  }
+
+  private static String kind(ApprovalRequest.Kind kind) {
+    return switch (kind) {
+      case STATEMENT -> "statement";
+      case ACCESS -> "access";
+    };
   }
 
   private static void add(StringBuilder sql, List<String> arguments, String clause, String value) {
@@ -206,6 +239,8 @@ final class SqliteApprovalStore implements ApprovalStore {
       time(r.expires());
       r.used().ifPresent(SqliteApprovalStore::time);
       r.reviews().forEach(rv -> time(rv.at()));
+      r.access().flatMap(ApprovalRequest.Access::start).ifPresent(SqliteApprovalStore::time);
+      r.access().flatMap(ApprovalRequest.Access::end).ifPresent(SqliteApprovalStore::time);
       return new Row(
           r,
           SqliteApprovalStore.groups(r.requesterGroups()),
@@ -213,7 +248,7 @@ final class SqliteApprovalStore implements ApprovalStore {
           SqliteApprovalStore.reviews(r.reviews()));
     }
 
-    /** Binds the 17 columns after the id from {@code first}; returns the next index. */
+    /** Binds the 23 columns after the id from {@code first}; returns the next index. */
     int bind(PreparedStatement ps, int first) throws SQLException {
       int i = first;
       ps.setString(i++, r.requester());
@@ -238,6 +273,19 @@ final class SqliteApprovalStore implements ApprovalStore {
       ps.setString(i++, reviews);
       ps.setString(i++, r.used().map(SqliteApprovalStore::time).orElse(null));
       ps.setString(i++, r.requesterOnBehalfOf().orElse(null));
+      ps.setString(i++, kind(r.kind()));
+      Optional<ApprovalRequest.Access> access = r.access();
+      ps.setString(i++, access.map(ApprovalRequest.Access::role).orElse(null));
+      ps.setString(i++, access.map(a -> a.duration().toString()).orElse(null));
+      ps.setString(
+          i++,
+          access
+              .flatMap(ApprovalRequest.Access::start)
+              .map(SqliteApprovalStore::time)
+              .orElse(null));
+      ps.setString(
+          i++,
+          access.flatMap(ApprovalRequest.Access::end).map(SqliteApprovalStore::time).orElse(null));
       return i;
     }
   }
@@ -310,13 +358,38 @@ final class SqliteApprovalStore implements ApprovalStore {
               Status.valueOf(rs.getString("status")),
               reviews(JSON.readTree(rs.getString("reviews"))),
               Optional.ofNullable(rs.getString("used")).map(Instant::parse),
-              Optional.ofNullable(rs.getString("on_behalf_of")));
+              Optional.ofNullable(rs.getString("on_behalf_of")),
+              access(rs));
       return new Stored(request, rs.getLong("version"));
     } catch (JsonProcessingException
         | IllegalArgumentException
         | DateTimeException
         | NullPointerException e) {
       throw new StoreException("the approvals table holds a corrupt row for " + id, e);
+    }
+  }
+
+  /** An access request's columns; refused when the kind and the columns disagree. */
+  private static Optional<ApprovalRequest.Access> access(ResultSet rs) throws SQLException {
+    String kind = rs.getString("kind");
+    String role = rs.getString("access_role");
+    String duration = rs.getString("access_duration");
+    Optional<Instant> start = Optional.ofNullable(rs.getString("window_start")).map(Instant::parse);
+    Optional<Instant> end = Optional.ofNullable(rs.getString("window_end")).map(Instant::parse);
+    switch (kind) {
+      case "statement" -> {
+        if (role != null || duration != null || start.isPresent() || end.isPresent()) {
+          throw new IllegalArgumentException("a statement's request with access columns");
+        }
+        return Optional.empty();
+      }
+      case "access" -> {
+        if (role == null || duration == null) {
+          throw new IllegalArgumentException("an access request without its role or duration");
+        }
+        return Optional.of(new ApprovalRequest.Access(role, Duration.parse(duration), start, end));
+      }
+      default -> throw new IllegalArgumentException("unknown kind " + kind);
     }
   }
 

@@ -141,6 +141,96 @@ class EmbeddedApprovalStoreTest extends ApprovalStoreContract {
     }
   }
 
+  /** The schema version before the approvals table existed. */
+  private static final int APPROVALS_VERSION_MINUS_ONE = 3;
+
+  /** The approvals table as schema version 4 made it, before access requests. */
+  private static final String APPROVALS_V4 =
+      """
+      CREATE TABLE approvals (
+        id               TEXT    NOT NULL PRIMARY KEY,
+        requester        TEXT    NOT NULL,
+        requester_groups TEXT    NOT NULL,
+        environment      TEXT    NOT NULL,
+        database_name    TEXT    NOT NULL,
+        statement        TEXT    NOT NULL,
+        fingerprint      TEXT    NOT NULL,
+        binding          TEXT    NOT NULL,
+        rule             TEXT    NOT NULL,
+        why              TEXT    NOT NULL,
+        reason           TEXT,
+        row_count        INTEGER CHECK (row_count >= 0),
+        requirement      TEXT    NOT NULL,
+        created          TEXT    NOT NULL,
+        expires          TEXT    NOT NULL,
+        status           TEXT    NOT NULL CHECK (status IN
+          ('PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'USED', 'CANCELLED')),
+        reviews          TEXT    NOT NULL,
+        used             TEXT,
+        on_behalf_of     TEXT,
+        version          INTEGER NOT NULL
+      ) STRICT
+      """;
+
+  @Test
+  void aStoreOfSchemaVersion4KeepsItsRequestsAsStatementsAndTakesAccessRequests() throws Exception {
+    ApprovalRequest old = request("apr_old12345abcd", "alice", "production", "b", T0);
+    try (Handle h = openHandle()) {
+      h.approvals().create(old);
+    }
+    // Back to version 4, as the Warden before access requests left it, with the row it wrote.
+    try (Connection c = jdbc();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE approvals_copy AS SELECT * FROM approvals");
+      s.execute("DROP TABLE approvals");
+      s.execute(APPROVALS_V4);
+      s.execute(
+          "INSERT INTO approvals SELECT id, requester, requester_groups, environment,"
+              + " database_name, statement, fingerprint, binding, rule, why, reason, row_count,"
+              + " requirement, created, expires, status, reviews, used, on_behalf_of, version"
+              + " FROM approvals_copy");
+      s.execute("DROP TABLE approvals_copy");
+      s.execute("CREATE INDEX approvals_by_binding ON approvals (requester, environment, binding)");
+      s.execute("PRAGMA user_version = 4");
+    }
+
+    try (Handle h = openHandle()) {
+      assertThat(h.approvals().find(old.id())).contains(old);
+      assertThat(h.approvals().find(old.id()).orElseThrow().kind())
+          .isEqualTo(ApprovalRequest.Kind.STATEMENT);
+      ApprovalRequest asked = access("apr_new12345abcd", "alice", "production", "writer", T0);
+      h.approvals().create(asked);
+      ApprovalRequest open = opened(asked, T0.plusSeconds(5));
+      assertThat(h.approvals().replace(asked, open)).isTrue();
+      assertThat(
+              h.approvals()
+                  .openWindows(Optional.of("alice"), Optional.of("production"), T0.plusSeconds(6)))
+          .containsExactly(open);
+    }
+    try (Connection c = jdbc();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).isEqualTo(Schema.CURRENT_VERSION).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void anAccessRowWithoutItsRoleIsRefusedNotGuessed() throws Exception {
+    try (Handle h = openHandle()) {
+      h.approvals().create(access("apr_bad22345abcd", "alice", "production", "writer", T0));
+    }
+    try (Connection c = jdbc();
+        Statement s = c.createStatement()) {
+      s.execute("UPDATE approvals SET access_role = NULL");
+    }
+    try (Handle h = openHandle()) {
+      assertThatThrownBy(() -> h.approvals().find("apr_bad22345abcd"))
+          .isInstanceOf(StoreException.class)
+          .hasMessage("the approvals table holds a corrupt row for apr_bad22345abcd");
+    }
+  }
+
   @Test
   void aStoreFromBeforeApprovalsGainsTheTableAndKeepsItsUsers() throws Exception {
     SecureRandom random = new SecureRandom();
@@ -158,7 +248,7 @@ class EmbeddedApprovalStoreTest extends ApprovalStoreContract {
     try (Connection c = jdbc();
         Statement s = c.createStatement()) {
       s.execute("DROP TABLE approvals");
-      s.execute("PRAGMA user_version = " + (Schema.CURRENT_VERSION - 1));
+      s.execute("PRAGMA user_version = " + APPROVALS_VERSION_MINUS_ONE);
     }
 
     try (Handle h = openHandle()) {
