@@ -27,6 +27,11 @@ public final class ApprovalException extends RuntimeException {
      * Break-glass was asked for but the requirement does not allow it, or it was not an approval.
      */
     BREAK_GLASS_NOT_ALLOWED,
+    /**
+     * An ordinary approval of a request only break-glass can approve (a statement a guardrail
+     * denies).
+     */
+    BREAK_GLASS_REQUIRED,
     /** Break-glass without a written justification. */
     JUSTIFICATION_REQUIRED,
     /** The requirement needs the requester's reason and none was given. */

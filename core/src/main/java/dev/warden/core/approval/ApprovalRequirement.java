@@ -20,6 +20,10 @@ import java.util.Set;
  *     {@code /* reason: ... *}{@code /} comment) for the request to be made
  * @param breakGlass whether a reviewer may approve alone, whatever {@code minApprovals} and the
  *     groups say, with a written justification that is reviewed after the fact
+ * @param breakGlassOnly whether break-glass is the only way to approve: a statement a guardrail
+ *     {@code deny} rule refuses, which a reviewer may let through once with a justification but
+ *     never by an ordinary approval. Implies {@code breakGlass}, {@code reasonRequired} and {@link
+ *     Wait#ERROR} (see {@link #breakGlassOnly(Set, Duration)})
  */
 public record ApprovalRequirement(
     Set<String> approverGroups,
@@ -29,7 +33,8 @@ public record ApprovalRequirement(
     Duration holdTimeout,
     Duration lifetime,
     boolean reasonRequired,
-    boolean breakGlass) {
+    boolean breakGlass,
+    boolean breakGlassOnly) {
   /** How a statement waits for its approval. */
   public enum Wait {
     /**
@@ -79,5 +84,52 @@ public record ApprovalRequirement(
     if (lifetime.isNegative() || lifetime.isZero()) {
       throw new IllegalArgumentException("lifetime must be positive");
     }
+    if (breakGlassOnly && !(breakGlass && reasonRequired && waiting == Wait.ERROR)) {
+      // A denied statement is let through only as break-glass, for a reason a reviewer can judge,
+      // and never held: nobody is expected to approve it in the time a client waits.
+      throw new IllegalArgumentException(
+          "a break-glass-only approval must allow break-glass, require a reason and wait with"
+              + " ERROR");
+    }
+  }
+
+  /** A requirement where break-glass is one way to approve, not the only one. */
+  public ApprovalRequirement(
+      Set<String> approverGroups,
+      int minApprovals,
+      boolean allOfGroups,
+      Wait waiting,
+      Duration holdTimeout,
+      Duration lifetime,
+      boolean reasonRequired,
+      boolean breakGlass) {
+    this(
+        approverGroups,
+        minApprovals,
+        allOfGroups,
+        waiting,
+        holdTimeout,
+        lifetime,
+        reasonRequired,
+        breakGlass,
+        false);
+  }
+
+  /**
+   * What lets a statement a guardrail denies through once: a break-glass approval, with a written
+   * justification, by one member of {@code approverGroups} who is not the requester, for a request
+   * made with the requester's reason and open for {@code lifetime}.
+   */
+  public static ApprovalRequirement breakGlassOnly(Set<String> approverGroups, Duration lifetime) {
+    return new ApprovalRequirement(
+        approverGroups,
+        1,
+        false,
+        Wait.ERROR,
+        DEFAULT.holdTimeout().compareTo(lifetime) > 0 ? lifetime : DEFAULT.holdTimeout(),
+        lifetime,
+        true,
+        true,
+        true);
   }
 }

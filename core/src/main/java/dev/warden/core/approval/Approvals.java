@@ -469,7 +469,9 @@ public final class Approvals implements AutoCloseable {
    * Records {@code reviewer}'s approval or denial. A denial decides at once; approvals decide when
    * enough distinct reviewers approved (with {@link ApprovalRequirement#allOfGroups()}, at least
    * one from each approver group); a break-glass approval decides at once and is marked for review
-   * after the fact. An approved request keeps its expiry: it must be used before then.
+   * after the fact. A request whose requirement is {@link ApprovalRequirement#breakGlassOnly()} (a
+   * statement a guardrail denies) is approved only by break-glass; it may be denied as any other.
+   * An approved request keeps its expiry: it must be used before then.
    *
    * @param id the request
    * @param reviewer who reviews, as verified by the channel
@@ -524,6 +526,16 @@ public final class Approvals implements AutoCloseable {
       if (current.reviews().stream().anyMatch(r -> r.reviewer().equals(reviewer.name()))) {
         throw new ApprovalException(
             Reason.ALREADY_REVIEWED, reviewer.name() + " has already reviewed " + id);
+      }
+      if (approve && !breakGlass && requirement.breakGlassOnly()) {
+        throw new ApprovalException(
+            Reason.BREAK_GLASS_REQUIRED,
+            "the rule "
+                + current.rule()
+                + " denies this statement; only a break-glass approval with a written"
+                + " justification can let it through: approve "
+                + id
+                + " as break-glass, or deny it");
       }
       if (breakGlass) {
         if (!approve) {

@@ -509,15 +509,22 @@ public final class Policy {
   }
 
   private static List<String> requirementFields(ApprovalRequirement a) {
-    return List.of(
-        String.join(",", new TreeSet<>(a.approverGroups())),
-        Integer.toString(a.minApprovals()),
-        Boolean.toString(a.allOfGroups()),
-        a.waiting().name(),
-        a.holdTimeout().toString(),
-        a.lifetime().toString(),
-        Boolean.toString(a.reasonRequired()),
-        Boolean.toString(a.breakGlass()));
+    List<String> fields =
+        new ArrayList<>(
+            List.of(
+                String.join(",", new TreeSet<>(a.approverGroups())),
+                Integer.toString(a.minApprovals()),
+                Boolean.toString(a.allOfGroups()),
+                a.waiting().name(),
+                a.holdTimeout().toString(),
+                a.lifetime().toString(),
+                Boolean.toString(a.reasonRequired()),
+                Boolean.toString(a.breakGlass())));
+    // Added only when set, so that the versions of policies written before it stay the same.
+    if (a.breakGlassOnly()) {
+      fields.add("break-glass-only");
+    }
+    return fields;
   }
 
   @Override

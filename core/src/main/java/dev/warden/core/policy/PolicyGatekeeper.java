@@ -1,5 +1,6 @@
 package dev.warden.core.policy;
 
+import dev.warden.core.approval.ApprovalRequirement;
 import dev.warden.core.gate.Admission;
 import dev.warden.core.gate.Decision;
 import dev.warden.core.gate.Gatekeeper;
@@ -63,7 +64,9 @@ import java.util.function.Supplier;
  * Decision#withApproval} its approval requirement; in a text of several, one statement denied
  * outright denies the whole without approval, and otherwise the first statement needing approval
  * makes the whole wait for its rule's approval. {@link #autoApproval} says whether the rule's
- * automatic approvals let it run without a person.
+ * automatic approvals let it run without a person. A statement a {@code break_glass} deny rule
+ * denies keeps the rule's refusal and carries its break-glass-only requirement, so that a reviewer
+ * may let it through once; automatic approvals never do.
  *
  * <p>{@link #admit} asks the policy's access rules whether a session may begin at all.
  *
@@ -281,7 +284,12 @@ public final class PolicyGatekeeper implements Gatekeeper {
       return earlier;
     }
     try {
-      PolicyInput input = new PolicyInput(session, StatementPath.PREPARED, clock.instant());
+      // Only a simple query is offered break-glass: judged again, it stays one.
+      StatementPath path =
+          earlier.approval().filter(ApprovalRequirement::breakGlassOnly).isPresent()
+              ? StatementPath.SIMPLE
+              : StatementPath.PREPARED;
+      PolicyInput input = new PolicyInput(session, path, clock.instant());
       return masked(current, judge(current, analysis, input, prepared), session, prepared);
     } catch (RuntimeException e) {
       return refused(analysis, "it could not be judged (" + e + ")", current.version());
@@ -493,6 +501,8 @@ public final class PolicyGatekeeper implements Gatekeeper {
     Judgement approval = null;
     Judgement observe = null;
     Judgement limiting = null;
+    List<Judgement> denials = new ArrayList<>();
+    List<Judgement> approvals = new ArrayList<>();
     // A PREPARE earlier in the same text defines what a later EXECUTE in it may run.
     PreparedStatements sameText = new PreparedStatements();
     for (Statement statement : analysis.statements()) {
@@ -508,10 +518,12 @@ public final class PolicyGatekeeper implements Gatekeeper {
           if (denial == null) {
             denial = j;
           }
+          denials.add(j);
         } else if (j.action() == PolicyAction.REQUIRE_APPROVAL) {
           if (approval == null) {
             approval = j;
           }
+          approvals.add(j);
         } else {
           if (j.action() == PolicyAction.OBSERVE && observe == null) {
             observe = j;
@@ -528,11 +540,12 @@ public final class PolicyGatekeeper implements Gatekeeper {
     boolean reusable = !current.readsTime();
     long version = current.version();
     boolean observeOnly = observedEnvironments.contains(input.session().environment().name());
-    // A statement denied outright denies the whole text: no approval can lift that. Otherwise the
-    // first statement needing approval makes the whole wait for it, as its rule says.
+    // A statement denied outright denies the whole text: no approval can lift that, unless every
+    // refusal of the text may be lifted by one break-glass approval. Otherwise the first statement
+    // needing approval makes the whole wait for it, as its rule says.
     Judgement refusal = denial != null ? denial : approval;
     if (refusal != null) {
-      if (!observeOnly && denial != null) {
+      if (!observeOnly && denial != null && !breakGlass(denials, approvals, input.path())) {
         return new Decision(
             refusal.denial(),
             analysis,
@@ -544,8 +557,8 @@ public final class PolicyGatekeeper implements Gatekeeper {
             reusable);
       }
       if (!observeOnly) {
-        // Once approved it runs as an allowed statement would: within the row limit of any
-        // other statement of the text that an allow rule limits.
+        // Once approved (for a denial: as break-glass) it runs as an allowed statement would:
+        // within the row limit of any other statement of the text that an allow rule limits.
         OptionalLong limit =
             limiting == null ? OptionalLong.empty() : OptionalLong.of(maxRows(limiting));
         return limitApproval(
@@ -608,6 +621,39 @@ public final class PolicyGatekeeper implements Gatekeeper {
       return decision;
     }
     return decision.withRowLimitApproval(limiting.rule().get().approvalRequirement());
+  }
+
+  /**
+   * Whether one break-glass approval may lift every refusal of a text: each statement denied is
+   * denied by a {@code break_glass} rule (not the policy's default, not a condition that failed to
+   * evaluate), all of them and every statement needing approval name the same approver groups and
+   * allow break-glass, and the statement did not come as a FunctionCall message, which runs a
+   * function Warden cannot read by object id (Warden's integrity, like a {@code warden.*} setting,
+   * which is refused before policy is asked: never break-glass). Only a simple query is offered it:
+   * with the extended protocol a statement waiting for approval is parsed and bound upstream before
+   * Warden asks at Execute (PostgreSQL starts a query's executor at Bind), and a pipeline may hold
+   * several such statements; what a guardrail denies there is refused at Parse, as before.
+   */
+  private static boolean breakGlass(
+      List<Judgement> denials, List<Judgement> approvals, StatementPath path) {
+    if (denials.isEmpty() || path != StatementPath.SIMPLE) {
+      return false;
+    }
+    Set<String> groups = denials.getFirst().approvalRequirement().approverGroups();
+    for (Judgement j : denials) {
+      if (!j.error().isEmpty()
+          || !j.rule().map(Rule::breakGlass).orElse(false)
+          || !j.approvalRequirement().approverGroups().equals(groups)) {
+        return false;
+      }
+    }
+    for (Judgement j : approvals) {
+      ApprovalRequirement r = j.approvalRequirement();
+      if (!r.breakGlass() || !r.approverGroups().equals(groups)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The refusal of a statement that changed more rows than {@code limiting}'s rule allows. */

@@ -22,9 +22,12 @@ import java.util.OptionalLong;
  * @param origin where the rule was written, as {@code file:line:column}, or empty; errors name it
  * @param approval for {@link PolicyAction#REQUIRE_APPROVAL}: who approves and how the requester
  *     waits; empty for {@link ApprovalRequirement#DEFAULT} (see {@link #approvalRequirement()}).
- *     For {@link PolicyAction#ALLOW} and {@link PolicyAction#OBSERVE} with {@code maxRows}: present
- *     only with {@code over_max_rows: require_approval}, who approves a change over the limit
- *     (always {@link ApprovalRequirement.Wait#ERROR}; see {@link #approvesOverMaxRows()})
+ *     For {@link PolicyAction#DENY}: present only with {@code break_glass: true}, a {@link
+ *     ApprovalRequirement#breakGlassOnly} requirement saying who may let a denied statement through
+ *     as break-glass. For {@link PolicyAction#ALLOW} and {@link PolicyAction#OBSERVE} with {@code
+ *     maxRows}: present only with {@code over_max_rows: require_approval}, who approves a change
+ *     over the limit (always {@link ApprovalRequirement.Wait#ERROR}; see {@link
+ *     #approvesOverMaxRows()})
  * @param autoApprove for {@link PolicyAction#REQUIRE_APPROVAL}, and for a rule that {@link
  *     #approvesOverMaxRows()}: automatic approvals, tried in order; the first whose condition holds
  *     approves without a person
@@ -75,18 +78,40 @@ public record Rule(
           "auto_approve applies only to require_approval rules and to allow and observe rules"
               + " whose changes over max_rows wait for approval");
     }
-    if (approval.isPresent() && action != PolicyAction.REQUIRE_APPROVAL) {
-      if (maxRows.isEmpty() || action.refuses()) {
+    if (approval.isPresent()) {
+      boolean onlyBreakGlass = approval.get().breakGlassOnly();
+      if (action == PolicyAction.DENY && !onlyBreakGlass) {
         throw new IllegalArgumentException(
-            "approval applies only to require_approval rules and allow and observe rules with"
-                + " max_rows");
+            "an approval applies only to require_approval rules, and to a deny rule as"
+                + " break-glass (ApprovalRequirement.breakGlassOnly)");
       }
-      if (approval.get().waiting() != ApprovalRequirement.Wait.ERROR) {
-        // The change has run and holds its locks while Warden asks: it cannot wait for a person.
+      if (action == PolicyAction.REQUIRE_APPROVAL && onlyBreakGlass) {
         throw new IllegalArgumentException(
-            "a change over max_rows waits for approval with wait: error, not held");
+            "a require_approval rule's approval cannot be break-glass only; deny with break_glass");
+      }
+      if (action != PolicyAction.DENY && action != PolicyAction.REQUIRE_APPROVAL) {
+        if (maxRows.isEmpty()) {
+          throw new IllegalArgumentException(
+              "approval applies only to require_approval rules, break-glass deny rules and"
+                  + " allow and observe rules with max_rows");
+        }
+        if (onlyBreakGlass || approval.get().waiting() != ApprovalRequirement.Wait.ERROR) {
+          // The change has run and holds its locks while Warden asks: it cannot wait for a person.
+          throw new IllegalArgumentException(
+              "a change over max_rows waits for approval with wait: error, not held, and not as"
+                  + " break-glass only");
+        }
       }
     }
+  }
+
+  /**
+   * Whether this is a {@code deny} rule with {@code break_glass: true}: a reviewer may let a
+   * statement it denies through once, as break-glass, with a justification ({@link
+   * #approvalRequirement()} says who).
+   */
+  public boolean breakGlass() {
+    return action == PolicyAction.DENY && approval.isPresent();
   }
 
   /**
@@ -126,7 +151,8 @@ public record Rule(
 
   /**
    * What an approval of a statement this rule matched needs: the rule's approval block, or {@link
-   * ApprovalRequirement#DEFAULT} without one.
+   * ApprovalRequirement#DEFAULT} without one; for a {@link #breakGlass()} deny rule, its
+   * break-glass-only requirement.
    */
   public ApprovalRequirement approvalRequirement() {
     return approval.orElse(ApprovalRequirement.DEFAULT);

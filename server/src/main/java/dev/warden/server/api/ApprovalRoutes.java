@@ -37,8 +37,10 @@ import org.slf4j.LoggerFactory;
  * The approval endpoints of the REST API, for reviewers and requesters (issue 7):
  *
  * <ul>
- *   <li>{@code GET /api/approvals?status=pending,approved&env=&requester=&limit=}: {@code
- *       {"requests":[...]}}, newest first. Members of {@code approvers} or {@code admins} see every
+ *   <li>{@code GET /api/approvals?status=pending,approved&env=&requester=&limit=&break_glass=}:
+ *       {@code {"requests":[...]}}, newest first; with {@code break_glass=true} only those a
+ *       reviewer approved as break-glass, for review after the fact (each request says so in its
+ *       {@code break_glass} field). Members of {@code approvers} or {@code admins} see every
  *       request; anyone else sees the requests they made and those they could review (they are in
  *       one of its approver groups).
  *   <li>{@code GET /api/approvals/{id}}: one request, under the same rule.
@@ -49,10 +51,11 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Refusals from {@link Approvals} keep their meaning: 403 when the user may not (self-approval,
- * not an approver, not the requester, break-glass not allowed), 404 for an unknown id, 409 when the
- * request is no longer pending (decided, used, cancelled, expired, already reviewed by this user,
- * or changed by others at the same moment), 400 for bad input (break-glass without a justification,
- * a comment too long, unknown fields), always with {@code {"error": "..."}}.
+ * not an approver, not the requester, break-glass not allowed, or an ordinary approval of a
+ * statement only break-glass can let through), 404 for an unknown id, 409 when the request is no
+ * longer pending (decided, used, cancelled, expired, already reviewed by this user, or changed by
+ * others at the same moment), 400 for bad input (break-glass without a justification, a comment too
+ * long, unknown fields), always with {@code {"error": "..."}}.
  *
  * <p>Cross-site requests: the API uses HTTP Basic, which a browser may attach by itself to a
  * request another site makes it send. Every POST must therefore say {@code Content-Type:
@@ -122,17 +125,25 @@ final class ApprovalRoutes {
     Optional<String> env = text(ctx.queryParam("env"), "env");
     Optional<String> requester = text(ctx.queryParam("requester"), "requester");
     int limit = limit(ctx.queryParam("limit"));
+    boolean breakGlass = breakGlassParameter(ctx.queryParam("break_glass"));
     expireDue();
     boolean reviewer = isReviewer(user);
-    // Someone who sees only some requests is given the newest that they may see: the store is
-    // asked for more and the rest are filtered out here.
+    // Someone who sees only some requests, or asks only for break-glass ones, is given the newest
+    // that match: the store is asked for more and the rest are filtered out here.
     ApprovalStore.Filter filter =
         new ApprovalStore.Filter(
-            statuses, requester, env, Optional.empty(), reviewer ? limit : MAX_LIMIT);
+            statuses,
+            requester,
+            env,
+            Optional.empty(),
+            reviewer && !breakGlass ? limit : MAX_LIMIT);
     List<Object> shown = new ArrayList<>();
     for (ApprovalRequest r : approvals.list(filter)) {
       if (shown.size() == limit) {
         break;
+      }
+      if (breakGlass && !ApprovalJson.breakGlass(r)) {
+        continue;
       }
       if (reviewer || mayView(user, r)) {
         shown.add(ApprovalJson.request(r));
@@ -212,7 +223,12 @@ final class ApprovalRoutes {
         switch (e.reason()) {
           case NOT_FOUND -> 404;
           case NOT_PENDING, EXPIRED, ALREADY_REVIEWED, CONFLICT -> 409;
-          case SELF_REVIEW, NOT_AN_APPROVER, NOT_REQUESTER, BREAK_GLASS_NOT_ALLOWED -> 403;
+          case SELF_REVIEW,
+              NOT_AN_APPROVER,
+              NOT_REQUESTER,
+              BREAK_GLASS_NOT_ALLOWED,
+              BREAK_GLASS_REQUIRED ->
+              403;
           case JUSTIFICATION_REQUIRED, REASON_REQUIRED -> 400;
         };
     if (status == 403) {
@@ -416,6 +432,18 @@ final class ApprovalRoutes {
       }
     }
     return List.copyOf(out);
+  }
+
+  /** {@code break_glass=true}: only requests a reviewer approved as break-glass. */
+  private static boolean breakGlassParameter(String value) {
+    if (value == null || value.isEmpty() || value.equals("false")) {
+      return false;
+    }
+    if (value.equals("true")) {
+      return true;
+    }
+    throw new ApiServer.ApiError(
+        400, "break_glass must be true or false, not '" + shorten(value) + "'");
   }
 
   private static Optional<String> text(String value, String name) {

@@ -10,12 +10,17 @@ import dev.warden.core.gate.Decision;
 import dev.warden.core.gate.SessionContext;
 import dev.warden.core.gate.Verdict;
 import dev.warden.core.statement.LexicalSettings;
+import dev.warden.core.statement.Statement;
+import dev.warden.core.statement.StatementFlag;
 import java.net.URI;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,6 +37,12 @@ import org.slf4j.LoggerFactory;
  * parameters (and uses it, once), lets the policy's automatic approval rules decide with the rows a
  * change would change, or makes a request and refuses the statement with its id and what to do (or,
  * in hold mode, waits for the reviewers' decision). Runs on virtual threads, never the caller's.
+ *
+ * <p>A statement a {@code break_glass} deny rule refused ({@link
+ * ApprovalRequirement#breakGlassOnly()}) is refused at once, as the rule words it and with a hint
+ * on asking for break-glass, when the requester gave no reason: no request, nothing stored. With a
+ * reason, a request is made (never approved automatically, its rows measured only where a
+ * rolled-back run undoes everything) for a reviewer to let it through once as break-glass.
  *
  * <p>A change that went over a row limit whose rule lets it wait for approval ({@link
  * Decision#rowLimitApproval()}) is asked about with the rows it changed, already rolled back by the
@@ -107,6 +118,13 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
 
   @Override
   public CompletableFuture<Answer> check(Question question) {
+    if (question.requirement().breakGlassOnly()
+        && reason(question.text()).or(question::reason).filter(r -> !r.isBlank()).isEmpty()) {
+      // A guardrail's denial, and no reason to put before a reviewer: refused as the guardrail
+      // words it, at once, with nothing stored; the hint says how to ask for break-glass.
+      return CompletableFuture.completedFuture(
+          new Answer.Refused(breakGlassHint(question.refusal(), question.requirement()), ""));
+    }
     return CompletableFuture.supplyAsync(() -> overLimit(question, decide(question)), executor);
   }
 
@@ -180,6 +198,20 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
         no.requestId());
   }
 
+  /** The guardrail's refusal, its hint followed by how to ask a reviewer for break-glass. */
+  static Verdict.Deny breakGlassHint(Verdict.Deny refusal, ApprovalRequirement requirement) {
+    String how =
+        "A reviewer in "
+            + String.join(" or ", new TreeSet<>(requirement.approverGroups()))
+            + " can let it through once as break-glass: give your reason, /* reason: ... */ in"
+            + " the statement or SET warden.reason = '...' before it, and send it again to make a"
+            + " request.";
+    return new Verdict.Deny(
+        refusal.sqlState(),
+        refusal.message(),
+        refusal.hint().isBlank() ? how : refusal.hint().strip() + " " + how);
+  }
+
   private Answer decide(Question question) {
     SessionContext session = question.session();
     Decision decision = question.decision();
@@ -195,15 +227,22 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
     }
     Optional<String> reason = reason(text).or(question::reason);
     Optional<ApprovalRequest> latest = approvals.status(requester, environment, binding);
+    boolean breakGlassOnly = requirement.breakGlassOnly();
     OptionalLong measured;
     if (question.rows().isPresent()) {
       measured = question.rows();
     } else if (latest.filter(r -> r.status() == ApprovalRequest.Status.PENDING).isPresent()) {
       measured = latest.get().rows();
+    } else if (breakGlassOnly && !measurable(decision)) {
+      measured = OptionalLong.empty();
     } else {
       measured = rows.count(session, decision, text, parameters);
     }
-    Optional<String> auto = autoApprover.approve(decision, session, measured.orElse(-1), reason);
+    // What a guardrail denies, only a person lets through.
+    Optional<String> auto =
+        breakGlassOnly
+            ? Optional.empty()
+            : autoApprover.approve(decision, session, measured.orElse(-1), reason);
     Approvals.Draft draft =
         new Approvals.Draft(
             session.identity(),
@@ -289,23 +328,51 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
     return refused(now);
   }
 
+  /**
+   * Whether a statement a guardrail denied may be measured before a reviewer lets it through: only
+   * when a rolled-back run undoes all it does. Not for what runs code Warden cannot see or acts
+   * outside the database (dynamic SQL, user functions, side effects, COPY with a program or a
+   * server file, ...), which measuring would run before anyone approved it.
+   */
+  static boolean measurable(Decision decision) {
+    for (Statement statement : decision.analysis().statements()) {
+      if (!MEASURABLE.containsAll(statement.flags())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The flags of a denied statement that a rolled-back measurement undoes entirely. */
+  private static final Set<StatementFlag> MEASURABLE =
+      EnumSet.of(StatementFlag.UNBOUNDED, StatementFlag.LOCKS);
+
   /** The refusal for a request that is not (or no longer) approved. */
   private Answer refused(ApprovalRequest request) {
     String who = String.join(", ", request.requirement().approverGroups());
+    boolean breakGlassOnly = request.requirement().breakGlassOnly();
     String message =
         switch (request.status()) {
           case PENDING ->
-              "Warden: this statement needs approval (rule \""
-                  + request.rule()
-                  + "\"): request "
-                  + request.id()
-                  + " waits for "
-                  + (request.requirement().minApprovals() == 1
-                      ? "a reviewer"
-                      : request.requirement().minApprovals() + " reviewers")
-                  + " in "
-                  + who
-                  + "; once it is approved, send the same statement again (it runs once)";
+              breakGlassOnly
+                  ? request.why()
+                      + "; request "
+                      + request.id()
+                      + " was made with your reason: only a break-glass approval by a reviewer in "
+                      + who
+                      + " can let it through; once it is approved, send the same statement again"
+                      + " (it runs once)"
+                  : "Warden: this statement needs approval (rule \""
+                      + request.rule()
+                      + "\"): request "
+                      + request.id()
+                      + " waits for "
+                      + (request.requirement().minApprovals() == 1
+                          ? "a reviewer"
+                          : request.requirement().minApprovals() + " reviewers")
+                      + " in "
+                      + who
+                      + "; once it is approved, send the same statement again (it runs once)";
           case DENIED ->
               "Warden: request "
                   + request.id()
@@ -324,11 +391,17 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
           default -> "Warden: request " + request.id() + " for this statement is " + lower(request);
         };
     String hint =
-        "Nothing was run. Reviewers: warden approvals approve "
-            + request.id()
-            + link(request).map(l -> " or " + l).orElse("")
-            + ". Give a reason with /* reason: ... */ in the statement or SET warden.reason ="
-            + " '...' before it.";
+        breakGlassOnly
+            ? "Nothing was run. Reviewers: warden approvals approve "
+                + request.id()
+                + " --break-glass --comment \"justification\""
+                + link(request).map(l -> " or " + l).orElse("")
+                + "; it is reviewed after the fact."
+            : "Nothing was run. Reviewers: warden approvals approve "
+                + request.id()
+                + link(request).map(l -> " or " + l).orElse("")
+                + ". Give a reason with /* reason: ... */ in the statement or SET"
+                + " warden.reason = '...' before it.";
     return new Answer.Refused(new Verdict.Deny("42501", message, hint), request.id());
   }
 
@@ -336,11 +409,20 @@ public final class ApprovalGateway implements ApprovalGate, AutoCloseable {
     return links.map(base -> base.resolve("approvals/" + request.id()).toString());
   }
 
-  private static String how(ApprovalRequest request) {
+  /**
+   * Who let the statement through, for the audit trail: {@code approved by alice, bob}, or {@code
+   * break-glass by carol} when a break-glass approval decided.
+   */
+  static String how(ApprovalRequest request) {
+    Optional<ApprovalRequest.Review> breakGlass =
+        request.reviews().stream().filter(r -> r.approve() && r.breakGlass()).findFirst();
+    if (breakGlass.isPresent()) {
+      return "break-glass by " + breakGlass.get().reviewer();
+    }
     List<String> approvers =
         request.reviews().stream()
             .filter(ApprovalRequest.Review::approve)
-            .map(r -> (r.breakGlass() ? "break-glass by " : "") + r.reviewer())
+            .map(ApprovalRequest.Review::reviewer)
             .toList();
     return approvers.isEmpty() ? "approved" : "approved by " + String.join(", ", approvers);
   }

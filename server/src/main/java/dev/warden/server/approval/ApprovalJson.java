@@ -44,6 +44,8 @@ public final class ApprovalJson {
     r.access().ifPresent(a -> out.put("access", access(a)));
     out.put("requirement", requirement(r.requirement()));
     out.put("approvals", approvals(r));
+    // Break-glass approvals are reviewed after the fact: marked where reviewers list requests.
+    out.put("break_glass", breakGlass(r));
     List<Object> reviews = new ArrayList<>(r.reviews().size());
     for (ApprovalRequest.Review review : r.reviews()) {
       Map<String, Object> shown = new LinkedHashMap<>();
@@ -83,6 +85,11 @@ public final class ApprovalJson {
     return status.name().toLowerCase(Locale.ROOT);
   }
 
+  /** Whether a reviewer approved the request as break-glass (to be reviewed after the fact). */
+  public static boolean breakGlass(ApprovalRequest r) {
+    return r.reviews().stream().anyMatch(v -> v.approve() && v.breakGlass());
+  }
+
   /** The number of approvals given so far. */
   static long approvals(ApprovalRequest r) {
     return r.reviews().stream().filter(ApprovalRequest.Review::approve).count();
@@ -99,16 +106,23 @@ public final class ApprovalJson {
     out.put("lifetime_seconds", q.lifetime().toSeconds());
     out.put("reason_required", q.reasonRequired());
     out.put("break_glass", q.breakGlass());
+    out.put("break_glass_only", q.breakGlassOnly());
     return out;
   }
 
   /**
    * Who must approve, in words: {@code 1 approval from approvers}, {@code 2 approvals from any of
    * approvers, dba}, {@code 2 approvals, at least one from each of dba, security}; break-glass
-   * appended when allowed.
+   * appended when allowed; {@code break-glass only, by 1 reviewer from approvers} for a statement a
+   * guardrail denied.
    */
   public static String summary(ApprovalRequirement q) {
     String groups = String.join(", ", new TreeSet<>(q.approverGroups()));
+    if (q.breakGlassOnly()) {
+      return "break-glass only, by 1 reviewer from "
+          + (q.approverGroups().size() == 1 ? "" : "any of ")
+          + groups;
+    }
     String count = q.minApprovals() + (q.minApprovals() == 1 ? " approval" : " approvals");
     String who;
     if (q.approverGroups().size() == 1) {

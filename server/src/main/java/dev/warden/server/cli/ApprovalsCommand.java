@@ -88,6 +88,13 @@ final class ApprovalsCommand implements Callable<Integer> {
     Optional<String> requester = Optional.empty();
 
     @Option(
+        names = "--break-glass",
+        description =
+            "Only requests a reviewer approved as break-glass, for review after the fact (with"
+                + " any status unless --status is given).")
+    boolean breakGlass;
+
+    @Option(
         names = {"-n", "--limit"},
         paramLabel = "N",
         description = "At most this many (1 to 1000, default ${DEFAULT-VALUE}).",
@@ -98,6 +105,8 @@ final class ApprovalsCommand implements Callable<Integer> {
     boolean json;
 
     @CommandLine.Mixin AuditCommand.ClientOptions options = new AuditCommand.ClientOptions();
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     ListRequests(Terminal terminal) {
       this.terminal = terminal;
@@ -113,11 +122,17 @@ final class ApprovalsCommand implements Callable<Integer> {
             "--status takes pending, approved, denied, expired, used, cancelled (comma-separated)"
                 + " or all");
       }
+      // Break-glass approvals are looked back on once used, so they are listed whatever their
+      // status unless one is asked for.
+      String statuses = breakGlass && !statusGiven() ? "all" : status.toLowerCase(Locale.ROOT);
       StringBuilder query =
           new StringBuilder("/api/approvals?status=")
-              .append(encode(status.toLowerCase(Locale.ROOT)))
+              .append(encode(statuses))
               .append("&limit=")
               .append(limit);
+      if (breakGlass) {
+        query.append("&break_glass=true");
+      }
       env.ifPresent(e -> query.append("&env=").append(encode(e)));
       requester.ifPresent(r -> query.append("&requester=").append(encode(r)));
       Client client = client(terminal, options);
@@ -139,7 +154,11 @@ final class ApprovalsCommand implements Callable<Integer> {
         return Main.OK;
       }
       if (list.isEmpty()) {
-        out.println("No " + (status.equals("all") ? "" : status + " ") + "approval requests.");
+        out.println(
+            "No "
+                + (statuses.equals("all") ? "" : statuses + " ")
+                + (breakGlass ? "break-glass " : "")
+                + "approval requests.");
         return Main.OK;
       }
       out.println(
@@ -159,14 +178,24 @@ final class ApprovalsCommand implements Callable<Integer> {
                 Locale.ROOT,
                 "%-17s  %-9s  %-14s  %-12s  %-20s  %-16s  %s",
                 field(r, "id"),
-                field(r, "status"),
+                // Marked for review after the fact.
+                field(r, "status") + (Boolean.TRUE.equals(r.get("break_glass")) ? "*" : ""),
                 field(r, "requester"),
                 field(r, "environment"),
                 time(field(r, "created")),
                 field(r, "rule"),
                 shortened(what(r))));
       }
+      if (list.stream().anyMatch(r -> Boolean.TRUE.equals(r.get("break_glass")))) {
+        out.println("* approved as break-glass: to be reviewed after the fact");
+      }
       return Main.OK;
+    }
+
+    private boolean statusGiven() {
+      return spec != null
+          && spec.commandLine().getParseResult() != null
+          && spec.commandLine().getParseResult().hasMatchedOption("--status");
     }
   }
 
@@ -346,7 +375,14 @@ final class ApprovalsCommand implements Callable<Integer> {
     }
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"id", field(r, "id")});
-    rows.add(new String[] {"status", field(r, "status")});
+    rows.add(
+        new String[] {
+          "status",
+          field(r, "status")
+              + (Boolean.TRUE.equals(r.get("break_glass"))
+                  ? " (approved as break-glass: to be reviewed after the fact)"
+                  : "")
+        });
     rows.add(new String[] {"kind", r.containsKey("kind") ? field(r, "kind") : "statement"});
     rows.add(new String[] {"requester", field(r, "requester") + groups(r.get("requester_groups"))});
     rows.add(new String[] {"environment", field(r, "environment")});

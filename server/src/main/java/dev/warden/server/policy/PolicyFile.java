@@ -104,7 +104,8 @@ public final class PolicyFile {
           "max_rows",
           "over_max_rows",
           "approval",
-          "auto_approve");
+          "auto_approve",
+          "break_glass");
   private static final List<String> APPROVAL_KEYS =
       List.of(
           "approvers",
@@ -115,6 +116,10 @@ public final class PolicyFile {
           "expires",
           "require_reason",
           "break_glass");
+
+  /** What a break-glass deny rule's {@code approval:} may say: who, and for how long. */
+  private static final List<String> BREAK_GLASS_APPROVAL_KEYS = List.of("approvers", "expires");
+
   private static final List<String> AUTO_APPROVE_KEYS = List.of("name", "description", "when");
   private static final List<String> WAITS =
       Arrays.stream(ApprovalRequirement.Wait.values())
@@ -334,10 +339,46 @@ public final class PolicyFile {
     }
     Optional<ApprovalRequirement> approval = Optional.empty();
     List<AutoApproval> autoApprove = List.of();
+    boolean breakGlass = false;
+    if (keys.containsKey("break_glass")) {
+      NodeTuple entry = keys.get("break_glass");
+      breakGlass = bool(entry.getValueNode(), "break_glass").orElse(false);
+      if (action != null && action != PolicyAction.DENY) {
+        problem(
+            entry.getKeyNode(),
+            what
+                + ": break_glass applies only to a deny rule (a reviewer may let a statement it"
+                + " denies through once); "
+                + (action == PolicyAction.REQUIRE_APPROVAL
+                    ? "a require_approval rule allows break-glass with break_glass: true in its"
+                        + " approval: block"
+                    : "a " + action.fileName() + " rule refuses nothing"));
+        breakGlass = false;
+      }
+    }
+    if (action == PolicyAction.DENY && keys.containsKey("approval")) {
+      NodeTuple entry = keys.get("approval");
+      if (breakGlass) {
+        approval = breakGlassApproval(entry.getValueNode());
+      } else {
+        problem(
+            entry.getKeyNode(),
+            what
+                + ": approval: on a deny rule says who may let a denied statement through as"
+                + " break-glass; add break_glass: true, or remove it");
+      }
+    } else if (breakGlass) {
+      approval =
+          Optional.of(
+              ApprovalRequirement.breakGlassOnly(
+                  ApprovalRequirement.DEFAULT.approverGroups(),
+                  ApprovalRequirement.DEFAULT.lifetime()));
+    }
     for (String key : List.of("approval", "auto_approve")) {
       if (keys.containsKey(key)
           && action != null
           && action != PolicyAction.REQUIRE_APPROVAL
+          && !(action == PolicyAction.DENY && key.equals("approval"))
           && !overMaxRows) {
         problem(
             keys.get(key).getKeyNode(),
@@ -353,7 +394,7 @@ public final class PolicyFile {
                         + " over the limit waits for one)"));
       }
     }
-    if (keys.containsKey("approval")) {
+    if (keys.containsKey("approval") && action != PolicyAction.DENY) {
       approval = approval(keys.get("approval").getValueNode());
     }
     if (overMaxRows) {
@@ -471,6 +512,55 @@ public final class PolicyFile {
               lifetime,
               reasonRequired,
               breakGlass));
+    } catch (IllegalArgumentException e) {
+      problem(node, "the approval is not valid: " + e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * A break-glass deny rule's approval block: who may let a denied statement through ({@code
+   * approvers}) and how long its request stays open ({@code expires}); the rest is fixed (one
+   * reviewer, as break-glass, with a justification, for a request made with the requester's reason,
+   * refused at once). Empty (with the problem recorded) when it has a problem.
+   */
+  private Optional<ApprovalRequirement> breakGlassApproval(Node node) {
+    ApprovalRequirement d = ApprovalRequirement.DEFAULT;
+    if (isNull(node)) {
+      return Optional.of(ApprovalRequirement.breakGlassOnly(d.approverGroups(), d.lifetime()));
+    }
+    int before = problems.size();
+    Map<String, NodeTuple> keys = entries(node, "a break-glass approval", APPROVAL_KEYS);
+    if (keys == null) {
+      return Optional.empty();
+    }
+    for (Map.Entry<String, NodeTuple> entry : keys.entrySet()) {
+      if (!BREAK_GLASS_APPROVAL_KEYS.contains(entry.getKey())) {
+        problem(
+            entry.getValue().getKeyNode(),
+            entry.getKey()
+                + " does not apply to a break-glass deny rule, whose approval takes only "
+                + String.join(" and ", BREAK_GLASS_APPROVAL_KEYS)
+                + ": one reviewer lets the statement through, as break-glass with a"
+                + " justification, for a request made with the requester's reason; the client is"
+                + " refused at once");
+      }
+    }
+    Set<String> groups = d.approverGroups();
+    if (keys.containsKey("approvers")) {
+      groups = approvers(keys.get("approvers").getValueNode());
+    }
+    Duration lifetime = d.lifetime();
+    if (keys.containsKey("expires")) {
+      lifetime =
+          duration(keys.get("expires").getValueNode(), "expires", "1h", MIN_EXPIRES, MAX_EXPIRES)
+              .orElse(lifetime);
+    }
+    if (problems.size() > before) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(ApprovalRequirement.breakGlassOnly(groups, lifetime));
     } catch (IllegalArgumentException e) {
       problem(node, "the approval is not valid: " + e.getMessage());
       return Optional.empty();

@@ -193,9 +193,9 @@ class PolicyFileApprovalTest {
       assertThat(d.approval()).as(session).isEmpty();
       assertThat(d.verdict()).as(session).isInstanceOf(dev.warden.core.gate.Verdict.Allow.class);
     }
-    // What the guardrails deny stays denied, with no approval to lift it.
+    // What the guardrails deny stays denied; only a reviewer's break-glass can lift it.
     dev.warden.core.gate.Decision drop = decide.apply("DROP TABLE orders");
-    assertThat(drop.approval()).isEmpty();
+    assertThat(drop.approval()).hasValueSatisfying(a -> assertThat(a.breakGlassOnly()).isTrue());
     assertThat(drop.rule()).isEqualTo("production-drop");
   }
 
@@ -228,8 +228,8 @@ class PolicyFileApprovalTest {
                     "deny",
                     "approval: {approvers: [dba]}\nauto_approve:\n  - {name: a, when: 'true'}")))
         .containsExactly(
-            "p.yaml:6:5: rule 'r': approval: applies only to a require_approval rule; a deny rule"
-                + " waits for no approval",
+            "p.yaml:6:5: rule 'r': approval: on a deny rule says who may let a denied statement"
+                + " through as break-glass; add break_glass: true, or remove it",
             "p.yaml:7:5: rule 'r': auto_approve: applies only to a require_approval rule; a deny"
                 + " rule waits for no approval");
     assertThat(problems(rule("allow", "auto_approve: []")))

@@ -314,6 +314,7 @@ final class SqliteApprovalStore implements ApprovalStore {
     node.put("lifetime", q.lifetime().toString());
     node.put("reasonRequired", q.reasonRequired());
     node.put("breakGlass", q.breakGlass());
+    node.put("breakGlassOnly", q.breakGlassOnly());
     return node.toString();
   }
 
@@ -402,7 +403,9 @@ final class SqliteApprovalStore implements ApprovalStore {
         Duration.parse(text(node, "holdTimeout")),
         Duration.parse(text(node, "lifetime")),
         bool(node, "reasonRequired"),
-        bool(node, "breakGlass"));
+        bool(node, "breakGlass"),
+        // Absent in rows written before break-glass for denied statements existed.
+        node.has("breakGlassOnly") && bool(node, "breakGlassOnly"));
   }
 
   private static List<Review> reviews(JsonNode array) {
