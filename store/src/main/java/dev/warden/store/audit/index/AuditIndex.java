@@ -18,12 +18,10 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.locks.ReentrantLock;
@@ -50,7 +48,10 @@ import org.sqlite.Function;
  * dominant values of a few fields, {@link Terms#indexed}, and no more once a term has {@link
  * #DRIVE_CAP} of them); an intent whose outcome arrives in the same transaction is written once,
  * merged; and the writer remembers recent terms, texts and awaiting intents instead of reading them
- * back.
+ * back. Payloads are read by {@link RecordScan}, not a JSON parser, and the fields terms are made
+ * of (and their terms) once per session and statement shape; a record is stored as a {@link
+ * DocDelta} from an earlier one of its session and shape when that saves a quarter of it. The
+ * writer's statements are prepared once.
  *
  * <p>A statement is one entry: its intent, with its outcome merged in when the outcome arrives.
  * Intents and outcomes are paired by log, session id and statement number: an outcome belongs to
@@ -80,6 +81,10 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
   private final Clock clock;
   private final int driveCap;
   private final ReentrantLock writeLock = new ReentrantLock();
+
+  /** Base records searches have read, by column and entry (a base never changes once written). */
+  private final Lru<String, BaseDoc> readBases = new Lru<>(1024);
+
   private final Connection writer;
   private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
   private volatile boolean closed;
@@ -96,9 +101,25 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
   private final Lru<String, Long> textIds = new Lru<>(TEXT_CACHE);
   private final Lru<Key, Pending> awaiting = new Lru<>(AWAITING_CACHE);
 
+  /** Records stored whole, by what later records stored as deltas from them share. */
+  private final Lru<BaseKey, Base> docBases = new Lru<>(BASE_CACHE);
+
+  /** Outcomes stored whole in their intent's entry, by session. */
+  private final Lru<String, Base> outcomeBases = new Lru<>(BASE_CACHE);
+
+  /** Shapes of records recently indexed, and terms of intents merged with outcomes. */
+  private final RecordScan.Shapes shapes = new RecordScan.Shapes(SHAPE_CACHE);
+
+  private final Lru<ShapePair, RecordScan.TermSet> mergedTerms = new Lru<>(SHAPE_CACHE);
+
+  /** The writer's statements; null until the first write and after a failed one. */
+  private Ingest ingest;
+
   private static final int TERM_CACHE = 65_536;
   private static final int TEXT_CACHE = 8_192;
   private static final int AWAITING_CACHE = 16_384;
+  private static final int BASE_CACHE = 8_192;
+  private static final int SHAPE_CACHE = 4_096;
 
   /**
    * A term's number and how many postings it has, up to {@link #driveCap}: a term with that many
@@ -122,7 +143,7 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
   private record Key(String logId, String session, long stmt) {}
 
   /** An intent awaiting its outcome: its entry, fields and terms. */
-  private record Pending(long id, Map<String, Object> fields, Set<String> terms) {}
+  private record Pending(long id, RecordScan.Shape shape, RecordScan.TermSet terms) {}
 
   /** An entry to be written: its record's number, time (µs), key, text number and terms. */
   private record Row(
@@ -132,17 +153,28 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       String session,
       Long stmt,
       Long textId,
-      Map<String, Object> fields,
-      Set<String> terms,
-      byte[] payload) {}
-
-  /** An outcome merged into its intent: its record, and the merged fields and terms. */
-  private record Outcome(
-      long seq,
+      RecordScan.Scan scan,
+      RecordScan.TermSet terms,
       byte[] payload,
-      Map<String, Object> own,
-      Map<String, Object> fields,
-      Set<String> terms) {}
+      int[] ranges) {}
+
+  /** An outcome merged into its intent: its record, its own fields and the merged terms. */
+  private record Outcome(
+      long seq, byte[] payload, int[] ranges, RecordScan.Scan own, RecordScan.TermSet terms) {}
+
+  /** An intent's shape and its outcome's: their merged terms are those of any such pair. */
+  private record ShapePair(RecordScan.Shape intent, RecordScan.Shape outcome) {}
+
+  /**
+   * A record as a column holds it: whole ({@code base} null) or a delta from entry {@code base}.
+   */
+  private record Stored(Long base, byte[] bytes) {}
+
+  /** A record stored whole in entry {@code id}, that later ones are stored as deltas from. */
+  private record Base(long id, byte[] doc, int[] ranges) {}
+
+  /** What records sharing a base have in common: their type, session, and shape. */
+  private record BaseKey(String type, String session, String fingerprint, String event) {}
 
   /** A term's posting of an entry. */
   private record Posting(long term, long entry) {
@@ -209,7 +241,11 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
   }
 
   private static Connection connect(Path file) throws SQLException {
-    Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+    java.util.Properties p = new java.util.Properties();
+    // Without it the driver reads last_insert_rowid() back after every insert; the index numbers
+    // its rows itself.
+    p.setProperty("jdbc.get_generated_keys", "false");
+    Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath(), p);
     try (Statement s = c.createStatement()) {
       s.execute("PRAGMA busy_timeout = 5000");
       s.execute("PRAGMA trusted_schema = OFF");
@@ -253,44 +289,37 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
     writeLock.lock();
     try {
       checkOpen();
-      try (Statement s = writer.createStatement()) {
-        s.execute("BEGIN IMMEDIATE");
+      if (ingest == null) {
+        ingest = new Ingest(writer);
       }
+      ingest.begin.executeUpdate();
       boolean committed = false;
       try {
-        long last = lastSeq(writer, logId);
+        long last = ingest.lastSeq(logId);
         long before = last;
-        try (Ingest ingest = new Ingest(writer, logId)) {
-          for (ChainedRecord r : batch) {
-            if (r.seq() <= last) {
-              continue;
-            }
-            if (r.seq() != last + 1) {
-              log.warn(
-                  "audit index: log {} jumps from record {} to {}; the records between are not"
-                      + " indexed until it is rebuilt",
-                  logId,
-                  last,
-                  r.seq());
-            }
-            ingest.record(r);
-            last = r.seq();
+        ingest.start(logId);
+        for (ChainedRecord r : batch) {
+          if (r.seq() <= last) {
+            continue;
           }
-          ingest.flush();
+          if (r.seq() != last + 1) {
+            log.warn(
+                "audit index: log {} jumps from record {} to {}; the records between are not"
+                    + " indexed until it is rebuilt",
+                logId,
+                last,
+                r.seq());
+          }
+          ingest.record(r);
+          last = r.seq();
         }
+        ingest.flush();
         if (last != before) {
-          try (PreparedStatement p =
-              writer.prepareStatement(
-                  "INSERT INTO logs (log_id, last_seq) VALUES (?, ?)"
-                      + " ON CONFLICT (log_id) DO UPDATE SET last_seq = excluded.last_seq")) {
-            p.setString(1, logId);
-            p.setLong(2, last);
-            p.executeUpdate();
-          }
+          ingest.setLastSeq.setString(1, logId);
+          ingest.setLastSeq.setLong(2, last);
+          ingest.setLastSeq.executeUpdate();
         }
-        try (Statement s = writer.createStatement()) {
-          s.execute("COMMIT");
-        }
+        ingest.commit.executeUpdate();
         committed = true;
         return last;
       } finally {
@@ -298,11 +327,18 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
           termIds.clear();
           textIds.clear();
           awaiting.clear();
+          docBases.clear();
+          outcomeBases.clear();
+          shapes.clear();
+          mergedTerms.clear();
+          Ingest failed = ingest;
+          ingest = null; // Its numbering may count rows the rollback removes: read afresh.
           try (Statement s = writer.createStatement()) {
             s.execute("ROLLBACK");
           } catch (SQLException ignored) {
             // SQLite may have rolled back already; the first error is the one reported.
           }
+          failed.closeQuietly();
         }
       }
     } catch (SQLException e) {
@@ -313,26 +349,37 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
     }
   }
 
-  /** The statements of one ingest transaction. */
-  private final class Ingest implements AutoCloseable {
-    private final String logId;
+  /**
+   * The writer's statements, prepared once and kept while the index is open (preparing them per
+   * transaction cost more than a small transaction's rows), and the numbers it gives the next
+   * entry, term and text (one writer: no row is read back to learn its number).
+   */
+  private final class Ingest {
     private final Connection c;
+    final PreparedStatement begin;
+    final PreparedStatement commit;
+    final PreparedStatement setLastSeq;
+    private final PreparedStatement readLastSeq;
     private final PreparedStatement insert;
     private final PreparedStatement posting;
     private final PreparedStatement previous;
     private final PreparedStatement complete;
-    private PreparedStatement termLookup;
-    private PreparedStatement termInsert;
-    private PreparedStatement termCount;
-    private PreparedStatement saturate;
-    private PreparedStatement textLookup;
-    private PreparedStatement textInsert;
-    private PreparedStatement ftsInsert;
+    private final PreparedStatement termLookup;
+    private final PreparedStatement termInsert;
+    private final PreparedStatement termCount;
+    private final PreparedStatement saturate;
+    private final PreparedStatement textLookup;
+    private final PreparedStatement textInsert;
+    private final PreparedStatement ftsInsert;
+    private final PreparedStatement baseDoc;
+    private final List<PreparedStatement> all = new ArrayList<>();
 
-    /**
-     * Ids are assigned here rather than read back after each insert: one writer, one query less.
-     */
     private long nextId;
+    private long nextTermId;
+    private long nextTextId;
+
+    /** The log of the current transaction. */
+    private String logId;
 
     /** Postings of this transaction, written at its end. */
     private final List<Posting> postings = new ArrayList<>();
@@ -340,53 +387,99 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
     /** Intents of this transaction not yet written, by key, in log order. */
     private final Map<Key, Row> open = new java.util.LinkedHashMap<>();
 
-    Ingest(Connection c, String logId) throws SQLException {
-      this.logId = logId;
+    Ingest(Connection c) throws SQLException {
       this.c = c;
-      try (Statement s = c.createStatement();
-          ResultSet r = s.executeQuery("SELECT coalesce(max(id), 0) + 1 FROM entries")) {
-        r.next();
-        nextId = r.getLong(1);
+      try {
+        begin = prepare("BEGIN IMMEDIATE");
+        commit = prepare("COMMIT");
+        readLastSeq = prepare("SELECT last_seq FROM logs WHERE log_id = ?");
+        setLastSeq =
+            prepare(
+                "INSERT INTO logs (log_id, last_seq) VALUES (?, ?)"
+                    + " ON CONFLICT (log_id) DO UPDATE SET last_seq = excluded.last_seq");
+        insert =
+            prepare(
+                "INSERT INTO entries (log_id, seq, time, session, stmt, awaiting, rows,"
+                    + " duration_us, text_id, terms, doc, id, outcome_seq, outcome, base,"
+                    + " outcome_base) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        posting = prepare("INSERT OR IGNORE INTO postings (term, entry) VALUES (?, ?)");
+        previous =
+            prepare(
+                "SELECT id, awaiting, doc, base FROM entries WHERE log_id = ? AND session = ?"
+                    + " AND stmt = ? AND session IS NOT NULL ORDER BY id DESC LIMIT 1");
+        complete =
+            prepare(
+                "UPDATE entries SET awaiting = 0, rows = ?, duration_us = ?, outcome_seq = ?,"
+                    + " outcome = ?, outcome_base = ?, terms = ? WHERE id = ?");
+        termLookup = prepare("SELECT id, saturated FROM term_ids WHERE term = ?");
+        termInsert = prepare("INSERT INTO term_ids (id, term) VALUES (?, ?)");
+        termCount = prepare("SELECT count(*) FROM (SELECT 1 FROM postings WHERE term = ? LIMIT ?)");
+        saturate = prepare("UPDATE term_ids SET saturated = 1 WHERE id = ?");
+        textLookup = prepare("SELECT id, text FROM texts WHERE hash = ?");
+        textInsert = prepare("INSERT INTO texts (id, hash, text) VALUES (?, ?, ?)");
+        ftsInsert = prepare("INSERT INTO texts_fts (rowid, text) VALUES (?, ?)");
+        baseDoc = prepare("SELECT doc FROM entries WHERE id = ?");
+        nextId = next("entries");
+        nextTermId = next("term_ids");
+        nextTextId = next("texts");
+      } catch (SQLException e) {
+        closeQuietly();
+        throw e;
       }
-      insert =
-          c.prepareStatement(
-              "INSERT INTO entries (log_id, seq, time, session, stmt, awaiting, rows, duration_us,"
-                  + " text_id, terms, doc, id, outcome_seq, outcome)"
-                  + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      posting = c.prepareStatement("INSERT OR IGNORE INTO postings (term, entry) VALUES (?, ?)");
-      previous =
-          c.prepareStatement(
-              "SELECT id, awaiting, doc FROM entries WHERE log_id = ? AND session = ? AND stmt = ?"
-                  + " AND session IS NOT NULL ORDER BY id DESC LIMIT 1");
-      complete =
-          c.prepareStatement(
-              "UPDATE entries SET awaiting = 0, rows = ?, duration_us = ?, outcome_seq = ?,"
-                  + " outcome = ?, terms = ? WHERE id = ?");
+    }
+
+    private PreparedStatement prepare(String sql) throws SQLException {
+      PreparedStatement p = c.prepareStatement(sql);
+      all.add(p);
+      return p;
+    }
+
+    private long next(String table) throws SQLException {
+      try (Statement s = c.createStatement();
+          ResultSet r = s.executeQuery("SELECT coalesce(max(id), 0) + 1 FROM " + table)) {
+        r.next();
+        return r.getLong(1);
+      }
+    }
+
+    long lastSeq(String logId) throws SQLException {
+      readLastSeq.setString(1, logId);
+      try (ResultSet r = readLastSeq.executeQuery()) {
+        return r.next() ? r.getLong(1) : 0;
+      }
+    }
+
+    void start(String logId) {
+      this.logId = logId;
+      open.clear();
+      postings.clear();
     }
 
     void record(ChainedRecord r) throws SQLException {
       byte[] payload = r.payload();
-      Map<String, Object> fields = Payloads.fields(payload);
-      Object type = fields.get("type");
-      if ("outcome".equals(type) && merge(r.seq(), payload, fields)) {
+      RecordScan.Scan scan = RecordScan.read(payload, shapes);
+      RecordScan.Shape shape = scan.shape();
+      Object type = shape.fields.get("type");
+      if ("outcome".equals(type) && merge(r.seq(), payload, scan)) {
         return;
       }
       boolean intent = "intent".equals(type);
-      String session = fields.get("session") instanceof String s ? s : null;
-      Long stmt = fields.get("stmt") instanceof Long n ? n : null;
+      String session = shape.string("session");
+      Long stmt = scan.stmt() instanceof Long n ? n : null;
       boolean keyed = (intent || "outcome".equals(type)) && session != null && stmt != null;
-      String statementText = fields.get("text") instanceof String s ? s : null;
+      String statementText = scan.text() instanceof String s ? s : null;
       Row row =
           new Row(
               nextId++,
               r.seq(),
-              Payloads.micros(Payloads.time(fields).orElseGet(clock::instant)),
+              Payloads.micros(Payloads.timeOf(scan.time()).orElseGet(clock::instant)),
               keyed ? session : null,
               keyed ? stmt : null,
               statementText == null ? null : textId(statementText),
-              fields,
-              AuditTerms.of(fields),
-              payload);
+              scan,
+              shape.terms,
+              payload,
+              scan.ranges());
       if (!keyed) {
         insert(row, false, null);
         return;
@@ -414,7 +507,7 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       for (Map.Entry<Key, Row> e : open.entrySet()) {
         Row row = e.getValue();
         insert(row, true, null);
-        awaiting.put(e.getKey(), new Pending(row.id(), row.fields(), row.terms()));
+        awaiting.put(e.getKey(), new Pending(row.id(), row.scan().shape(), row.terms()));
       }
       open.clear();
       writePostings();
@@ -422,46 +515,97 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
 
     /** Inserts {@code row}, an intent awaiting its outcome or not, with {@code outcome} merged. */
     private void insert(Row row, boolean awaitingOutcome, Outcome outcome) throws SQLException {
-      Set<String> terms = outcome == null ? row.terms() : outcome.terms();
-      Map<String, Object> measured = outcome == null ? row.fields() : outcome.own();
+      RecordScan.TermSet terms = outcome == null ? row.terms() : outcome.terms();
+      RecordScan.Scan measured = outcome == null ? row.scan() : outcome.own();
+      Stored doc = storedDoc(row);
       insert.setString(1, logId);
       insert.setLong(2, row.seq());
       insert.setLong(3, row.time());
       setString(insert, 4, row.session());
       setLong(insert, 5, row.stmt());
       insert.setInt(6, awaitingOutcome ? 1 : 0);
-      setLong(insert, 7, measured.get("rows") instanceof Long n ? n : null);
-      setLong(insert, 8, measured.get("duration_us") instanceof Long n ? n : null);
+      setLong(insert, 7, measured.rows() instanceof Long n ? n : null);
+      setLong(insert, 8, measured.durationMicros() instanceof Long n ? n : null);
       setLong(insert, 9, row.textId());
-      insert.setString(10, Terms.join(terms));
-      insert.setBytes(11, row.payload());
+      insert.setString(10, terms.joined);
+      insert.setBytes(11, doc.bytes());
       insert.setLong(12, row.id());
+      setLong(insert, 15, doc.base());
       if (outcome == null) {
         insert.setNull(13, Types.BIGINT);
         insert.setNull(14, Types.BLOB);
+        insert.setNull(16, Types.BIGINT);
       } else {
+        Stored stored = storedOutcome(row.id(), outcome);
         insert.setLong(13, outcome.seq());
-        insert.setBytes(14, outcome.payload());
+        insert.setBytes(14, stored.bytes());
+        setLong(insert, 16, stored.base());
       }
       insert.executeUpdate();
-      addTerms(row.id(), terms);
+      addTerms(row.id(), terms.indexed);
+    }
+
+    /**
+     * The entry's record as stored: as a delta from an earlier record of the same session and shape
+     * when that saves a quarter of it, else whole (and then the base of later ones).
+     */
+    private Stored storedDoc(Row row) {
+      if (row.ranges() == null) {
+        return new Stored(null, row.payload());
+      }
+      RecordScan.Shape f = row.scan().shape();
+      BaseKey session = new BaseKey(f.string("type"), f.string("session"), null, null);
+      BaseKey shape =
+          new BaseKey(
+              session.type(), session.session(), f.string("fingerprint"), f.string("event"));
+      Base base = docBases.get(shape);
+      if (base == null) {
+        base = docBases.get(session);
+      }
+      if (base != null) {
+        byte[] delta = DocDelta.encode(row.payload(), row.ranges(), base.doc(), base.ranges());
+        if (delta != null) {
+          return new Stored(base.id(), delta);
+        }
+      }
+      Base mine = new Base(row.id(), row.payload(), row.ranges());
+      docBases.put(shape, mine);
+      docBases.put(session, mine);
+      return new Stored(null, row.payload());
+    }
+
+    /** An outcome as stored in its intent's entry {@code id}: as {@link #storedDoc} does. */
+    private Stored storedOutcome(long id, Outcome outcome) {
+      if (outcome.ranges() == null) {
+        return new Stored(null, outcome.payload());
+      }
+      String session = outcome.own().shape().string("session");
+      Base base = outcomeBases.get(session);
+      if (base != null) {
+        byte[] delta =
+            DocDelta.encode(outcome.payload(), outcome.ranges(), base.doc(), base.ranges());
+        if (delta != null) {
+          return new Stored(base.id(), delta);
+        }
+      }
+      outcomeBases.put(session, new Base(id, outcome.payload(), outcome.ranges()));
+      return new Stored(null, outcome.payload());
     }
 
     /**
      * Merges an outcome into its intent: the entry with the same key just before it, if that is an
      * intent still awaiting its outcome. False when there is none.
      */
-    private boolean merge(long seq, byte[] payload, Map<String, Object> outcome)
-        throws SQLException {
-      if (!(outcome.get("session") instanceof String session)
-          || !(outcome.get("stmt") instanceof Long stmt)) {
+    private boolean merge(long seq, byte[] payload, RecordScan.Scan scan) throws SQLException {
+      if (!(scan.shape().fields.get("session") instanceof String session)
+          || !(scan.stmt() instanceof Long stmt)) {
         return false;
       }
       Key key = new Key(logId, session, stmt);
       Row held = open.remove(key);
       if (held != null) {
-        Map<String, Object> merged = AuditHit.merge(held.fields(), outcome);
-        insert(held, false, new Outcome(seq, payload, outcome, merged, AuditTerms.of(merged)));
+        RecordScan.TermSet merged = merged(held.scan().shape(), scan.shape());
+        insert(held, false, new Outcome(seq, payload, scan.ranges(), scan, merged));
         return true;
       }
       Pending intent = awaiting.remove(key);
@@ -471,18 +615,40 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
           return false;
         }
       }
-      Set<String> after = AuditTerms.of(AuditHit.merge(intent.fields(), outcome));
-      setLong(complete, 1, outcome.get("rows") instanceof Long n ? n : null);
-      setLong(complete, 2, outcome.get("duration_us") instanceof Long n ? n : null);
+      RecordScan.TermSet after = merged(intent.shape(), scan.shape());
+      Stored stored =
+          storedOutcome(intent.id(), new Outcome(seq, payload, scan.ranges(), scan, after));
+      setLong(complete, 1, scan.rows() instanceof Long n ? n : null);
+      setLong(complete, 2, scan.durationMicros() instanceof Long n ? n : null);
       complete.setLong(3, seq);
-      complete.setBytes(4, payload);
-      complete.setString(5, Terms.join(after));
-      complete.setLong(6, intent.id());
+      complete.setBytes(4, stored.bytes());
+      setLong(complete, 5, stored.base());
+      complete.setString(6, after.joined);
+      complete.setLong(7, intent.id());
       complete.executeUpdate();
-      Set<String> added = new HashSet<>(after);
-      added.removeAll(intent.terms());
+      List<String> added = new ArrayList<>(after.indexed);
+      added.removeAll(intent.terms().indexed);
       addTerms(intent.id(), added);
       return true;
+    }
+
+    /**
+     * The terms of an intent of shape {@code intent} with an outcome of shape {@code outcome}
+     * merged in: {@code AuditTerms.of(AuditHit.merge(intent, outcome))}, which only the two shapes
+     * decide (the outcome's time only by being there).
+     */
+    private RecordScan.TermSet merged(RecordScan.Shape intent, RecordScan.Shape outcome) {
+      ShapePair pair = new ShapePair(intent, outcome);
+      RecordScan.TermSet known = mergedTerms.get(pair);
+      if (known == null) {
+        Map<String, Object> merged = AuditHit.merge(intent.fields, outcome.fields);
+        if (outcome.hasTime) {
+          merged.put(AuditHit.OUTCOME_TIME, Boolean.TRUE); // its value makes no term
+        }
+        known = new RecordScan.TermSet(AuditTerms.of(merged));
+        mergedTerms.put(pair, known);
+      }
+      return known;
     }
 
     /** The intent awaiting an outcome of this key, read from the file; null when there is none. */
@@ -490,29 +656,44 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       previous.setString(1, logId);
       previous.setString(2, session);
       previous.setLong(3, stmt);
+      long id;
+      byte[] doc;
+      long base;
       try (ResultSet r = previous.executeQuery()) {
         if (!r.next() || r.getInt(2) != 1) {
           return null;
         }
-        Map<String, Object> fields = Payloads.fields(r.getBytes(3));
-        return new Pending(r.getLong(1), fields, AuditTerms.of(fields));
+        id = r.getLong(1);
+        doc = r.getBytes(3);
+        base = r.getLong(4);
+        if (r.wasNull()) {
+          base = -1;
+        }
       }
+      if (base >= 0) {
+        byte[] whole;
+        baseDoc.setLong(1, base);
+        try (ResultSet r = baseDoc.executeQuery()) {
+          if (!r.next()) {
+            throw new SQLException("entry " + id + " refers to a missing entry " + base);
+          }
+          whole = r.getBytes(1);
+        }
+        doc = DocDelta.decode(doc, whole, RecordScan.ranges(whole));
+      }
+      RecordScan.Shape shape = RecordScan.read(doc, shapes).shape();
+      return new Pending(id, shape, shape.terms);
     }
 
-    private void addTerms(long id, Set<String> terms) throws SQLException {
+    /** Adds postings of entry {@code id} for {@code terms}, all {@link Terms#indexed}. */
+    private void addTerms(long id, List<String> terms) throws SQLException {
       for (String t : terms) {
-        if (!Terms.indexed(t)) {
-          continue;
-        }
         TermState state = term(t);
         if (state.saturated) {
           continue;
         }
         postings.add(new Posting(state.id, id));
         if (++state.postings >= driveCap) {
-          if (saturate == null) {
-            saturate = c.prepareStatement("UPDATE term_ids SET saturated = 1 WHERE id = ?");
-          }
           saturate.setLong(1, state.id);
           saturate.executeUpdate();
           state.saturated = true;
@@ -543,13 +724,6 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       if (known != null) {
         return known;
       }
-      if (termLookup == null) {
-        termLookup = c.prepareStatement("SELECT id, saturated FROM term_ids WHERE term = ?");
-        termInsert = c.prepareStatement("INSERT INTO term_ids (term) VALUES (?)");
-        termCount =
-            c.prepareStatement(
-                "SELECT count(*) FROM (SELECT 1 FROM postings WHERE term = ? LIMIT ?)");
-      }
       TermState state = null;
       termLookup.setString(1, term);
       try (ResultSet r = termLookup.executeQuery()) {
@@ -558,9 +732,11 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
         }
       }
       if (state == null) {
-        termInsert.setString(1, term);
+        long id = nextTermId++;
+        termInsert.setLong(1, id);
+        termInsert.setString(2, term);
         termInsert.executeUpdate();
-        state = new TermState(lastRowId(), 0, false);
+        state = new TermState(id, 0, false);
       } else if (!state.saturated) {
         termCount.setLong(1, state.id);
         termCount.setInt(2, driveCap);
@@ -579,11 +755,6 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       if (known != null) {
         return known;
       }
-      if (textLookup == null) {
-        textLookup = c.prepareStatement("SELECT id, text FROM texts WHERE hash = ?");
-        textInsert = c.prepareStatement("INSERT INTO texts (hash, text) VALUES (?, ?)");
-        ftsInsert = c.prepareStatement("INSERT INTO texts_fts (rowid, text) VALUES (?, ?)");
-      }
       long hash = hash(text);
       long id = -1;
       textLookup.setLong(1, hash);
@@ -595,10 +766,11 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
         }
       }
       if (id < 0) {
-        textInsert.setLong(1, hash);
-        textInsert.setString(2, text);
+        id = nextTextId++;
+        textInsert.setLong(1, id);
+        textInsert.setLong(2, hash);
+        textInsert.setString(3, text);
         textInsert.executeUpdate();
-        id = lastRowId();
         ftsInsert.setLong(1, id);
         ftsInsert.setString(2, text);
         ftsInsert.executeUpdate();
@@ -607,30 +779,12 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       return id;
     }
 
-    private long lastRowId() throws SQLException {
-      try (Statement s = c.createStatement();
-          ResultSet r = s.executeQuery("SELECT last_insert_rowid()")) {
-        r.next();
-        return r.getLong(1);
-      }
-    }
-
-    @Override
-    public void close() throws SQLException {
-      for (PreparedStatement p :
-          new PreparedStatement[] {
-            insert,
-            posting,
-            previous,
-            complete,
-            termLookup,
-            termInsert,
-            textLookup,
-            textInsert,
-            ftsInsert
-          }) {
-        if (p != null) {
+    void closeQuietly() {
+      for (PreparedStatement p : all) {
+        try {
           p.close();
+        } catch (SQLException e) {
+          log.debug("closing an audit index statement failed", e);
         }
       }
     }
@@ -655,12 +809,27 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       if (sql == null) {
         return new AuditResults(List.of(), false);
       }
-      List<AuditHit> hits = new ArrayList<>();
+      List<Found> found = new ArrayList<>();
       try (PreparedStatement p = prepare(c, sql);
           ResultSet r = p.executeQuery()) {
         while (r.next()) {
-          hits.add(hit(r));
+          found.add(
+              new Found(
+                  r.getString(1),
+                  r.getLong(2),
+                  r.getLong(3),
+                  r.getBytes(4),
+                  nullableLong(r, 5),
+                  r.getBytes(6),
+                  nullableLong(r, 7),
+                  nullableLong(r, 8)));
         }
+      }
+      Map<Long, BaseDoc> docBases = bases(c, "doc", found, Found::base);
+      Map<Long, BaseDoc> outcomeBases = bases(c, "outcome", found, Found::outcomeBase);
+      List<AuditHit> hits = new ArrayList<>();
+      for (Found f : found) {
+        hits.add(hit(f, docBases, outcomeBases));
       }
       boolean more = hits.size() > limit;
       return new AuditResults(more ? hits.subList(0, limit) : hits, more);
@@ -717,21 +886,103 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
     return p;
   }
 
-  private static AuditHit hit(ResultSet r) throws SQLException {
-    Map<String, Object> record = Payloads.fields(r.getBytes(4));
-    long outcomeSeq = r.getLong(5);
-    boolean hasOutcome = !r.wasNull();
-    byte[] outcome = r.getBytes(6);
+  private static Long nullableLong(ResultSet r, int column) throws SQLException {
+    long v = r.getLong(column);
+    return r.wasNull() ? null : v;
+  }
+
+  /** A row of a search's result, as read. */
+  private record Found(
+      String logId,
+      long seq,
+      long time,
+      byte[] doc,
+      Long outcomeSeq,
+      byte[] outcome,
+      Long base,
+      Long outcomeBase) {}
+
+  private AuditHit hit(Found f, Map<Long, BaseDoc> docBases, Map<Long, BaseDoc> outcomeBases) {
+    byte[] doc = f.base() == null ? f.doc() : whole(docBases.get(f.base()), f.doc());
+    byte[] outcome =
+        f.outcome() == null || f.outcomeBase() == null
+            ? f.outcome()
+            : whole(outcomeBases.get(f.outcomeBase()), f.outcome());
+    Map<String, Object> record = Payloads.fields(doc);
     Map<String, Object> fields =
         Payloads.hitFields(
             record, outcome == null ? Optional.empty() : Optional.of(Payloads.fields(outcome)));
     return new AuditHit(
-        r.getString(1),
-        r.getLong(2),
-        Payloads.instant(r.getLong(3)),
-        hasOutcome ? OptionalLong.of(outcomeSeq) : OptionalLong.empty(),
+        f.logId(),
+        f.seq(),
+        Payloads.instant(f.time()),
+        f.outcomeSeq() == null ? OptionalLong.empty() : OptionalLong.of(f.outcomeSeq()),
         fields);
   }
+
+  /**
+   * The base records (of column {@code column}) that the rows' {@code base} name, whole: from the
+   * cache, the others read in one query. Bases are kept in memory: a search's hits share a few of
+   * them, and a base never changes once written.
+   */
+  private Map<Long, BaseDoc> bases(
+      Connection c, String column, List<Found> rows, java.util.function.Function<Found, Long> base)
+      throws SQLException {
+    Map<Long, BaseDoc> out = new java.util.HashMap<>();
+    StringBuilder missing = new StringBuilder();
+    synchronized (readBases) {
+      for (Found f : rows) {
+        Long id = base.apply(f);
+        if (id != null && !out.containsKey(id)) {
+          BaseDoc known = readBases.get(column + ":" + id);
+          out.put(id, known);
+          if (known == null) {
+            missing.append(missing.isEmpty() ? "[" : ",").append(id);
+          }
+        }
+      }
+    }
+    if (missing.isEmpty()) {
+      return out;
+    }
+    try (PreparedStatement p =
+        c.prepareStatement(
+            "SELECT id, "
+                + column
+                + " FROM entries WHERE id IN (SELECT value FROM json_each(?))")) {
+      p.setString(1, missing.append(']').toString());
+      try (ResultSet r = p.executeQuery()) {
+        while (r.next()) {
+          byte[] bytes = r.getBytes(2);
+          int[] ranges = bytes == null ? null : RecordScan.ranges(bytes);
+          if (ranges != null) {
+            BaseDoc doc = new BaseDoc(bytes, ranges);
+            out.put(r.getLong(1), doc);
+            synchronized (readBases) {
+              readBases.put(column + ":" + r.getLong(1), doc);
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The record {@code delta} stands for, given its base (null when the base is missing). */
+  private byte[] whole(BaseDoc base, byte[] delta) {
+    try {
+      if (base == null) {
+        throw new IllegalStateException("a base record is missing");
+      }
+      return DocDelta.decode(delta, base.bytes(), base.ranges());
+    } catch (IllegalStateException e) {
+      throw new AuditSearchException(
+          "the audit index " + file + " is damaged; delete it to rebuild it from the log", e);
+    }
+  }
+
+  /** A base record, for searches. */
+  private record BaseDoc(byte[] bytes, int[] ranges) {}
 
   /** Updates the planner's statistics; worth running after a large catch-up. */
   public void analyze() {
@@ -788,6 +1039,10 @@ public final class AuditIndex implements AuditSearch, AutoCloseable {
       Connection c;
       while ((c = readers.poll()) != null) {
         closeQuietly(c);
+      }
+      if (ingest != null) {
+        ingest.closeQuietly();
+        ingest = null;
       }
       closeQuietly(writer);
     } finally {

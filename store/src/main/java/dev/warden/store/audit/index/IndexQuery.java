@@ -40,7 +40,8 @@ final class IndexQuery {
     }
   }
 
-  static final String COLUMNS = "e.log_id, e.seq, e.time, e.doc, e.outcome_seq, e.outcome";
+  static final String COLUMNS =
+      "e.log_id, e.seq, e.time, e.doc, e.outcome_seq, e.outcome, e.base, e.outcome_base";
   static final String ORDER = " ORDER BY e.time DESC, e.log_id DESC, e.seq DESC LIMIT ?";
 
   /** The smallest trigram; shorter words cannot be looked up in FTS5. */

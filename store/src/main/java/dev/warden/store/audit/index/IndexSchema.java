@@ -15,6 +15,9 @@ import java.sql.Statement;
  *       or an event; {@code time} in microseconds since the epoch; {@code text_id} the statement
  *       text in {@code texts}; {@code entries.terms} holds all its {@code AuditTerms} as one string
  *       ({@link Terms}), to check a search's filters on each candidate without a second index;
+ *       {@code doc} the record and {@code outcome} its outcome's, each whole or, when {@code base}
+ *       (or {@code outcome_base}) names an entry holding an earlier record of the same session and
+ *       shape whole in that column, as a {@link DocDelta} from it;
  *   <li>{@code term_ids}: each distinct term once, numbered; {@code saturated} once it has as many
  *       postings as a search may start from ({@code AuditIndex.DRIVE_CAP}), after which it gets no
  *       more: a term that common never starts a search, so its later postings would only cost;
@@ -29,10 +32,11 @@ import java.sql.Statement;
  *
  * <p>Version 1 held every term of every entry by name and a copy of each entry's text in FTS5:
  * about 1.4 KB and, fed 64 records a transaction, 60-125 µs of CPU a record ({@code
- * AuditIndexIngestBenchmark}); this layout, fed as the indexer now does, 16-50 µs and 1.1 KB.
+ * AuditIndexIngestBenchmark}); version 3, fed as the indexer now does, 16-50 µs and 1.1 KB. Version
+ * 4 stores records as deltas from a base ({@code base}, {@code outcome_base}).
  */
 final class IndexSchema {
-  static final int VERSION = 3;
+  static final int VERSION = 4;
 
   private static final String[] TABLES = {
     "texts_fts", "texts", "postings", "term_ids", "terms", "entries", "logs"
@@ -56,7 +60,9 @@ final class IndexSchema {
       terms TEXT NOT NULL,
       doc BLOB NOT NULL,
       outcome_seq INTEGER,
-      outcome BLOB)""",
+      outcome BLOB,
+      base INTEGER,
+      outcome_base INTEGER)""",
     "CREATE INDEX IF NOT EXISTS entries_time ON entries (time, log_id, seq)",
     "CREATE INDEX IF NOT EXISTS entries_stmt ON entries (log_id, session, stmt)"
         + " WHERE session IS NOT NULL",

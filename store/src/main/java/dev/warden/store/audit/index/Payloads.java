@@ -57,7 +57,12 @@ public final class Payloads {
 
   /** The record's {@code time}, or empty when it has none that can be read. */
   public static Optional<Instant> time(Map<String, Object> fields) {
-    if (fields.get("time") instanceof String s) {
+    return timeOf(fields.get("time"));
+  }
+
+  /** A record's {@code time} of value {@code value}, or empty when it cannot be read. */
+  static Optional<Instant> timeOf(Object value) {
+    if (value instanceof String s) {
       Instant fast = parseUtc(s);
       if (fast != null) {
         return Optional.of(fast);

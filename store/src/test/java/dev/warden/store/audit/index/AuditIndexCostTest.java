@@ -164,6 +164,45 @@ class AuditIndexCostTest {
     }
   }
 
+  @Test
+  void aFileOfTheThirdLayoutIsEmptiedAndRebuilt() throws Exception {
+    Path file = dir.resolve("index.db");
+    List<ChainedRecord> records = workload();
+    try (AuditIndex index = AuditIndex.open(file, AuditFixture.CLOCK, CAP)) {
+      index.accept(LOG, records);
+    }
+    // Version 3 had no base columns: a file of it, whatever it holds, is emptied at open.
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement s = c.createStatement()) {
+      s.execute("DROP TABLE entries");
+      s.execute(
+          "CREATE TABLE entries (id INTEGER PRIMARY KEY, log_id TEXT NOT NULL, seq INTEGER NOT"
+              + " NULL, time INTEGER NOT NULL, session TEXT, stmt INTEGER, awaiting INTEGER NOT"
+              + " NULL DEFAULT 0, rows INTEGER, duration_us INTEGER, text_id INTEGER, terms TEXT"
+              + " NOT NULL, doc BLOB NOT NULL, outcome_seq INTEGER, outcome BLOB)");
+      s.execute("PRAGMA user_version = 3");
+    }
+    try (AuditIndex index = AuditIndex.open(file, AuditFixture.CLOCK, CAP)) {
+      assertThat(index.lastSeq(LOG)).isZero();
+      index.accept(LOG, records);
+      ReferenceSearch reference = new ReferenceSearch(Map.of(LOG, records), AuditFixture.CLOCK);
+      for (String q : List.of("session:busy", "\"aid = 7\"", "rows>0")) {
+        AuditQuery query = AuditQuery.parse(q);
+        assertThat(index.search(query, 200).hits())
+            .as(q)
+            .isEqualTo(reference.search(query, 200).hits())
+            .isNotEmpty();
+      }
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+      assertThat(count(c, "PRAGMA user_version")).isEqualTo(IndexSchema.VERSION);
+      // The busy session's 60 statements: the first stored whole, the others as deltas from it.
+      assertThat(count(c, "SELECT count(*) FROM entries WHERE base IS NOT NULL")).isEqualTo(59);
+      assertThat(count(c, "SELECT count(*) FROM entries WHERE outcome_base IS NOT NULL"))
+          .isEqualTo(59);
+    }
+  }
+
   private static long count(Connection c, String sql) throws SQLException {
     try (Statement s = c.createStatement();
         ResultSet r = s.executeQuery(sql)) {
