@@ -231,11 +231,25 @@ public final class WardenServer implements AutoCloseable {
       AtomicReference<PolicyGatekeeper> admitting = new AtomicReference<>();
       notifier = new ApprovalNotifier(config.approvals(), clock);
       approvals.onChange(notifier::changed);
+      TokenVerifier tokenVerifier = TokenVerifier.NONE;
+      if (!config.identity().oidc().isEmpty()) {
+        tokens = new OidcVerifier(config.identity().oidc(), clock);
+        // Keys fetched before the first login needs them; an unreachable provider is logged and
+        // retried at the first login.
+        tokens.prefetch();
+        tokenVerifier = tokens;
+      }
+      ScramAccounts accounts =
+          ScramAccounts.firstOf(
+              List.of(
+                  ScramAccounts.of(store.users()),
+                  ServiceTokens.accounts(store.serviceTokens(), clock)));
       api =
           ApiServer.start(
               config.console(),
               new ApiDependencies(
                       store.users(), audit.search(), audit.trail(), audit.feed(), throttle, clock)
+                  .withLogins(accounts, tokenVerifier)
                   .withApprovals(approvals)
                   .withAccess(
                       environments,
@@ -274,14 +288,6 @@ public final class WardenServer implements AutoCloseable {
       }
       Optional<CertificateVerifier> certificates =
           listenerTls.clientCertificates().map(c -> c.verifier(clock));
-      TokenVerifier tokenVerifier = TokenVerifier.NONE;
-      if (!config.identity().oidc().isEmpty()) {
-        tokens = new OidcVerifier(config.identity().oidc(), clock);
-        // Keys fetched before the first login needs them; an unreachable provider is logged and
-        // retried at the first login.
-        tokens.prefetch();
-        tokenVerifier = tokens;
-      }
       LoginSettings logins =
           new LoginSettings(
               tokenVerifier,
@@ -337,13 +343,7 @@ public final class WardenServer implements AutoCloseable {
           new PostgresProxy(
               settings,
               environments,
-              new ScramServer(
-                  ScramAccounts.firstOf(
-                      List.of(
-                          ScramAccounts.of(store.users()),
-                          ServiceTokens.accounts(store.serviceTokens(), clock))),
-                  mockKey,
-                  random),
+              new ScramServer(accounts, mockKey, random),
               throttle,
               gatekeeper,
               new ProxyAudit(

@@ -10,9 +10,7 @@ import dev.warden.core.audit.AuditTrail;
 import dev.warden.core.audit.Durability;
 import dev.warden.core.environment.Environment;
 import dev.warden.core.environment.JustInTime;
-import dev.warden.core.identity.AuthMethod;
 import dev.warden.core.identity.Identity;
-import dev.warden.core.identity.LocalUser;
 import dev.warden.server.approval.ApprovalJson;
 import dev.warden.server.audit.AuditJson;
 import io.javalin.config.RoutesConfig;
@@ -94,7 +92,7 @@ final class AccessRoutes {
 
   private void request(Context ctx) throws InterruptedException {
     ApprovalRoutes.refuseCrossSite(ctx);
-    LocalUser user = authenticator.authenticate(ctx);
+    Identity user = authenticator.authenticate(ctx);
     Map<String, Object> body = body(ctx);
     String env = required(body, "env");
     String role = required(body, "role");
@@ -107,7 +105,7 @@ final class AccessRoutes {
       throw new ApiServer.ApiError(400, "for: " + e.getMessage());
     }
     requireTrail("access-request");
-    Identity identity = identity(user);
+    Identity identity = user;
     Optional<Environment> environment =
         access.environments().all().stream().filter(e -> e.name().equals(env)).findFirst();
     if (environment.isPresent()
@@ -142,7 +140,7 @@ final class AccessRoutes {
   }
 
   private void list(Context ctx) throws InterruptedException {
-    LocalUser user = authenticator.authenticate(ctx);
+    Identity user = authenticator.authenticate(ctx);
     String status = ctx.queryParam("status");
     List<ApprovalRequest.Status> statuses = new ArrayList<>();
     if (status != null && !status.isBlank() && !status.strip().equals("all")) {
@@ -189,7 +187,7 @@ final class AccessRoutes {
 
   private void cancel(Context ctx) throws InterruptedException {
     ApprovalRoutes.refuseCrossSite(ctx);
-    LocalUser user = authenticator.authenticate(ctx);
+    Identity user = authenticator.authenticate(ctx);
     String id = ctx.pathParam("id");
     if (!body(ctx).isEmpty()) {
       throw new ApiServer.ApiError(400, "cancel takes no fields; send {} or nothing");
@@ -203,7 +201,7 @@ final class AccessRoutes {
                 () -> new ApiServer.ApiError(404, "no access request has the id " + shorten(id)));
     ApprovalRequest after;
     try {
-      after = approvals.cancel(r.id(), identity(user));
+      after = approvals.cancel(r.id(), user);
     } catch (ApprovalException e) {
       int status =
           switch (e.reason()) {
@@ -232,10 +230,6 @@ final class AccessRoutes {
     }
     out.put("window", window);
     return out;
-  }
-
-  private static Identity identity(LocalUser user) {
-    return new Identity(user.name(), user.groups(), AuthMethod.SCRAM_SHA_256);
   }
 
   private static Map<String, String> facts(ApprovalRequest r) {
@@ -269,7 +263,7 @@ final class AccessRoutes {
     }
   }
 
-  private void recordRefusal(Context ctx, LocalUser user, String env, String role, String why) {
+  private void recordRefusal(Context ctx, Identity user, String env, String role, String why) {
     Map<String, String> details = new LinkedHashMap<>();
     details.put("env", shorten(env));
     details.put("role", shorten(role));
@@ -288,7 +282,7 @@ final class AccessRoutes {
             });
   }
 
-  private void record(String name, LocalUser user, Context ctx, Map<String, String> facts)
+  private void record(String name, Identity user, Context ctx, Map<String, String> facts)
       throws InterruptedException {
     Map<String, String> details = new LinkedHashMap<>(facts);
     details.put("via", "api");

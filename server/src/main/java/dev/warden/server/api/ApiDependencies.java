@@ -7,6 +7,8 @@ import dev.warden.core.environment.Environment;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.Identity;
+import dev.warden.core.identity.ScramAccounts;
+import dev.warden.core.identity.TokenVerifier;
 import dev.warden.core.identity.UserDirectory;
 import dev.warden.server.audit.AuditFeed;
 import java.time.Clock;
@@ -28,6 +30,10 @@ import java.util.Optional;
  *     answer 404
  * @param access the environments and the admission check for the {@code /api/access} endpoints
  *     (access windows); without it they answer 404
+ * @param accounts whom HTTP Basic accepts with a password or service token: {@code users} unless
+ *     {@link #withLogins} says otherwise
+ * @param tokens the identity provider's token verifier, for a token given as the password; {@link
+ *     TokenVerifier#NONE} for none
  */
 public record ApiDependencies(
     UserDirectory users,
@@ -37,7 +43,9 @@ public record ApiDependencies(
     AuthThrottle throttle,
     Clock clock,
     Optional<Approvals> approvals,
-    Optional<Access> access) {
+    Optional<Access> access,
+    ScramAccounts accounts,
+    TokenVerifier tokens) {
   /**
    * What the access endpoints need besides the approval service.
    *
@@ -67,6 +75,8 @@ public record ApiDependencies(
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(approvals, "approvals");
     Objects.requireNonNull(access, "access");
+    Objects.requireNonNull(accounts, "accounts");
+    Objects.requireNonNull(tokens, "tokens");
   }
 
   /** Without approvals. */
@@ -77,13 +87,32 @@ public record ApiDependencies(
       AuditFeed feed,
       AuthThrottle throttle,
       Clock clock) {
-    this(users, search, trail, feed, throttle, clock, Optional.empty(), Optional.empty());
+    this(
+        users,
+        search,
+        trail,
+        feed,
+        throttle,
+        clock,
+        Optional.empty(),
+        Optional.empty(),
+        ScramAccounts.of(users),
+        TokenVerifier.NONE);
   }
 
   /** The same, with the approval endpoints served by {@code approvals}. */
   public ApiDependencies withApprovals(Approvals approvals) {
     return new ApiDependencies(
-        users, search, trail, feed, throttle, clock, Optional.of(approvals), access);
+        users,
+        search,
+        trail,
+        feed,
+        throttle,
+        clock,
+        Optional.of(approvals),
+        access,
+        accounts,
+        tokens);
   }
 
   /**
@@ -100,6 +129,17 @@ public record ApiDependencies(
         throttle,
         clock,
         approvals,
-        Optional.of(new Access(environments, admission)));
+        Optional.of(new Access(environments, admission)),
+        accounts,
+        tokens);
+  }
+
+  /**
+   * The same, with API clients authenticated as {@code accounts} (local users and service tokens)
+   * and, with a configured identity provider, by its tokens.
+   */
+  public ApiDependencies withLogins(ScramAccounts accounts, TokenVerifier tokens) {
+    return new ApiDependencies(
+        users, search, trail, feed, throttle, clock, approvals, access, accounts, tokens);
   }
 }

@@ -8,7 +8,8 @@ import dev.warden.core.audit.search.AuditQueryException;
 import dev.warden.core.audit.search.AuditResults;
 import dev.warden.core.audit.search.AuditSearch;
 import dev.warden.core.audit.search.AuditSearchException;
-import dev.warden.core.identity.LocalUser;
+import dev.warden.core.identity.Identity;
+import dev.warden.core.identity.ScramAccount;
 import dev.warden.server.StartupException;
 import dev.warden.server.audit.AuditJson;
 import dev.warden.server.config.HostPort;
@@ -51,11 +52,12 @@ import org.slf4j.LoggerFactory;
  *       AccessRoutes}.
  * </ul>
  *
- * <p>Authentication is HTTP Basic with a Warden local user's password ({@link BasicAuthenticator}),
- * throttled per user and source; reading the trail needs the group {@code auditors} or {@code
- * admins} (403 otherwise). Every search and tail is itself recorded in the trail, durably, before
- * it runs, and refused when it cannot be (who looked at what is part of the record); so is every
- * failed login (the claimed user, the source and why, never the password).
+ * <p>Authentication is HTTP Basic as a Warden identity ({@link BasicAuthenticator}: a local user's
+ * password, a service token, or a token from the identity provider), or the console's session
+ * cookie ({@link ConsoleRoutes}), throttled per user and source; reading the trail needs the group
+ * {@code auditors} or {@code admins} (403 otherwise). Every search and tail is itself recorded in
+ * the trail, durably, before it runs, and refused when it cannot be (who looked at what is part of
+ * the record); so is every failed login (the claimed user, the source and why, never the password).
  *
  * <p>Handlers run on virtual threads: a throttled login or a long tail holds no platform thread.
  */
@@ -93,7 +95,7 @@ public final class ApiServer implements AutoCloseable {
   private ApiServer(HostPort listen, ApiDependencies deps) throws StartupException {
     this.deps = Objects.requireNonNull(deps, "deps");
     this.json = new AuditJson();
-    this.authenticator = new BasicAuthenticator(deps.users(), deps.throttle());
+    this.authenticator = new BasicAuthenticator(deps.accounts(), deps.tokens(), deps.throttle());
     this.consoleSessions =
         new ConsoleSessions(deps.users(), deps.clock(), new java.security.SecureRandom());
     // Before the listener: a tail request may arrive as soon as it listens.
@@ -210,7 +212,7 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private void search(Context ctx) throws InterruptedException {
-    LocalUser user = authenticate(ctx);
+    Identity user = authenticate(ctx);
     String q = Optional.ofNullable(ctx.queryParam("q")).orElse("");
     int limit = limit(ctx.queryParam("limit"));
     authorize(ctx, user, "audit-search", q);
@@ -248,7 +250,7 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private void tail(Context ctx) throws InterruptedException {
-    LocalUser user = authenticate(ctx);
+    Identity user = authenticate(ctx);
     String q = Optional.ofNullable(ctx.queryParam("q")).orElse("");
     authorize(ctx, user, "audit-tail", q);
     AuditQuery query = parse(q);
@@ -305,7 +307,7 @@ public final class ApiServer implements AutoCloseable {
    * The user a request comes from: by its HTTP Basic header or, without one, by its console session
    * cookie; a console request that may change something must also carry the session's CSRF token.
    */
-  private LocalUser authenticate(Context ctx) throws InterruptedException {
+  private Identity authenticate(Context ctx) throws InterruptedException {
     String source = ctx.ip();
     String cookie = ctx.header("Authorization") == null ? ctx.cookie(ConsoleSessions.COOKIE) : null;
     if (cookie != null) {
@@ -316,13 +318,13 @@ public final class ApiServer implements AutoCloseable {
       if (!safe(ctx) && !signed.session().csrfMatches(ctx.header(ConsoleSessions.CSRF_HEADER))) {
         throw new ApiError(403, "the CSRF token is missing or wrong; reload the page");
       }
-      return signed.user();
+      return ScramAccount.of(signed.user()).identity();
     }
     BasicAuthenticator.Result result =
         authenticator.authenticate(ctx.header("Authorization"), source);
     switch (result) {
       case BasicAuthenticator.Authenticated a -> {
-        return a.user();
+        return a.identity();
       }
       case BasicAuthenticator.Missing m -> throw unauthorized(ctx);
       case BasicAuthenticator.Refused r -> {
@@ -362,7 +364,7 @@ public final class ApiServer implements AutoCloseable {
         401, "authentication required: a Warden user name and password (HTTP Basic)");
   }
 
-  private void authorize(Context ctx, LocalUser user, String action, String query)
+  private void authorize(Context ctx, Identity user, String action, String query)
       throws InterruptedException {
     for (String group : user.groups()) {
       if (AUDIT_READERS.contains(group)) {
@@ -412,7 +414,7 @@ public final class ApiServer implements AutoCloseable {
    * cannot be recorded does not happen.
    */
   private void record(
-      String name, LocalUser user, Context ctx, Map<String, String> facts, boolean success)
+      String name, Identity user, Context ctx, Map<String, String> facts, boolean success)
       throws InterruptedException {
     Map<String, String> details = new LinkedHashMap<>(facts);
     details.put("via", "api");

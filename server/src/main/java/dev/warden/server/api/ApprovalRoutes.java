@@ -7,9 +7,7 @@ import dev.warden.core.approval.Approvals;
 import dev.warden.core.audit.AuditEvent;
 import dev.warden.core.audit.AuditTrail;
 import dev.warden.core.audit.Durability;
-import dev.warden.core.identity.AuthMethod;
 import dev.warden.core.identity.Identity;
-import dev.warden.core.identity.LocalUser;
 import dev.warden.server.approval.ApprovalJson;
 import dev.warden.server.audit.AuditJson;
 import io.javalin.config.RoutesConfig;
@@ -87,7 +85,7 @@ final class ApprovalRoutes {
 
   /** Authenticates a request's user, or throws the API's 401. */
   interface Authenticator {
-    LocalUser authenticate(Context ctx) throws InterruptedException;
+    Identity authenticate(Context ctx) throws InterruptedException;
   }
 
   private final Approvals approvals;
@@ -120,7 +118,7 @@ final class ApprovalRoutes {
   // ---- reading ----------------------------------------------------------------------------------
 
   private void list(Context ctx) throws InterruptedException {
-    LocalUser user = authenticator.authenticate(ctx);
+    Identity user = authenticator.authenticate(ctx);
     List<ApprovalRequest.Status> statuses = statuses(ctx.queryParam("status"));
     Optional<String> env = text(ctx.queryParam("env"), "env");
     Optional<String> requester = text(ctx.queryParam("requester"), "requester");
@@ -153,7 +151,7 @@ final class ApprovalRoutes {
   }
 
   private void show(Context ctx) throws InterruptedException {
-    LocalUser user = authenticator.authenticate(ctx);
+    Identity user = authenticator.authenticate(ctx);
     String id = ctx.pathParam("id");
     expireDue();
     ApprovalRequest r = approvals.find(id).orElseThrow(() -> notFound(id));
@@ -175,7 +173,7 @@ final class ApprovalRoutes {
 
   private void review(Context ctx, boolean approve) throws InterruptedException {
     refuseCrossSite(ctx);
-    LocalUser user = authenticator.authenticate(ctx);
+    Identity user = authenticator.authenticate(ctx);
     String id = ctx.pathParam("id");
     Map<String, Object> body = body(ctx);
     String comment = string(body, "comment");
@@ -184,7 +182,7 @@ final class ApprovalRoutes {
     requireTrail(action);
     ApprovalRequest after;
     try {
-      after = approvals.review(id, identity(user), approve, comment, breakGlass);
+      after = approvals.review(id, user, approve, comment, breakGlass);
     } catch (ApprovalException e) {
       throw refused(ctx, action, user, id, e);
     } catch (IllegalArgumentException e) {
@@ -199,7 +197,7 @@ final class ApprovalRoutes {
 
   private void cancel(Context ctx) throws InterruptedException {
     refuseCrossSite(ctx);
-    LocalUser user = authenticator.authenticate(ctx);
+    Identity user = authenticator.authenticate(ctx);
     String id = ctx.pathParam("id");
     Map<String, Object> body = body(ctx);
     if (!body.isEmpty()) {
@@ -208,7 +206,7 @@ final class ApprovalRoutes {
     requireTrail("approval-cancel");
     ApprovalRequest after;
     try {
-      after = approvals.cancel(id, identity(user));
+      after = approvals.cancel(id, user);
     } catch (ApprovalException e) {
       throw refused(ctx, "approval-cancel", user, id, e);
     }
@@ -218,7 +216,7 @@ final class ApprovalRoutes {
 
   /** The service's refusal as an API answer; refusals of permission are recorded. */
   private ApiServer.ApiError refused(
-      Context ctx, String action, LocalUser user, String id, ApprovalException e) {
+      Context ctx, String action, Identity user, String id, ApprovalException e) {
     int status =
         switch (e.reason()) {
           case NOT_FOUND -> 404;
@@ -295,21 +293,17 @@ final class ApprovalRoutes {
 
   // ---- helpers ----------------------------------------------------------------------------------
 
-  private static boolean isReviewer(LocalUser user) {
+  private static boolean isReviewer(Identity user) {
     return !Collections.disjoint(user.groups(), REVIEWERS);
   }
 
   /** Its requester, and anyone in one of its approver groups, may see a request. */
-  private static boolean mayView(LocalUser user, ApprovalRequest r) {
+  private static boolean mayView(Identity user, ApprovalRequest r) {
     return r.requester().equals(user.name())
         || !Collections.disjoint(user.groups(), r.requirement().approverGroups());
   }
 
   /** A local user authenticated by password, as the approval rules see it. */
-  private static Identity identity(LocalUser user) {
-    return new Identity(user.name(), user.groups(), AuthMethod.SCRAM_SHA_256);
-  }
-
   private void expireDue() {
     try {
       approvals.expireDue();
@@ -346,7 +340,7 @@ final class ApprovalRoutes {
    * stored, so a failure here is logged rather than answered as if nothing happened.
    */
   private void record(
-      String name, LocalUser user, Context ctx, Map<String, String> facts, boolean success)
+      String name, Identity user, Context ctx, Map<String, String> facts, boolean success)
       throws InterruptedException {
     Map<String, String> details = new LinkedHashMap<>(facts);
     details.put("via", "api");

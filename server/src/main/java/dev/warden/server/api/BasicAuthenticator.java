@@ -1,10 +1,15 @@
 package dev.warden.server.api;
 
 import dev.warden.core.identity.AuthThrottle;
-import dev.warden.core.identity.LocalUser;
+import dev.warden.core.identity.AuthenticationFailure;
+import dev.warden.core.identity.AuthenticationFailure.Reason;
+import dev.warden.core.identity.Identity;
+import dev.warden.core.identity.ScramAccount;
+import dev.warden.core.identity.ScramAccounts;
 import dev.warden.core.identity.ScramCredential;
 import dev.warden.core.identity.ScramCredentials;
 import dev.warden.core.identity.Secret;
+import dev.warden.core.identity.TokenVerifier;
 import dev.warden.core.identity.UserDirectory;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -13,13 +18,19 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * HTTP Basic authentication of Warden's local users against the SCRAM-SHA-256 verifiers they log in
- * to the proxy with: the password is put through the same key schedule ({@link
- * ScramCredentials#derive}: SASLprep, PBKDF2-HMAC-SHA-256 with the user's salt and iteration count,
- * ClientKey, StoredKey) and the StoredKey compared in constant time. Warden never stores anything a
- * password could be read back from, and there is no second password to manage.
+ * HTTP Basic authentication of Warden identities, with what they log in to the proxy with: a local
+ * user's password or a service token ({@code wdt_...}) is checked against its SCRAM-SHA-256
+ * verifier (the same key schedule, {@link ScramCredentials#derive}: SASLprep, PBKDF2-HMAC-SHA-256
+ * with the account's salt and iteration count, ClientKey, StoredKey, the StoredKey compared in
+ * constant time; a revoked or expired token is refused even with the right secret), and, when an
+ * identity provider is configured, a token from it (a JWT given as the password) is verified as the
+ * proxy verifies it, for the user name given. Warden never stores anything a password could be read
+ * back from, and there is no second password to manage.
  *
  * <p>An unknown user costs the same work as a known one (a derivation against a fixed verifier), so
  * response times do not tell which names exist. Every answer, success or failure, is held for the
@@ -37,19 +48,29 @@ final class BasicAuthenticator {
           new byte[32],
           new byte[32]);
 
-  private final UserDirectory users;
+  /** How long a token's verification (the provider's keys, perhaps fetched) may take. */
+  static final Duration TOKEN_TIMEOUT = Duration.ofSeconds(15);
+
+  private final ScramAccounts accounts;
+  private final TokenVerifier tokens;
   private final AuthThrottle throttle;
 
-  BasicAuthenticator(UserDirectory users, AuthThrottle throttle) {
-    this.users = Objects.requireNonNull(users, "users");
+  BasicAuthenticator(ScramAccounts accounts, TokenVerifier tokens, AuthThrottle throttle) {
+    this.accounts = Objects.requireNonNull(accounts, "accounts");
+    this.tokens = Objects.requireNonNull(tokens, "tokens");
     this.throttle = Objects.requireNonNull(throttle, "throttle");
+  }
+
+  /** Local users only. */
+  BasicAuthenticator(UserDirectory users, AuthThrottle throttle) {
+    this(ScramAccounts.of(users), TokenVerifier.NONE, throttle);
   }
 
   /** What an Authorization header proved. */
   sealed interface Result {}
 
-  /** The header named a user and the right password. */
-  record Authenticated(LocalUser user) implements Result {}
+  /** The header named an identity and proved it. */
+  record Authenticated(Identity identity) implements Result {}
 
   /** There was no Basic header: the client has not tried yet. */
   record Missing() implements Result {}
@@ -112,30 +133,83 @@ final class BasicAuthenticator {
       throws InterruptedException {
     Duration delay = throttle.delayFor(claimed, source);
     long started = System.nanoTime();
-    Optional<LocalUser> user =
-        name.length() <= MAX_NAME_LENGTH ? users.find(name) : Optional.empty();
-    ScramCredential credential = user.map(LocalUser::credential).orElse(UNKNOWN_USER);
-    boolean match = false;
-    String reason;
+    Result result;
     if (password.length == 0) {
-      reason = "empty password";
+      result = new Refused(claimed, "empty password");
+    } else if (tokens.enabled() && looksLikeJwt(password)) {
+      result = verifyToken(claimed, name, new String(password, StandardCharsets.US_ASCII));
     } else {
-      ScramCredential derived =
-          ScramCredentials.derive(
-              Secret.ofBytes(password), credential.salt(), credential.iterations());
-      match = MessageDigest.isEqual(derived.storedKey(), credential.storedKey());
-      reason = user.isEmpty() ? "unknown user" : "wrong password";
+      result = verifySecret(claimed, name, password);
     }
     long remaining = delay.toNanos() - (System.nanoTime() - started);
     if (remaining > 0) {
       Thread.sleep(Duration.ofNanos(remaining));
     }
-    if (user.isPresent() && match) {
+    if (result instanceof Authenticated) {
       throttle.success(claimed, source);
-      return new Authenticated(user.get());
+    } else {
+      throttle.failure(claimed, source);
     }
-    throttle.failure(claimed, source);
-    return new Refused(claimed, reason);
+    return result;
+  }
+
+  /** A local user's password or a service token, against the account's SCRAM verifier. */
+  private Result verifySecret(String claimed, String name, byte[] password) {
+    Optional<ScramAccount> account =
+        name.length() <= MAX_NAME_LENGTH ? accounts.find(name) : Optional.empty();
+    ScramCredential credential = account.map(ScramAccount::credential).orElse(UNKNOWN_USER);
+    ScramCredential derived =
+        ScramCredentials.derive(
+            Secret.ofBytes(password), credential.salt(), credential.iterations());
+    boolean match = MessageDigest.isEqual(derived.storedKey(), credential.storedKey());
+    if (account.isEmpty()) {
+      return new Refused(claimed, "unknown user");
+    }
+    if (!match) {
+      return new Refused(claimed, "wrong password");
+    }
+    if (account.get().refusal().isPresent()) {
+      return new Refused(claimed, AuthenticationFailure.label(account.get().refusal().get()));
+    }
+    return new Authenticated(account.get().identity());
+  }
+
+  /** A token from the identity provider, for the user name given. */
+  private Result verifyToken(String claimed, String name, String token)
+      throws InterruptedException {
+    try {
+      Identity identity =
+          tokens.verify(name, token).get(TOKEN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return new Authenticated(identity);
+    } catch (ExecutionException e) {
+      return new Refused(
+          claimed,
+          e.getCause() instanceof AuthenticationFailure f
+              ? AuthenticationFailure.label(f.reason())
+              : "token could not be verified");
+    } catch (TimeoutException e) {
+      return new Refused(claimed, AuthenticationFailure.label(Reason.PROVIDER_UNAVAILABLE));
+    }
+  }
+
+  /** Three dot-separated base64url parts, the first a JSON object: a compact JWS. */
+  static boolean looksLikeJwt(byte[] password) {
+    if (password.length < 16 || password[0] != 'e' || password[1] != 'y' || password[2] != 'J') {
+      return false;
+    }
+    int dots = 0;
+    for (byte b : password) {
+      if (b == '.') {
+        dots++;
+      } else if (!((b >= 'A' && b <= 'Z')
+          || (b >= 'a' && b <= 'z')
+          || (b >= '0' && b <= '9')
+          || b == '-'
+          || b == '_')) {
+        return false;
+      }
+    }
+    return dots == 2;
   }
 
   private static int indexOf(byte[] bytes, byte b) {

@@ -116,16 +116,24 @@ final class ConsoleRoutes {
       Arrays.fill(secret, (byte) 0);
     }
     switch (result) {
+      case BasicAuthenticator.Authenticated a
+          when a.identity().method() != dev.warden.core.identity.AuthMethod.SCRAM_SHA_256 -> {
+        record(name, source, false, "not a local user");
+        throw new ApiServer.ApiError(
+            403,
+            "the console signs in people with their Warden password; service tokens and tokens"
+                + " from the identity provider work with the REST API");
+      }
       case BasicAuthenticator.Authenticated a -> {
-        ConsoleSessions.Session session = sessions.create(a.user());
+        ConsoleSessions.Session session = sessions.create(a.identity().name());
         Cookie cookie = new Cookie(ConsoleSessions.COOKIE, session.id);
         cookie.setHttpOnly(true);
         cookie.setSameSite(SameSite.LAX);
         cookie.setPath("/");
         cookie.setSecure("https".equalsIgnoreCase(ctx.scheme()));
         ctx.cookie(cookie);
-        record(a.user().name(), source, true, "");
-        ok(ctx, answer(a.user().name(), a.user().groups(), session.csrf));
+        record(a.identity().name(), source, true, "");
+        ok(ctx, answer(a.identity().name(), a.identity().groups(), session.csrf));
       }
       case BasicAuthenticator.Refused r -> {
         record(r.claimed(), source, false, r.reason());

@@ -74,10 +74,10 @@ final class ConsoleSessions {
     this.random = Objects.requireNonNull(random, "random");
   }
 
-  /** Signs {@code user} in: a new session with fresh id and CSRF token. */
-  Session create(LocalUser user) {
+  /** Signs the local user {@code user} in: a new session with fresh id and CSRF token. */
+  Session create(String user) {
     prune();
-    Session s = new Session(token(), user.name(), token(), clock.instant());
+    Session s = new Session(token(), user, token(), clock.instant());
     sessions.put(s.id, s);
     return s;
   }

@@ -35,7 +35,7 @@ class BasicAuthenticatorTest {
     assertThat(auth(basic("alice:s3cret pass")))
         .isInstanceOfSatisfying(
             BasicAuthenticator.Authenticated.class,
-            a -> assertThat(a.user().name()).isEqualTo("alice"));
+            a -> assertThat(a.identity().name()).isEqualTo("alice"));
     // A colon belongs to the password, not the name.
     users.add("bob", "a:b:c");
     assertThat(auth(basic("bob:a:b:c"))).isInstanceOf(BasicAuthenticator.Authenticated.class);
