@@ -512,12 +512,14 @@ final class BackendRelay extends RelayHandler {
       session.dataMaps.schemaChanged(
           session.context.environment().name(), session.context.database());
     }
-    byte owner = due.headOwner();
-    Object payload = due.headPayload();
-    // Pop up to and including the message this ReadyForQuery answers.
+    // Pop up to and including the message this ReadyForQuery answers (the messages before it are
+    // all answered already, unless the queue and the server disagree): its owner and payload say
+    // what the ReadyForQuery is for.
     while (!due.isEmpty() && !due.headEndsWithReady()) {
       due.pop();
     }
+    byte owner = due.headOwner();
+    Object payload = due.headPayload();
     due.pop();
     if (due.isEmpty() && !session.lexical.settled()) {
       session.lexical = session.lexical.withSettled(true);

@@ -121,7 +121,7 @@ final class CredentialExpiry {
       schedule(expiry); // the clock was behind the timer
       return;
     }
-    boolean idle = session.transactionStatus == 'I' && session.exchanges.isEmpty();
+    boolean idle = session.transactionStatus == 'I' && session.exchanges.idle();
     boolean graceOver = !now.isBefore(expiry.plus(settings.expiryGrace()));
     if (settings.atExpiry() == LoginSettings.AtExpiry.TERMINATE || idle || graceOver) {
       end(idle);

@@ -56,12 +56,31 @@ final class Exchanges {
   private int head;
   private int size;
 
+  /**
+   * True when the server is skipping messages up to a Sync that this queue has not seen yet: an
+   * error answered a message of a batch whose Sync the proxy had not forwarded (it was still held,
+   * with the messages before it, for an audit record or an approval, or not yet read). Every
+   * message added until that Sync is skipped by the server, unanswered.
+   */
+  private boolean skippingToSync;
+
   void add(byte kind, byte owner, Object payload) {
     add(kind, owner, payload, null);
   }
 
   /** Adds a client's statement-bearing message whose outcome {@code audit} records. */
   void add(byte kind, byte owner, Object payload, StatementAudit audit) {
+    if (skippingToSync) {
+      if (kind != SYNC) {
+        // Forwarded after the server's error, before the Sync that ends its batch: it never runs.
+        if (audit != null) {
+          audit.notRun();
+          audit.finish();
+        }
+        return;
+      }
+      skippingToSync = false;
+    }
     if (size == kinds.length) {
       grow();
     }
@@ -145,7 +164,8 @@ final class Exchanges {
 
   /**
    * An error answered the oldest message of an extended-protocol batch: the server skips every
-   * message up to the next Sync, which it still answers, and runs none of them.
+   * message up to the next Sync, which it still answers, and runs none of them. When that Sync is
+   * not in the queue yet, the messages added before it are skipped too (see {@link #add}).
    */
   void skipToSync() {
     pop();
@@ -156,6 +176,17 @@ final class Exchanges {
       }
       pop();
     }
+    if (size == 0) {
+      skippingToSync = true;
+    }
+  }
+
+  /**
+   * True when the server owes nothing and is not skipping messages up to a Sync not yet added (see
+   * {@link #skipToSync}): a message sent now would be answered, not skipped.
+   */
+  boolean idle() {
+    return size == 0 && !skippingToSync;
   }
 
   /** The session ended: whatever was unanswered has an unknown outcome. */

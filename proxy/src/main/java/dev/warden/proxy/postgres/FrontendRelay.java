@@ -1077,7 +1077,7 @@ final class FrontendRelay extends RelayHandler {
         && session.backend != null
         && !session.backend.hasPartialMessage()
         && !session.hasPendingRefusals()
-        && session.exchanges.isEmpty()
+        && session.exchanges.idle()
         && !paused();
   }
 

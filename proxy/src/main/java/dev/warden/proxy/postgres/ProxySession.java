@@ -119,7 +119,7 @@ final class ProxySession {
     return readCatalogues
         && !searchPathChanged
         && transactionStatus == 'I'
-        && exchanges.isEmpty()
+        && exchanges.idle()
         && catalogs.claimLoad(catalogKey);
   }
 

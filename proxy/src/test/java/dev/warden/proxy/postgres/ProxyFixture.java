@@ -1,5 +1,6 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.audit.AuditTrail;
 import dev.warden.core.environment.AccessWindows;
 import dev.warden.core.environment.Environment;
 import dev.warden.core.environment.Environments;
@@ -90,6 +91,30 @@ final class ProxyFixture implements AutoCloseable {
       UnaryOperator<Environment> environment,
       ApprovalGate approvals,
       AccessWindows windows) {
+    this(
+        gatekeeper,
+        settings,
+        dataMaps,
+        logins,
+        environment,
+        approvals,
+        windows,
+        UnaryOperator.identity());
+  }
+
+  /**
+   * With the proxy recording through {@code trail} applied to {@link #audit} (e.g. a trail whose
+   * durable appends complete later, as the real one's do after its fsync).
+   */
+  ProxyFixture(
+      Gatekeeper gatekeeper,
+      UnaryOperator<ProxySettings> settings,
+      DataMaps dataMaps,
+      LoginSettings logins,
+      UnaryOperator<Environment> environment,
+      ApprovalGate approvals,
+      AccessWindows windows,
+      UnaryOperator<AuditTrail> trail) {
     database =
         "warden_t_"
             + Long.toHexString(new SecureRandom().nextLong() >>> 1).toLowerCase(Locale.ROOT);
@@ -116,7 +141,7 @@ final class ProxyFixture implements AutoCloseable {
             new ScramServer(users, Secret.of("mock-key-for-tests"), new SecureRandom()),
             new AuthThrottle(Clock.systemUTC()),
             gatekeeper,
-            new ProxyAudit(audit, false, Clock.systemUTC()),
+            new ProxyAudit(trail.apply(audit), false, Clock.systemUTC()),
             dataMaps,
             logins,
             approvals,
