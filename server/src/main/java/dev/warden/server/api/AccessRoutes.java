@@ -26,9 +26,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +54,6 @@ import org.slf4j.LoggerFactory;
  */
 final class AccessRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(AccessRoutes.class);
-  private static final long RECORD_TIMEOUT_SECONDS = 5;
   private static final String JSON = "application/json; charset=utf-8";
   private static final Set<String> REQUEST_FIELDS = Set.of("env", "role", "for", "reason");
   private static final int DEFAULT_LIMIT = 50;
@@ -93,7 +89,8 @@ final class AccessRoutes {
   private void request(Context ctx) throws InterruptedException {
     ApprovalRoutes.refuseCrossSite(ctx);
     Identity user = authenticator.authenticate(ctx);
-    Map<String, Object> body = body(ctx);
+    Map<String, Object> body =
+        ApiRequests.body(ctx, json, REQUEST_FIELDS, "env, role, for and reason");
     String env = required(body, "env");
     String role = required(body, "role");
     String length = required(body, "for");
@@ -135,7 +132,7 @@ final class AccessRoutes {
       throw new ApiServer.ApiError(400, e.getMessage());
     }
     Map<String, String> facts = facts(made);
-    record("access-request", user, ctx, facts);
+    ApiRequests.recordDone(trail, clock, "access-request", user, ctx, facts, true);
     ok(ctx, shown(made, clock.instant()));
   }
 
@@ -189,7 +186,7 @@ final class AccessRoutes {
     ApprovalRoutes.refuseCrossSite(ctx);
     Identity user = authenticator.authenticate(ctx);
     String id = ctx.pathParam("id");
-    if (!body(ctx).isEmpty()) {
+    if (!ApiRequests.body(ctx, json, REQUEST_FIELDS, "env, role, for and reason").isEmpty()) {
       throw new ApiServer.ApiError(400, "cancel takes no fields; send {} or nothing");
     }
     requireTrail("access-cancel");
@@ -198,7 +195,9 @@ final class AccessRoutes {
             .find(id)
             .filter(found -> found.kind() == ApprovalRequest.Kind.ACCESS)
             .orElseThrow(
-                () -> new ApiServer.ApiError(404, "no access request has the id " + shorten(id)));
+                () ->
+                    new ApiServer.ApiError(
+                        404, "no access request has the id " + ApiRequests.shorten(id)));
     ApprovalRequest after;
     try {
       after = approvals.cancel(r.id(), user);
@@ -211,7 +210,7 @@ final class AccessRoutes {
           };
       throw new ApiServer.ApiError(status, e.getMessage());
     }
-    record("access-cancel", user, ctx, facts(after));
+    ApiRequests.recordDone(trail, clock, "access-cancel", user, ctx, facts(after), true);
     ok(ctx, shown(after, clock.instant()));
   }
 
@@ -265,8 +264,8 @@ final class AccessRoutes {
 
   private void recordRefusal(Context ctx, Identity user, String env, String role, String why) {
     Map<String, String> details = new LinkedHashMap<>();
-    details.put("env", shorten(env));
-    details.put("role", shorten(role));
+    details.put("env", ApiRequests.shorten(env));
+    details.put("role", ApiRequests.shorten(role));
     details.put("reason", why);
     details.put("via", "api");
     details.put("source", ctx.ip());
@@ -280,51 +279,6 @@ final class AccessRoutes {
               LOG.warn("REST API: a refused access request could not be recorded: {}", failure);
               return null;
             });
-  }
-
-  private void record(String name, Identity user, Context ctx, Map<String, String> facts)
-      throws InterruptedException {
-    Map<String, String> details = new LinkedHashMap<>(facts);
-    details.put("via", "api");
-    details.put("source", ctx.ip());
-    AuditEvent event =
-        new AuditEvent(clock.instant(), name, true, user.name(), Optional.empty(), details);
-    try {
-      trail.append(event, Durability.IMMEDIATE).get(RECORD_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    } catch (ExecutionException | TimeoutException | RuntimeException e) {
-      LOG.error(
-          "REST API: {} of {} by {} was made but could not be recorded in the audit trail: {}",
-          name,
-          facts.get("request"),
-          user.name(),
-          e.toString());
-    }
-  }
-
-  private Map<String, Object> body(Context ctx) {
-    String text = ctx.body();
-    if (text.isBlank()) {
-      return Map.of();
-    }
-    Object parsed;
-    try {
-      parsed = json.read(text);
-    } catch (IllegalArgumentException e) {
-      throw new ApiServer.ApiError(400, "the body is not valid JSON: " + shorten(e.getMessage()));
-    }
-    if (!(parsed instanceof Map<?, ?> map)) {
-      throw new ApiServer.ApiError(400, "the body must be a JSON object");
-    }
-    Map<String, Object> body = new LinkedHashMap<>();
-    for (Map.Entry<?, ?> e : map.entrySet()) {
-      String key = String.valueOf(e.getKey());
-      if (!REQUEST_FIELDS.contains(key)) {
-        throw new ApiServer.ApiError(
-            400, "unknown field '" + shorten(key) + "'; the fields are env, role, for and reason");
-      }
-      body.put(key, e.getValue());
-    }
-    return body;
   }
 
   private static String string(Map<String, Object> body, String key) {
@@ -352,9 +306,5 @@ final class AccessRoutes {
 
   private void ok(Context ctx, Object body) {
     ctx.status(200).contentType(JSON).result(json.write(body));
-  }
-
-  private static String shorten(String text) {
-    return text.length() <= 80 ? text : text.substring(0, 77) + "...";
   }
 }

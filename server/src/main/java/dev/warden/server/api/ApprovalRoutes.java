@@ -25,9 +25,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,7 +76,6 @@ final class ApprovalRoutes {
   /** The most requests a list returns. */
   static final int MAX_LIMIT = 1000;
 
-  private static final long RECORD_TIMEOUT_SECONDS = 5;
   private static final String JSON = "application/json; charset=utf-8";
   private static final Set<String> REVIEW_FIELDS = Set.of("comment", "break_glass");
 
@@ -175,7 +171,8 @@ final class ApprovalRoutes {
     refuseCrossSite(ctx);
     Identity user = authenticator.authenticate(ctx);
     String id = ctx.pathParam("id");
-    Map<String, Object> body = body(ctx);
+    Map<String, Object> body =
+        ApiRequests.body(ctx, json, REVIEW_FIELDS, "comment and break_glass");
     String comment = string(body, "comment");
     boolean breakGlass = bool(body, "break_glass");
     String action = approve ? "approval-approve" : "approval-deny";
@@ -191,7 +188,7 @@ final class ApprovalRoutes {
     Map<String, String> facts = facts(after);
     facts.put("comment", comment.strip());
     facts.put("break_glass", Boolean.toString(breakGlass));
-    record(action, user, ctx, facts, true);
+    ApiRequests.recordDone(trail, clock, action, user, ctx, facts, true);
     ok(ctx, ApprovalJson.request(after));
   }
 
@@ -199,7 +196,8 @@ final class ApprovalRoutes {
     refuseCrossSite(ctx);
     Identity user = authenticator.authenticate(ctx);
     String id = ctx.pathParam("id");
-    Map<String, Object> body = body(ctx);
+    Map<String, Object> body =
+        ApiRequests.body(ctx, json, REVIEW_FIELDS, "comment and break_glass");
     if (!body.isEmpty()) {
       throw new ApiServer.ApiError(400, "cancel takes no fields; send {} or nothing");
     }
@@ -210,7 +208,7 @@ final class ApprovalRoutes {
     } catch (ApprovalException e) {
       throw refused(ctx, "approval-cancel", user, id, e);
     }
-    record("approval-cancel", user, ctx, facts(after), true);
+    ApiRequests.recordDone(trail, clock, "approval-cancel", user, ctx, facts(after), true);
     ok(ctx, ApprovalJson.request(after));
   }
 
@@ -231,7 +229,7 @@ final class ApprovalRoutes {
         };
     if (status == 403) {
       Map<String, String> details = new LinkedHashMap<>();
-      details.put("request", shorten(id));
+      details.put("request", ApiRequests.shorten(id));
       details.put("reason", e.reason().name().toLowerCase(Locale.ROOT).replace('_', '-'));
       details.put("via", "api");
       details.put("source", ctx.ip());
@@ -270,7 +268,7 @@ final class ApprovalRoutes {
     String origin = ctx.header("Origin");
     if (origin != null && !sameOrigin(origin, ctx.header("Host"))) {
       throw new ApiServer.ApiError(
-          403, "requests from another origin are refused: " + shorten(origin));
+          403, "requests from another origin are refused: " + ApiRequests.shorten(origin));
     }
   }
 
@@ -335,56 +333,6 @@ final class ApprovalRoutes {
     }
   }
 
-  /**
-   * Records a change that was made and waits until the record is durable. The change is already
-   * stored, so a failure here is logged rather than answered as if nothing happened.
-   */
-  private void record(
-      String name, Identity user, Context ctx, Map<String, String> facts, boolean success)
-      throws InterruptedException {
-    Map<String, String> details = new LinkedHashMap<>(facts);
-    details.put("via", "api");
-    details.put("source", ctx.ip());
-    AuditEvent event =
-        new AuditEvent(clock.instant(), name, success, user.name(), Optional.empty(), details);
-    try {
-      trail.append(event, Durability.IMMEDIATE).get(RECORD_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    } catch (ExecutionException | TimeoutException | RuntimeException e) {
-      LOG.error(
-          "REST API: {} of {} by {} was made but could not be recorded in the audit trail: {}",
-          name,
-          facts.get("request"),
-          user.name(),
-          e.toString());
-    }
-  }
-
-  private Map<String, Object> body(Context ctx) {
-    String text = ctx.body();
-    if (text.isBlank()) {
-      return Map.of();
-    }
-    Object parsed;
-    try {
-      parsed = json.read(text);
-    } catch (IllegalArgumentException e) {
-      throw new ApiServer.ApiError(400, "the body is not valid JSON: " + shorten(e.getMessage()));
-    }
-    if (!(parsed instanceof Map<?, ?> map)) {
-      throw new ApiServer.ApiError(400, "the body must be a JSON object");
-    }
-    Map<String, Object> body = new LinkedHashMap<>();
-    for (Map.Entry<?, ?> e : map.entrySet()) {
-      String key = String.valueOf(e.getKey());
-      if (!REVIEW_FIELDS.contains(key)) {
-        throw new ApiServer.ApiError(
-            400, "unknown field '" + shorten(key) + "'; the fields are comment and break_glass");
-      }
-      body.put(key, e.getValue());
-    }
-    return body;
-  }
-
   private static String string(Map<String, Object> body, String key) {
     Object value = body.get(key);
     if (value == null) {
@@ -421,7 +369,7 @@ final class ApprovalRoutes {
             400,
             "status must be all or one or more of pending, approved, denied, expired, used,"
                 + " cancelled (comma-separated), not '"
-                + shorten(part.strip())
+                + ApiRequests.shorten(part.strip())
                 + "'");
       }
     }
@@ -437,7 +385,7 @@ final class ApprovalRoutes {
       return true;
     }
     throw new ApiServer.ApiError(
-        400, "break_glass must be true or false, not '" + shorten(value) + "'");
+        400, "break_glass must be true or false, not '" + ApiRequests.shorten(value) + "'");
   }
 
   private static Optional<String> text(String value, String name) {
@@ -463,20 +411,20 @@ final class ApprovalRoutes {
     if (limit < 1 || limit > MAX_LIMIT) {
       throw new ApiServer.ApiError(
           400,
-          "limit must be a whole number from 1 to " + MAX_LIMIT + ", not '" + shorten(text) + "'");
+          "limit must be a whole number from 1 to "
+              + MAX_LIMIT
+              + ", not '"
+              + ApiRequests.shorten(text)
+              + "'");
     }
     return limit;
   }
 
   private static ApiServer.ApiError notFound(String id) {
-    return new ApiServer.ApiError(404, "no approval request has the id " + shorten(id));
+    return new ApiServer.ApiError(404, "no approval request has the id " + ApiRequests.shorten(id));
   }
 
   private void ok(Context ctx, Object body) {
     ctx.status(200).contentType(JSON).result(json.write(body));
-  }
-
-  private static String shorten(String text) {
-    return text.length() <= 80 ? text : text.substring(0, 77) + "...";
   }
 }
