@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
  * people allowed to read it.
  *
  * <ul>
+ *   <li>{@code GET /api/openapi.json}: unauthenticated; this API's description (OpenAPI 3.1).
  *   <li>{@code GET /api/health}: unauthenticated; {@code 200 {"status":"ok"}}, or {@code 503
  *       {"status":"unavailable","reason":...}} while the audit trail refuses records (and so Warden
  *       refuses statements).
@@ -88,6 +89,10 @@ public final class ApiServer implements AutoCloseable {
   private final ApiDependencies deps;
   private final BasicAuthenticator authenticator;
   private final ConsoleSessions consoleSessions;
+
+  /** The API's description (OpenAPI 3.1), served at {@code /api/openapi.json}. */
+  private final byte[] openApi = openApi();
+
   private final TailHub tail;
   private final AuditJson json;
   private final InetSocketAddress address;
@@ -113,6 +118,8 @@ public final class ApiServer implements AutoCloseable {
               config.jetty.port = listen.port();
               config.routes.before(ApiServer::commonHeaders);
               config.routes.get("/api/health", this::health);
+              config.routes.get(
+                  "/api/openapi.json", ctx -> ctx.status(200).contentType(JSON).result(openApi));
               new ConsoleRoutes(consoleSessions, authenticator, deps.trail(), deps.clock(), json)
                   .register(config.routes);
               config.routes.get("/api/audit", this::search);
@@ -347,6 +354,17 @@ public final class ApiServer implements AutoCloseable {
                 });
         throw unauthorized(ctx);
       }
+    }
+  }
+
+  private static byte[] openApi() {
+    try (java.io.InputStream in = ApiServer.class.getResourceAsStream("openapi.json")) {
+      if (in == null) {
+        throw new IllegalStateException("the API's openapi.json is missing from the jar");
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
