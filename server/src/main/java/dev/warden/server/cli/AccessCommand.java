@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,7 +27,6 @@ import picocli.CommandLine.Parameters;
     description = "Ask for, list and cancel just-in-time access windows.",
     synopsisSubcommandLabel = "(request | list | cancel)")
 final class AccessCommand implements Callable<Integer> {
-  private static final Pattern ID = Pattern.compile("apr_[a-z2-7]{1,64}");
 
   /** How often {@code request --wait} asks whether the request was decided. */
   static final Duration WAIT_POLL = Duration.ofSeconds(1);
@@ -112,7 +110,7 @@ final class AccessCommand implements Callable<Integer> {
       ApprovalsCommand.Client client = ApprovalsCommand.client(terminal, options);
       Map<String, Object> r = client.post("/api/access", body);
       PrintStream out = terminal.out();
-      String id = field(r, "id");
+      String id = ApprovalsCommand.field(r, "id");
       if (json && !await) {
         out.println(new AuditJson().write(r));
         return Main.OK;
@@ -124,7 +122,7 @@ final class AccessCommand implements Callable<Integer> {
                 + ": role "
                 + access(r, "role")
                 + " in "
-                + field(r, "environment")
+                + ApprovalsCommand.field(r, "environment")
                 + " for "
                 + access(r, "duration")
                 + "; it needs "
@@ -136,7 +134,7 @@ final class AccessCommand implements Callable<Integer> {
       if (!await) {
         return Main.OK;
       }
-      while ("pending".equals(field(r, "status"))) {
+      while ("pending".equals(ApprovalsCommand.field(r, "status"))) {
         try {
           Thread.sleep(WAIT_POLL);
         } catch (InterruptedException e) {
@@ -148,18 +146,18 @@ final class AccessCommand implements Callable<Integer> {
       if (json) {
         out.println(new AuditJson().write(r));
       }
-      String status = field(r, "status");
+      String status = ApprovalsCommand.field(r, "status");
       if (status.equals("approved")) {
         if (!json) {
           out.println(
               "approved "
                   + id
                   + ": new sessions in "
-                  + field(r, "environment")
+                  + ApprovalsCommand.field(r, "environment")
                   + " log in as "
                   + access(r, "role")
                   + " until "
-                  + time(access(r, "window_end"))
+                  + ApprovalsCommand.time(access(r, "window_end"))
                   + "; sessions already open keep their role (reconnect)");
         }
         return Main.OK;
@@ -222,7 +220,7 @@ final class AccessCommand implements Callable<Integer> {
       if (answer.get("requests") instanceof List<?> items) {
         for (Object item : items) {
           if (item instanceof Map<?, ?> m) {
-            list.add(object(m));
+            list.add(ApprovalsCommand.object(m));
           }
         }
       }
@@ -242,9 +240,9 @@ final class AccessCommand implements Callable<Integer> {
         out.printf(
             Locale.ROOT,
             format,
-            field(r, "id"),
-            field(r, "status"),
-            field(r, "environment"),
+            ApprovalsCommand.field(r, "id"),
+            ApprovalsCommand.field(r, "status"),
+            ApprovalsCommand.field(r, "environment"),
             access(r, "role"),
             access(r, "duration"),
             window(r));
@@ -273,12 +271,7 @@ final class AccessCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      if (!ID.matcher(id).matches()) {
-        throw new UsageException(
-            "'"
-                + AuditLines.escape(id.length() > 80 ? id.substring(0, 77) + "..." : id)
-                + "' is not a request id; they look like apr_k3x9q2m7v4ab");
-      }
+      ApprovalsCommand.checkId(id, "a request id");
       Map<String, Object> r =
           ApprovalsCommand.client(terminal, options)
               .post("/api/access/" + id + "/cancel", Map.of());
@@ -289,12 +282,12 @@ final class AccessCommand implements Callable<Integer> {
             .out()
             .println(
                 "ended the window "
-                    + field(r, "id")
+                    + ApprovalsCommand.field(r, "id")
                     + " for role "
                     + access(r, "role")
                     + "; sessions opened with it end when next idle");
       } else {
-        terminal.out().println("cancelled " + field(r, "id"));
+        terminal.out().println("cancelled " + ApprovalsCommand.field(r, "id"));
       }
       return Main.OK;
     }
@@ -302,16 +295,18 @@ final class AccessCommand implements Callable<Integer> {
 
   /** Where a request's window stands, for a person. */
   static String window(Map<String, Object> r) {
-    String state = field(r, "window");
+    String state = ApprovalsCommand.field(r, "window");
     return switch (state) {
       case "open" ->
           "open, "
               + remaining(r.get("remaining_seconds"))
               + " left (until "
-              + time(access(r, "window_end"))
+              + ApprovalsCommand.time(access(r, "window_end"))
               + ")";
       case "ended" ->
-          access(r, "window_end").isEmpty() ? "ended" : "ended " + time(access(r, "window_end"));
+          access(r, "window_end").isEmpty()
+              ? "ended"
+              : "ended " + ApprovalsCommand.time(access(r, "window_end"));
       case "pending" -> "waits for " + summary(r);
       default -> "-";
     };
@@ -323,14 +318,14 @@ final class AccessCommand implements Callable<Integer> {
   }
 
   private static String decided(Map<String, Object> r) {
-    String status = field(r, "status");
+    String status = ApprovalsCommand.field(r, "status");
     if (status.equals("denied") && r.get("reviews") instanceof List<?> reviews) {
       for (Object o : reviews.reversed()) {
         if (o instanceof Map<?, ?> m && "deny".equals(m.get("decision"))) {
-          Map<String, Object> review = object(m);
-          String comment = field(review, "comment");
+          Map<String, Object> review = ApprovalsCommand.object(m);
+          String comment = ApprovalsCommand.field(review, "comment");
           return "denied by "
-              + field(review, "reviewer")
+              + ApprovalsCommand.field(review, "reviewer")
               + (comment.isEmpty() ? "" : ": " + comment);
         }
       }
@@ -348,22 +343,5 @@ final class AccessCommand implements Callable<Integer> {
     return r.get("access") instanceof Map<?, ?> a && a.get(key) != null
         ? AuditLines.escape(String.valueOf(a.get(key)))
         : "";
-  }
-
-  private static String field(Map<String, Object> r, String key) {
-    Object value = r.get(key);
-    return value == null ? "" : AuditLines.escape(String.valueOf(value));
-  }
-
-  /** A time to the second. */
-  private static String time(String iso) {
-    int dot = iso.indexOf('.');
-    return dot > 0 && iso.endsWith("Z") ? iso.substring(0, dot) + "Z" : iso;
-  }
-
-  private static Map<String, Object> object(Map<?, ?> map) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    map.forEach((k, v) -> out.put(String.valueOf(k), v));
-    return out;
   }
 }

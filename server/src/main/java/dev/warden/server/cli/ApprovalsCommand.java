@@ -467,7 +467,7 @@ final class ApprovalsCommand implements Callable<Integer> {
   }
 
   /** A field as a terminal may show it: escaped, without line breaks. */
-  private static String field(Map<String, Object> r, String key) {
+  static String field(Map<String, Object> r, String key) {
     Object value = r.get(key);
     return value == null ? "" : AuditLines.escape(String.valueOf(value));
   }
@@ -478,21 +478,28 @@ final class ApprovalsCommand implements Callable<Integer> {
   }
 
   /** A time to the second: {@code 2026-11-01T12:00:00Z}. */
-  private static String time(String iso) {
+  static String time(String iso) {
     int dot = iso.indexOf('.');
     return dot > 0 && iso.endsWith("Z") ? iso.substring(0, dot) + "Z" : iso;
   }
 
   private static void checkId(String id) {
+    checkId(id, "an approval request id");
+  }
+
+  /** Refuses {@code id} unless it has the shape of a request id, calling it {@code what}. */
+  static void checkId(String id, String what) {
     if (!ID.matcher(id).matches()) {
       throw new UsageException(
           "'"
               + AuditLines.escape(id.length() > 80 ? id.substring(0, 77) + "..." : id)
-              + "' is not an approval request id; they look like apr_k3x9q2m7v4ab");
+              + "' is not "
+              + what
+              + "; they look like apr_k3x9q2m7v4ab");
     }
   }
 
-  private static Map<String, Object> object(Map<?, ?> map) {
+  static Map<String, Object> object(Map<?, ?> map) {
     Map<String, Object> out = new LinkedHashMap<>();
     map.forEach((k, v) -> out.put(String.valueOf(k), v));
     return out;

@@ -196,6 +196,7 @@ class AccessCommandTest {
     assertThat(tooLong.err()).contains("at most 2h");
     CliRun badId = as(ALICE, "access", "cancel", "nope");
     assertThat(badId.exitCode()).isEqualTo(Main.USAGE);
+    assertThat(badId.err()).contains("'nope' is not a request id; they look like apr_");
     assertThat(stored()).isEmpty();
     assertThat(as(ALICE, "access", "list").out()).isEqualTo("No access requests.\n");
   }
