@@ -1,5 +1,6 @@
 package dev.warden.core.masking;
 
+import dev.warden.core.statement.CopyOut;
 import dev.warden.core.statement.Statement;
 import dev.warden.core.statement.StatementFlag;
 import dev.warden.core.statement.StatementKind;
@@ -27,8 +28,11 @@ import java.util.Set;
  *       has a sensitive column (M09: SQL Warden cannot see can read and print anything);
  *   <li>a statement Warden could not analyse (an EXECUTE of a statement it did not see prepared, a
  *       FunctionCall message) while the database has a sensitive column: what it reads is unknown;
- *   <li>{@code COPY ... TO} reading a sensitive column, or a query that touches one, calls a user
- *       function or reads a relation the map lacks (M06: COPY's rows carry no origins);
+ *   <li>{@code COPY ... TO} a file or program reading a sensitive column, or a query that touches
+ *       one, calls a user function or reads a relation the map lacks (M06: the rows go where
+ *       masking cannot reach); {@code COPY ... TO STDOUT} of the same when Warden cannot read its
+ *       stream (an option it does not know), or when the text holds more than one such COPY. Other
+ *       COPYs to the client are masked by position (see {@link Judgement#export()});
  *   <li>{@code pg_notify}, {@code NOTIFY} or {@code set_config} in a statement touching a sensitive
  *       column or calling a user function (M10, M18: notification payloads and setting values reach
  *       clients outside results);
@@ -79,12 +83,24 @@ public final class MaskingJudge {
    * @param computedKind the one kind of data it can carry, when known
    * @param scrubErrors whether error and notice texts about it must be scrubbed: it reads or writes
    *     a sensitive column, or its computed results are tainted
+   * @param export the stream of rows the text's {@code COPY ... TO STDOUT} sends the client, when
+   *     it has one: rows without origins, masked by position
    */
   public record Judgement(
       Optional<Refusal> refusal,
       boolean computedTainted,
       Optional<DataKind> computedKind,
-      boolean scrubErrors) {}
+      boolean scrubErrors,
+      Optional<CopyOut> export) {
+    /** A judgement of a text without a {@code COPY ... TO STDOUT}. */
+    public Judgement(
+        Optional<Refusal> refusal,
+        boolean computedTainted,
+        Optional<DataKind> computedKind,
+        boolean scrubErrors) {
+      this(refusal, computedTainted, computedKind, scrubErrors, Optional.empty());
+    }
+  }
 
   /**
    * Judges {@code statements}: every statement of the text and, for an EXECUTE, what it may run
@@ -99,10 +115,22 @@ public final class MaskingJudge {
     boolean scrub = false;
     EnumSet<DataKind> kinds = EnumSet.noneOf(DataKind.class);
     boolean unknownKind = false;
+    Optional<CopyOut> export = Optional.empty();
+    int exports = 0;
     for (Statement s : statements) {
       StatementTaint taint = StatementTaint.of(s, map, anySensitive);
       if (refusal.isEmpty()) {
         refusal = refusal(s, taint, anySensitive, denyInference);
+      }
+      if (s.copyOut().isPresent()) {
+        export = s.copyOut();
+        if (taint.touches() && ++exports == 2 && refusal.isEmpty()) {
+          refusal =
+              refuse(
+                  "it holds more than one COPY ... TO STDOUT, and they read masked data: Warden"
+                      + " masks COPY's rows by position, one COPY per query string",
+                  "Send each COPY in a query string of its own.");
+        }
       }
       // A PREPARE's statement runs later and an EXPLAIN ANALYZE's now: each is refused as it would
       // be on its own (the PREPARE and the plan return no data)
@@ -128,7 +156,7 @@ public final class MaskingJudge {
         tainted && !unknownKind && kinds.size() == 1
             ? Optional.of(kinds.iterator().next())
             : Optional.empty();
-    return new Judgement(refusal, tainted, kind, scrub || tainted);
+    return new Judgement(refusal, tainted, kind, scrub || tainted, export);
   }
 
   /** The statement a PREPARE defines or an EXPLAIN ANALYZE runs, or null. */
@@ -171,12 +199,22 @@ public final class MaskingJudge {
           "Send the statement as plain SQL Warden can parse, or ask for a masking exemption.");
     }
     if (copyOut(s) && taint.touches()) {
-      return refuse(
-          "COPY ... TO would send "
-              + what(taint)
-              + " unmasked: COPY's rows do not say which column each value comes from",
-          "Use SELECT instead: its results are masked. COPY is allowed for queries and tables"
-              + " without masked columns.");
+      Optional<CopyOut> toClient = s.copyOut();
+      if (toClient.isEmpty()) {
+        return refuse(
+            "COPY ... TO a file or program would write "
+                + what(taint)
+                + " where Warden cannot mask it",
+            "Use COPY ... TO STDOUT (psql: \\copy): what it sends the client is masked.");
+      }
+      if (!toClient.get().readable()) {
+        return refuse(
+            "COPY ... TO STDOUT with "
+                + toClient.get().unsupported()
+                + " writes rows Warden cannot read value by value, and it would send "
+                + what(taint),
+            "Leave that option out: COPY in text, csv or binary format is masked.");
+      }
     }
     String notifier = notifier(s);
     if (notifier != null && taint.touches()) {

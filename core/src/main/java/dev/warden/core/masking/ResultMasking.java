@@ -1,5 +1,10 @@
 package dev.warden.core.masking;
 
+import dev.warden.core.statement.CopyOut;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
 /**
  * What to mask in the results of one statement, for the identity that runs it: part of the decision
  * the proxy obeys. The proxy asks once per result description, column by column, and then applies
@@ -47,6 +52,38 @@ public interface ResultMasking {
    * null when no detector matches {@code value}.
    */
   ColumnMask backstop(String value);
+
+  /**
+   * One column of an export whose rows carry no origins ({@link #export()}).
+   *
+   * @param name the column's name for the audit record ({@code public.users.email}, or {@code
+   *     column 3} for a query's)
+   * @param mask its mask, or null when its values pass as they are
+   * @param type what a masked value must still be
+   */
+  record ExportColumn(String name, ColumnMask mask, ValueType type) {}
+
+  /**
+   * The stream of rows the statement sends the client without origins (PostgreSQL: {@code COPY ...
+   * TO STDOUT}), when it sends one: the proxy then masks its values by position, with {@link
+   * #exportColumns}.
+   */
+  default Optional<CopyOut> export() {
+    return Optional.empty();
+  }
+
+  /**
+   * How each of the {@code count} columns of the statement's export is masked, in order. When the
+   * columns cannot be told apart (a query is copied, or the relation's columns as known do not
+   * number {@code count}), each gets the mask of a computed column.
+   */
+  default List<ExportColumn> exportColumns(int count) {
+    List<ExportColumn> columns = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      columns.add(new ExportColumn("column " + (i + 1), computed(), ValueType.TEXT));
+    }
+    return columns;
+  }
 
   /**
    * Whether server errors and notices about this statement must lose their text (message, detail,

@@ -1,7 +1,10 @@
 package dev.warden.core.masking;
 
+import dev.warden.core.statement.CopyOut;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -36,6 +39,7 @@ public final class StatementResultMasking implements ResultMasking {
   private final ColumnMask unknown;
   private final boolean scrubErrors;
   private final boolean inspects;
+  private final Optional<CopyOut> export;
 
   /** The strategy that keeps part of a value, as policy names it. */
   private static final String PARTIAL = "partial";
@@ -57,7 +61,8 @@ public final class StatementResultMasking implements ResultMasking {
       DataMap overlay,
       Optional<Instant> validUntil,
       ColumnMask computed,
-      boolean scrubErrors) {
+      boolean scrubErrors,
+      Optional<CopyOut> export) {
     this.maps = Objects.requireNonNull(maps, "maps");
     this.environment = Objects.requireNonNull(environment, "environment");
     this.database = Objects.requireNonNull(database, "database");
@@ -71,6 +76,7 @@ public final class StatementResultMasking implements ResultMasking {
     // scrubErrors): no value of the results can need masking. Without a map, everything may.
     this.inspects = session != null && (basis == null || scrubErrors || computed != null);
     this.overlaid = basis == null ? null : new Overlaid(basis, overlay);
+    this.export = export;
   }
 
   /**
@@ -108,7 +114,8 @@ public final class StatementResultMasking implements ResultMasking {
         overlay,
         session.validUntil(),
         computed,
-        judgement.scrubErrors());
+        judgement.scrubErrors(),
+        judgement.export());
   }
 
   /**
@@ -122,7 +129,7 @@ public final class StatementResultMasking implements ResultMasking {
       DataMap basis,
       Optional<Instant> validUntil) {
     return new StatementResultMasking(
-        maps, environment, database, null, basis, basis, validUntil, null, false);
+        maps, environment, database, null, basis, basis, validUntil, null, false, Optional.empty());
   }
 
   /**
@@ -203,6 +210,133 @@ public final class StatementResultMasking implements ResultMasking {
   @Override
   public ColumnMask computed() {
     return computed;
+  }
+
+  @Override
+  public Optional<CopyOut> export() {
+    return export;
+  }
+
+  /**
+   * By the exported relation's columns in the current map: those listed, or all of them in order.
+   * Where the columns cannot be lined up with the stream's (no map, a relation the map lacks or
+   * names in more than one schema with other columns, a column count other than {@code count}, as
+   * when the relation has generated columns, which COPY leaves out), every column is masked as data
+   * of unknown kind; a query's columns get the computed mask.
+   */
+  @Override
+  public List<ExportColumn> exportColumns(int count) {
+    if (session == null) {
+      List<ExportColumn> clear = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        clear.add(new ExportColumn("column " + (i + 1), null, ValueType.TEXT));
+      }
+      return clear;
+    }
+    try {
+      List<ExportColumn> columns = exportByRelation(count);
+      return columns != null ? columns : ResultMasking.super.exportColumns(count);
+    } catch (RuntimeException e) {
+      return unknownColumns(count); // never throw to the proxy, and never leave a value unmasked
+    }
+  }
+
+  /** The columns of an exported relation, or null when a query is exported. */
+  private List<ExportColumn> exportByRelation(int count) {
+    CopyOut copy = export.orElse(null);
+    if (copy == null || copy.table().isEmpty()) {
+      return null;
+    }
+    DataMap map = current();
+    List<MappedRelation> candidates =
+        map == null ? List.of() : map.relationsNamed(copy.table().get());
+    if (candidates.isEmpty()) {
+      return unknownColumns(count); // no map yet, or a relation created since it was built
+    }
+    List<ExportColumn> merged = null;
+    for (MappedRelation r : candidates) {
+      List<ExportColumn> columns = exportColumns(r, copy.columns(), count);
+      if (columns == null) {
+        return unknownColumns(count);
+      }
+      merged = merged == null ? columns : merge(merged, columns);
+    }
+    return merged;
+  }
+
+  /** {@code r}'s columns as exported, or null when they do not number {@code count}. */
+  private List<ExportColumn> exportColumns(MappedRelation r, List<String> named, int count) {
+    List<ExportColumn> out = new ArrayList<>(count);
+    if (named.isEmpty()) {
+      for (MappedColumn c : r.columns()) {
+        out.add(exportColumn(r, c));
+      }
+    } else {
+      for (String name : named) {
+        Optional<MappedColumn> c = r.column(name);
+        out.add(
+            c.isPresent()
+                ? exportColumn(r, c.get())
+                : new ExportColumn(r.qualifiedName() + "." + name, unknown, ValueType.TEXT));
+      }
+    }
+    return out.size() == count ? out : null;
+  }
+
+  private ExportColumn exportColumn(MappedRelation r, MappedColumn c) {
+    return new ExportColumn(
+        r.qualifiedName() + "." + c.name(),
+        c.sensitive() ? session.mask(c.kind()) : null,
+        valueType(c.type()));
+  }
+
+  /** Two relations' readings of the same position: masked if either masks it. */
+  private List<ExportColumn> merge(List<ExportColumn> a, List<ExportColumn> b) {
+    List<ExportColumn> out = new ArrayList<>(a.size());
+    for (int i = 0; i < a.size(); i++) {
+      ExportColumn x = a.get(i);
+      ExportColumn y = b.get(i);
+      ColumnMask mask =
+          x.mask() == null
+              ? y.mask()
+              : y.mask() == null || y.mask() == x.mask() ? x.mask() : unknown;
+      out.add(new ExportColumn(x.name(), mask, x.type() == y.type() ? x.type() : ValueType.OTHER));
+    }
+    return out;
+  }
+
+  private List<ExportColumn> unknownColumns(int count) {
+    List<ExportColumn> out = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      out.add(new ExportColumn("column " + (i + 1), unknown, ValueType.TEXT));
+    }
+    return out;
+  }
+
+  /**
+   * What a masked value of a column whose type the catalogue names {@code type} ({@code character
+   * varying(255)}, {@code public.citext}) must still be.
+   */
+  static ValueType valueType(String type) {
+    String t = type.toLowerCase(java.util.Locale.ROOT);
+    if (t.endsWith("[]")) {
+      return ValueType.OTHER;
+    }
+    if (t.startsWith("text")
+        || t.startsWith("character")
+        || t.equals("name")
+        || t.equals("\"char\"")
+        || t.equals("citext")
+        || t.endsWith(".citext")) {
+      return ValueType.TEXT;
+    }
+    return switch (t) {
+      case "json", "jsonb" -> ValueType.JSON;
+      case "bytea" -> ValueType.BYTES;
+      case "date" -> ValueType.DATE;
+      case "smallint", "integer", "bigint", "real", "double precision", "oid" -> ValueType.NUMBER;
+      default -> t.startsWith("numeric") ? ValueType.NUMBER : ValueType.OTHER;
+    };
   }
 
   @Override

@@ -83,13 +83,21 @@ public record Relations(Map<String, Set<String>> schemasByName, List<String> sea
     Set<ColumnRef> columnsComputed = columns(s.columnsComputed());
     Set<ColumnRef> columnsFiltered = columns(s.columnsFiltered());
     Optional<Statement> inner = s.inner().map(this::resolve);
+    Optional<CopyOut> copyOut =
+        s.copyOut()
+            .map(
+                c -> {
+                  TableRef t = c.table().map(this::resolve).orElse(null);
+                  return t == null || t.equals(c.table().get()) ? c : c.withTable(t);
+                });
     if (read.equals(s.tablesRead())
         && written.equals(s.tablesWritten())
         && columnsRead.equals(s.columnsRead())
         && columnsWritten.equals(s.columnsWritten())
         && columnsComputed.equals(s.columnsComputed())
         && columnsFiltered.equals(s.columnsFiltered())
-        && inner.equals(s.inner())) {
+        && inner.equals(s.inner())
+        && copyOut.equals(s.copyOut())) {
       return s;
     }
     return new Statement(
@@ -108,7 +116,8 @@ public record Relations(Map<String, Set<String>> schemasByName, List<String> sea
         s.unknownReason(),
         s.preparedName(),
         inner,
-        s.reasonSetting());
+        s.reasonSetting(),
+        copyOut);
   }
 
   private Set<TableRef> tables(Set<TableRef> tables) {

@@ -44,6 +44,8 @@ import java.util.Set;
  *     {@code RESET warden.reason}, {@code RESET ALL}, {@code DISCARD ALL}); empty for every other
  *     statement, and for one that changes {@code warden.reason} in any other way (which is flagged
  *     {@link StatementFlag#CHANGES_IDENTITY_SETTING})
+ * @param copyOut for {@code COPY ... TO STDOUT}, what the stream of rows it sends the client holds
+ *     and how it is written; empty for every other statement (COPY to a file or program included)
  */
 public record Statement(
     StatementKind kind,
@@ -61,7 +63,8 @@ public record Statement(
     String unknownReason,
     String preparedName,
     Optional<Statement> inner,
-    Optional<ReasonSetting> reasonSetting) {
+    Optional<ReasonSetting> reasonSetting,
+    Optional<CopyOut> copyOut) {
   public Statement {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(command, "command");
@@ -77,9 +80,48 @@ public record Statement(
     Objects.requireNonNull(preparedName, "preparedName");
     Objects.requireNonNull(inner, "inner");
     Objects.requireNonNull(reasonSetting, "reasonSetting");
+    Objects.requireNonNull(copyOut, "copyOut");
     if (kind == StatementKind.UNKNOWN && unknownReason.isEmpty()) {
       throw new IllegalArgumentException("an unknown statement needs a reason");
     }
+  }
+
+  /** A statement that sends no COPY stream to the client. */
+  public Statement(
+      StatementKind kind,
+      String command,
+      Set<TableRef> tablesRead,
+      Set<TableRef> tablesWritten,
+      Set<ColumnRef> columnsRead,
+      Set<ColumnRef> columnsWritten,
+      Set<ColumnRef> columnsComputed,
+      Set<ColumnRef> columnsFiltered,
+      Set<String> functions,
+      boolean hasWhere,
+      boolean whereTriviallyTrue,
+      Set<StatementFlag> flags,
+      String unknownReason,
+      String preparedName,
+      Optional<Statement> inner,
+      Optional<ReasonSetting> reasonSetting) {
+    this(
+        kind,
+        command,
+        tablesRead,
+        tablesWritten,
+        columnsRead,
+        columnsWritten,
+        columnsComputed,
+        columnsFiltered,
+        functions,
+        hasWhere,
+        whereTriviallyTrue,
+        flags,
+        unknownReason,
+        preparedName,
+        inner,
+        reasonSetting,
+        Optional.empty());
   }
 
   /** A statement that leaves the session's reason as it is. */

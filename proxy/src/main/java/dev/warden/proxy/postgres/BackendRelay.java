@@ -10,6 +10,9 @@ import dev.warden.protocol.postgres.BindComplete;
 import dev.warden.protocol.postgres.Close;
 import dev.warden.protocol.postgres.CloseComplete;
 import dev.warden.protocol.postgres.CommandComplete;
+import dev.warden.protocol.postgres.CopyData;
+import dev.warden.protocol.postgres.CopyDone;
+import dev.warden.protocol.postgres.CopyOutResponse;
 import dev.warden.protocol.postgres.DataRow;
 import dev.warden.protocol.postgres.EmptyQueryResponse;
 import dev.warden.protocol.postgres.ErrorField;
@@ -137,6 +140,7 @@ final class BackendRelay extends RelayHandler {
           }
         }
         endResult(failed);
+        endCopy(failed);
         if (drop) {
           if (failed != null && detached) {
             failed.finish();
@@ -235,8 +239,51 @@ final class BackendRelay extends RelayHandler {
         }
         return Route.STREAM;
       }
+      case CopyOutResponse.TYPE -> {
+        if (dropping()) {
+          return Route.DISCARD;
+        }
+        StatementAudit audit = due.headAudit();
+        return audit != null
+                && audit.masking.inspectsResults()
+                && audit.masking.export().isPresent()
+            ? Route.INSPECT // a COPY ... TO STDOUT whose rows may need masking: plan it
+            : Route.STREAM;
+      }
+      case CopyData.TYPE -> {
+        if (dropping()) {
+          return Route.DISCARD;
+        }
+        if (session.copyPlan != null) {
+          if (length - 4 > maxInspectedBytes()) {
+            throw new ProtocolException(
+                "a COPY row of "
+                    + (length - 4)
+                    + " bytes has masked columns, and Warden masks rows of up to "
+                    + maxInspectedBytes()
+                    + " bytes (max_message_bytes)");
+          }
+          return Route.INSPECT;
+        }
+        return Route.STREAM;
+      }
+      case CopyDone.TYPE -> {
+        endCopy(due.headAudit());
+        return dropping() ? Route.DISCARD : Route.STREAM;
+      }
       default -> {
         return dropping() ? Route.DISCARD : Route.STREAM;
+      }
+    }
+  }
+
+  /** The COPY stream being relayed ended: what was masked in it goes to {@code audit}'s record. */
+  private void endCopy(StatementAudit audit) {
+    CopyPlan plan = session.copyPlan;
+    if (plan != null) {
+      session.copyPlan = null;
+      if (audit != null) {
+        audit.masked(plan);
       }
     }
   }
@@ -321,6 +368,16 @@ final class BackendRelay extends RelayHandler {
       }
       case RowDescription.TYPE ->
           onRowDescription((RowDescription) BackendMessages.decode(type, body));
+      case CopyOutResponse.TYPE -> {
+        session.copyPlan =
+            CopyPlan.of(
+                (CopyOutResponse) BackendMessages.decode(type, body),
+                session.exchanges.headAudit().masking,
+                session.lexical.clientEncoding());
+        yield Outcome.FORWARD;
+      }
+      case CopyData.TYPE ->
+          session.copyPlan.rewrite(body, emitter) ? Outcome.DROP : Outcome.FORWARD;
       case ParameterStatus.TYPE -> {
         ParameterStatus status = (ParameterStatus) BackendMessages.decode(type, body);
         session.lexical = ProxySession.withStatus(session.lexical, status);
@@ -505,6 +562,7 @@ final class BackendRelay extends RelayHandler {
     transactionStatus = ready.transactionStatus();
     session.transactionStatus = transactionStatus;
     session.plan = null;
+    session.copyPlan = null;
     if (session.schemaChangePending && transactionStatus == 'I') {
       // A schema change went through and is committed (or rolled back): the next statement waits
       // for the data map to be read again.

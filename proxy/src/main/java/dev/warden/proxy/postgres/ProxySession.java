@@ -210,6 +210,9 @@ final class ProxySession {
   /** The plan for the rows of the result being relayed, or null when they pass unread. */
   ResultPlan plan;
 
+  /** The plan for the rows of the COPY stream being relayed, or null when they pass unread. */
+  CopyPlan copyPlan;
+
   /** The session's SQL-level prepared statements. */
   final PreparedStatements sqlPrepared = new PreparedStatements();
 

@@ -29,7 +29,7 @@ import java.util.function.Supplier;
  * sent as NULL when no masked form of it is valid (a masked timestamp, an array in binary, ...).
  * Confined to the session's event loop.
  */
-final class ResultPlan {
+final class ResultPlan implements MaskedValues {
   // Built-in type OIDs (pg_type.h), fixed across PostgreSQL versions.
   private static final int BYTEA = 17;
   private static final int CHAR = 18;
@@ -482,8 +482,8 @@ final class ResultPlan {
     };
   }
 
-  /** The names of the columns that had values masked so far, and how many values in all. */
-  List<String> maskedColumns() {
+  @Override
+  public List<String> maskedColumns() {
     List<String> names = new ArrayList<>();
     for (int i = 0; i < fields.length; i++) {
       if (counts[i] > 0) {
@@ -493,7 +493,8 @@ final class ResultPlan {
     return names;
   }
 
-  long maskedValues() {
+  @Override
+  public long maskedValues() {
     long n = 0;
     for (long c : counts) {
       n += c;

@@ -39,7 +39,7 @@ final class StatementAudit {
   }
 
   /** The rows of one of its results went by, with what {@code plan} masked in them. */
-  void masked(ResultPlan plan) {
+  void masked(MaskedValues plan) {
     long values = plan.maskedValues();
     if (values == 0) {
       return;

@@ -4,12 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.warden.core.identity.IdentitySettings;
 import dev.warden.core.statement.ColumnRef;
+import dev.warden.core.statement.CopyOut;
 import dev.warden.core.statement.ReasonSetting;
 import dev.warden.core.statement.Statement;
 import dev.warden.core.statement.StatementFlag;
 import dev.warden.core.statement.StatementKind;
 import dev.warden.core.statement.TableRef;
 import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -543,6 +546,9 @@ final class Classifier {
       columns(f.columnsRead, table, s.path("attlist"));
       f.columnsComputed.addAll(f.columnsRead); // COPY's rows carry no origins
     }
+    if (!from && !s.has("filename")) {
+      f.copyOut = Optional.of(copyOut(s));
+    }
     if (s.has("filename")) {
       constants.text(s.get("filename"));
       f.flags.add(
@@ -552,6 +558,101 @@ final class Classifier {
       f.flags.add(StatementFlag.SIDE_EFFECTS);
     }
     return f;
+  }
+
+  /**
+   * What {@code COPY ... TO STDOUT} sends: its relation and columns, and the stream's format from
+   * its options (both the {@code WITH (...)} list and the older keywords arrive as the same
+   * DefElems). An option Warden does not read the stream under makes it unsupported.
+   */
+  private static CopyOut copyOut(JsonNode s) {
+    Optional<TableRef> table =
+        s.has("query") ? Optional.empty() : Optional.of(QueryWalker.table(s.path("relation")));
+    List<String> columns = new ArrayList<>();
+    for (JsonNode a : s.path("attlist")) {
+      columns.add(a.path("String").path("sval").asText());
+    }
+    CopyOut.Format format = CopyOut.Format.TEXT;
+    String delimiter = null;
+    String nullString = null;
+    String quote = null;
+    String escape = null;
+    boolean header = false;
+    Optional<String> encoding = Optional.empty();
+    String unsupported = "";
+    for (JsonNode o : s.path("options")) {
+      JsonNode def = o.path("DefElem");
+      String name = def.path("defname").asText("");
+      JsonNode arg = def.path("arg");
+      String value =
+          arg.has("String")
+              ? arg.path("String").path("sval").asText("")
+              : arg.has("Boolean")
+                  ? Boolean.toString(arg.path("Boolean").path("boolval").asBoolean(false))
+                  : arg.has("Integer") ? arg.path("Integer").path("ival").asText("0") : null;
+      switch (name) {
+        case "format" -> {
+          switch (value == null ? "" : value.toLowerCase(Locale.ROOT)) {
+            case "text" -> format = CopyOut.Format.TEXT;
+            case "csv" -> format = CopyOut.Format.CSV;
+            case "binary" -> format = CopyOut.Format.BINARY;
+            default -> unsupported = "COPY format " + value;
+          }
+        }
+        case "delimiter" -> delimiter = value;
+        case "null" -> nullString = value;
+        case "quote" -> quote = value;
+        case "escape" -> escape = value;
+        case "header" -> header = arg.isMissingNode() || truthy(value);
+        case "encoding" -> encoding = Optional.ofNullable(value);
+        case "force_quote" -> {} // (quoting is read wherever it is)
+        default -> {
+          if (unsupported.isEmpty()) {
+            unsupported = "COPY option " + name;
+          }
+        }
+      }
+    }
+    boolean csv = format == CopyOut.Format.CSV;
+    if (delimiter == null) {
+      delimiter = csv ? "," : "\t";
+    }
+    if (nullString == null) {
+      nullString = csv ? "" : "\\N";
+    }
+    quote = quote == null ? "\"" : quote;
+    escape = escape == null ? quote : escape;
+    if (unsupported.isEmpty()
+        && (delimiter.length() != 1
+            || quote.length() != 1
+            || escape.length() != 1
+            || delimiter.charAt(0) >= 0x80
+            || quote.charAt(0) >= 0x80
+            || escape.charAt(0) >= 0x80)) {
+      unsupported = "a COPY delimiter, quote or escape that is not one ASCII character";
+    }
+    return new CopyOut(
+        table,
+        columns,
+        format,
+        delimiter,
+        nullString,
+        quote,
+        escape,
+        header,
+        encoding,
+        unsupported);
+  }
+
+  /** PostgreSQL's spellings of true for a boolean option. */
+  private static boolean truthy(String value) {
+    if (value == null) {
+      return false;
+    }
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "true", "on", "1", "yes", "t", "y" -> true;
+      default -> false;
+    };
   }
 
   private static void columns(Set<ColumnRef> into, TableRef table, JsonNode attlist) {

@@ -1,6 +1,7 @@
 package dev.warden.sql.postgres;
 
 import dev.warden.core.statement.ColumnRef;
+import dev.warden.core.statement.CopyOut;
 import dev.warden.core.statement.ReasonSetting;
 import dev.warden.core.statement.Statement;
 import dev.warden.core.statement.StatementFlag;
@@ -39,6 +40,7 @@ final class Facts {
   String preparedName = "";
   Optional<Statement> inner = Optional.empty();
   Optional<ReasonSetting> reasonSetting = Optional.empty();
+  Optional<CopyOut> copyOut = Optional.empty();
 
   Facts(StatementKind kind, String command) {
     this.kind = kind;
@@ -98,6 +100,7 @@ final class Facts {
         unknownReason,
         preparedName,
         inner,
-        reasonSetting);
+        reasonSetting,
+        copyOut);
   }
 }

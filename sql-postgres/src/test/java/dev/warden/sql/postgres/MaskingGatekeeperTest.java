@@ -201,6 +201,41 @@ class MaskingGatekeeperTest {
   }
 
   @Test
+  void aCopyToTheClientIsMaskedByThePositionsOfItsColumns() {
+    List<ResultMasking.ExportColumn> listed =
+        decide(ANALYST, "COPY public.users (id, email, data, nickname) TO STDOUT")
+            .masking()
+            .exportColumns(4);
+    assertThat(listed.get(0).name()).isEqualTo("public.users.id");
+    assertThat(listed.get(0).mask()).isNull();
+    assertThat(kind(listed.get(1).mask())).contains(DataKind.EMAIL);
+    assertThat(listed.get(2).mask()).isNull();
+    assertThat(kind(listed.get(3).mask())).as("a column the map lacks").isEmpty();
+
+    ResultMasking whole = decide(ANALYST, "COPY public.users TO STDOUT").masking();
+    assertThat(whole.export()).isPresent();
+    assertThat(
+            whole.exportColumns(5).stream()
+                .map(c -> c.mask() == null ? "-" : kind(c.mask()).orElseThrow().name()))
+        .containsExactly("-", "EMAIL", "NATIONAL_ID", "PERSON_NAME", "-");
+    assertThat(whole.exportColumns(4))
+        .as("a count the map does not explain (generated columns, a map not yet rebuilt)")
+        .allSatisfy(c -> assertThat(kind(c.mask())).isEmpty());
+
+    assertThat(decide(ANALYST, "COPY users TO STDOUT").masking().exportColumns(5))
+        .as("a name in two schemas whose columns differ")
+        .allSatisfy(c -> assertThat(c.mask()).isNotNull());
+    assertThat(
+            decide(ANALYST, "COPY (SELECT id, email FROM users) TO STDOUT")
+                .masking()
+                .exportColumns(2))
+        .as("a query's columns carry no origins")
+        .allSatisfy(c -> assertThat(c.mask()).isNotNull());
+    assertThat(decide(AUDITOR, "COPY public.users TO STDOUT").masking().exportColumns(5))
+        .allSatisfy(c -> assertThat(c.mask()).isNull());
+  }
+
+  @Test
   void masksFollowTheCurrentMapAtTheTimeTheProxyAsks() {
     ResultMasking m = decide(ANALYST, "SELECT id, email FROM users").masking();
     maps.put("prod", MaskingFixture.plain(2));
@@ -220,11 +255,11 @@ class MaskingGatekeeperTest {
 
   @Test
   void maskingRefusalsAreDenialsWithTheirOwnRuleAndSqlState() {
-    Decision d = decide(ANALYST, "COPY users TO STDOUT");
+    Decision d = decide(ANALYST, "SELECT pg_notify('c', email) FROM users");
     Verdict.Deny deny = (Verdict.Deny) d.verdict();
     assertThat(deny.sqlState()).isEqualTo("42501");
-    assertThat(deny.message()).contains("COPY ... TO would send masked columns");
-    assertThat(deny.hint()).contains("SELECT");
+    assertThat(deny.message()).contains("pg_notify() would carry masked column");
+    assertThat(deny.hint()).contains("pg_notify()");
     assertThat(d.rule()).isEqualTo(PolicyGatekeeper.MASKING_RULE);
     assertThat(decide(ANALYST, "COPY notes TO STDOUT").verdict()).isEqualTo(Verdict.ALLOW);
   }
@@ -268,9 +303,10 @@ class MaskingGatekeeperTest {
 
   @Test
   void aCachedRefusalIsLiftedWhenTheMapNoLongerMarksTheColumn() {
-    assertThat(decide(ANALYST, "COPY users TO STDOUT").verdict()).isInstanceOf(Verdict.Deny.class);
+    String notify = "SELECT pg_notify('c', email) FROM users";
+    assertThat(decide(ANALYST, notify).verdict()).isInstanceOf(Verdict.Deny.class);
     maps.put("prod", MaskingFixture.plain(2));
-    assertThat(decide(ANALYST, "COPY users TO STDOUT").verdict()).isEqualTo(Verdict.ALLOW);
+    assertThat(decide(ANALYST, notify).verdict()).isEqualTo(Verdict.ALLOW);
   }
 
   @Test
@@ -287,10 +323,11 @@ class MaskingGatekeeperTest {
 
   @Test
   void anExemptionThatBeginsLaterStartsForCachedDecisions() {
-    Decision before = decide(ON_CALL, "COPY users TO STDOUT");
+    String notify = "SELECT pg_notify('c', email) FROM users";
+    Decision before = decide(ON_CALL, notify);
     assertThat(before.verdict()).isInstanceOf(Verdict.Deny.class);
     clock.now = EXEMPT_FROM;
-    Decision during = decide(ON_CALL, "COPY users TO STDOUT");
+    Decision during = decide(ON_CALL, notify);
     assertThat(during.verdict()).isEqualTo(Verdict.ALLOW);
     assertThat(during.masking().active()).isFalse();
   }

@@ -6,7 +6,9 @@ import dev.warden.core.masking.DataKind;
 import dev.warden.core.masking.DataMap;
 import dev.warden.core.masking.MaskingJudge;
 import dev.warden.core.statement.Analysis;
+import dev.warden.core.statement.CopyOut;
 import dev.warden.core.statement.LexicalSettings;
+import dev.warden.core.statement.TableRef;
 import java.util.Optional;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -178,16 +180,13 @@ class MaskingJudgeTest {
           SELECT query_to_xml('SELECT email FROM users', true, true, '') ⇒ deny: SELECT runs SQL
           # a statement Warden cannot parse could read anything
           SELEC email FROM users ⇒ deny: Warden could not analyse it
-          # M06: COPY out
-          COPY public.users TO STDOUT ⇒ deny: masked columns public.users.email, public.users.name and public.users.ssn
-          COPY users TO STDOUT ⇒ deny: masked columns billing.users.card, public.users.email, public.users.name and 1 more
-          COPY users TO STDOUT WITH (FORMAT binary) ⇒ deny: COPY ... TO
-          COPY users (id, ssn) TO STDOUT ⇒ deny: column public.users.ssn
-          COPY (SELECT email FROM users) TO STDOUT ⇒ deny: column public.users.email
-          COPY (SELECT id FROM users WHERE email LIKE 'a%') TO STDOUT ⇒ deny: column public.users.email
-          COPY (SELECT get_user(1)) TO STDOUT ⇒ deny: data Warden cannot attribute
-          COPY created_since TO STDOUT ⇒ deny: data Warden cannot attribute
-          COPY users TO '/tmp/users.csv' ⇒ deny: COPY ... TO
+          # M06: COPY out to where masking cannot reach, or in a stream Warden cannot read
+          COPY public.users TO '/tmp/users.csv' ⇒ deny: COPY ... TO a file or program would write masked columns public.users.email, public.users.name and public.users.ssn
+          COPY (SELECT email FROM users) TO PROGRAM 'cat' ⇒ deny: column public.users.email
+          COPY (SELECT get_user(1)) TO '/tmp/x' ⇒ deny: data Warden cannot attribute
+          COPY users (id, ssn) TO STDOUT (FORMAT csv, FUTURE_OPTION 1) ⇒ deny: COPY ... TO STDOUT with COPY option future_option writes rows Warden cannot read
+          COPY users TO STDOUT (DELIMITER '||') ⇒ deny: not one ASCII character
+          COPY users TO STDOUT; COPY users (email) TO STDOUT ⇒ deny: more than one COPY ... TO STDOUT
           # M10, M18: notifications and settings
           SELECT pg_notify('c', email) FROM users ⇒ deny: pg_notify() would carry masked column public.users.email
           SELECT pg_catalog.pg_notify('c', upper(ssn)) FROM users ⇒ deny: pg_notify()
@@ -243,6 +242,38 @@ class MaskingJudgeTest {
           """)
   void whatMaskingAllows(String sql, String expected) {
     check(judge(sql.strip(), MAP, false), expected.strip(), sql);
+  }
+
+  @ParameterizedTest(name = "{0} ⇒ {1}")
+  @CsvSource(
+      delimiter = '⇒',
+      quoteCharacter = '`',
+      textBlock =
+          """
+          COPY public.users TO STDOUT ⇒ public.users [] TEXT
+          COPY users TO STDOUT WITH (FORMAT binary) ⇒ users [] BINARY
+          COPY users (id, ssn) TO STDOUT (FORMAT csv, HEADER) ⇒ users [id, ssn] CSV
+          COPY billing.users TO STDOUT WITH CSV ⇒ billing.users [] CSV
+          COPY (SELECT email FROM users) TO STDOUT ⇒ query [] TEXT
+          COPY (SELECT get_user(1)) TO STDOUT ⇒ query [] TEXT
+          COPY created_since TO STDOUT ⇒ created_since [] TEXT
+          COPY (SELECT id FROM users WHERE email LIKE 'a%') TO STDOUT (ENCODING 'LATIN1') ⇒ query [] TEXT
+          """)
+  void copiesToTheClientAreMaskedByPositionNotRefused(String sql, String expected) {
+    MaskingJudge.Judgement j = judge(sql.strip(), MAP, false);
+    assertThat(j.refusal()).as(sql).isEmpty();
+    assertThat(j.computedTainted())
+        .as("every column a copied query reads may reach its rows")
+        .isTrue();
+    CopyOut copy = j.export().orElseThrow();
+    assertThat(copy.readable()).isTrue();
+    assertThat(
+            copy.table().map(TableRef::qualifiedName).orElse("query")
+                + " "
+                + copy.columns()
+                + " "
+                + copy.format())
+        .isEqualTo(expected.strip());
   }
 
   @ParameterizedTest(name = "{0} ⇒ {1}")
@@ -323,7 +354,7 @@ class MaskingJudgeTest {
           SELECT id FROM notes ⇒ unknown
           SELECT 1 ⇒ unknown
           DO $$ BEGIN END $$ ⇒ deny: DO
-          COPY notes TO STDOUT ⇒ deny: COPY
+          COPY notes TO STDOUT ⇒ unknown
           INSERT INTO notes (body) SELECT body FROM notes ⇒ deny: INSERT would copy
           """)
   void withNoMapEveryColumnIsSensitive(String sql, String expected) {
