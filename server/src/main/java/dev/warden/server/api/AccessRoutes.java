@@ -63,7 +63,7 @@ final class AccessRoutes {
   private final AuditTrail trail;
   private final Clock clock;
   private final AuditJson json;
-  private final ApprovalRoutes.Authenticator authenticator;
+  private final RequestAuthenticator authenticator;
 
   AccessRoutes(
       Approvals approvals,
@@ -71,7 +71,7 @@ final class AccessRoutes {
       AuditTrail trail,
       Clock clock,
       AuditJson json,
-      ApprovalRoutes.Authenticator authenticator) {
+      RequestAuthenticator authenticator) {
     this.approvals = Objects.requireNonNull(approvals, "approvals");
     this.access = Objects.requireNonNull(access, "access");
     this.trail = Objects.requireNonNull(trail, "trail");

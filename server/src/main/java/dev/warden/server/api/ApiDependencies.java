@@ -12,6 +12,7 @@ import dev.warden.core.identity.TokenVerifier;
 import dev.warden.core.identity.UserDirectory;
 import dev.warden.server.audit.AuditFeed;
 import java.time.Clock;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -45,7 +46,8 @@ public record ApiDependencies(
     Optional<Approvals> approvals,
     Optional<Access> access,
     ScramAccounts accounts,
-    TokenVerifier tokens) {
+    TokenVerifier tokens,
+    List<RouteGroup> routeGroups) {
   /**
    * What the access endpoints need besides the approval service.
    *
@@ -77,6 +79,7 @@ public record ApiDependencies(
     Objects.requireNonNull(access, "access");
     Objects.requireNonNull(accounts, "accounts");
     Objects.requireNonNull(tokens, "tokens");
+    routeGroups = List.copyOf(routeGroups);
   }
 
   /** Without approvals. */
@@ -97,7 +100,8 @@ public record ApiDependencies(
         Optional.empty(),
         Optional.empty(),
         ScramAccounts.of(users),
-        TokenVerifier.NONE);
+        TokenVerifier.NONE,
+        List.of());
   }
 
   /** The same, with the approval endpoints served by {@code approvals}. */
@@ -112,7 +116,8 @@ public record ApiDependencies(
         Optional.of(approvals),
         access,
         accounts,
-        tokens);
+        tokens,
+        routeGroups);
   }
 
   /**
@@ -131,7 +136,8 @@ public record ApiDependencies(
         approvals,
         Optional.of(new Access(environments, admission)),
         accounts,
-        tokens);
+        tokens,
+        routeGroups);
   }
 
   /**
@@ -140,6 +146,24 @@ public record ApiDependencies(
    */
   public ApiDependencies withLogins(ScramAccounts accounts, TokenVerifier tokens) {
     return new ApiDependencies(
-        users, search, trail, feed, throttle, clock, approvals, access, accounts, tokens);
+        users,
+        search,
+        trail,
+        feed,
+        throttle,
+        clock,
+        approvals,
+        access,
+        accounts,
+        tokens,
+        routeGroups);
+  }
+
+  /** The same, with the endpoints of {@code group} served too. */
+  public ApiDependencies withRoutes(RouteGroup group) {
+    List<RouteGroup> groups = new java.util.ArrayList<>(routeGroups);
+    groups.add(Objects.requireNonNull(group, "group"));
+    return new ApiDependencies(
+        users, search, trail, feed, throttle, clock, approvals, access, accounts, tokens, groups);
   }
 }

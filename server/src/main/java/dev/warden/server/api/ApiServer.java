@@ -144,6 +144,9 @@ public final class ApiServer implements AutoCloseable {
                                               json,
                                               this::authenticate)
                                           .register(config.routes)));
+              for (RouteGroup group : deps.routeGroups()) {
+                group.register(config.routes, this::authenticate);
+              }
               config.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e));
               config.routes.exception(
                   Exception.class,

@@ -79,23 +79,18 @@ final class ApprovalRoutes {
   private static final String JSON = "application/json; charset=utf-8";
   private static final Set<String> REVIEW_FIELDS = Set.of("comment", "break_glass");
 
-  /** Authenticates a request's user, or throws the API's 401. */
-  interface Authenticator {
-    Identity authenticate(Context ctx) throws InterruptedException;
-  }
-
   private final Approvals approvals;
   private final AuditTrail trail;
   private final Clock clock;
   private final AuditJson json;
-  private final Authenticator authenticator;
+  private final RequestAuthenticator authenticator;
 
   ApprovalRoutes(
       Approvals approvals,
       AuditTrail trail,
       Clock clock,
       AuditJson json,
-      Authenticator authenticator) {
+      RequestAuthenticator authenticator) {
     this.approvals = Objects.requireNonNull(approvals, "approvals");
     this.trail = Objects.requireNonNull(trail, "trail");
     this.clock = Objects.requireNonNull(clock, "clock");

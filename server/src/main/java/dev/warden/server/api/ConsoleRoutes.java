@@ -169,6 +169,7 @@ final class ConsoleRoutes {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("user", user);
     out.put("groups", List.copyOf(new TreeSet<>(groups)));
+    out.put("roles", Roles.labels(groups));
     out.put("csrf", csrf);
     return out;
   }
