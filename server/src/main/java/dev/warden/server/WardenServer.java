@@ -26,6 +26,10 @@ import dev.warden.proxy.postgres.ProxyAudit;
 import dev.warden.proxy.postgres.ProxySettings;
 import dev.warden.server.api.ApiDependencies;
 import dev.warden.server.api.ApiServer;
+import dev.warden.server.api.DataMapRoutes;
+import dev.warden.server.api.IdentityRoutes;
+import dev.warden.server.api.OverviewRoutes;
+import dev.warden.server.api.PolicyRoutes;
 import dev.warden.server.approval.ApprovalGateway;
 import dev.warden.server.approval.ApprovalNotifier;
 import dev.warden.server.approval.OpenWindows;
@@ -244,6 +248,8 @@ public final class WardenServer implements AutoCloseable {
               List.of(
                   ScramAccounts.of(store.users()),
                   ServiceTokens.accounts(store.serviceTokens(), clock)));
+      // Set once the data maps and the decision point exist, which come after the API.
+      AtomicReference<PostgresDataMaps> mapsForApi = new AtomicReference<>();
       api =
           ApiServer.start(
               config.console(),
@@ -251,6 +257,14 @@ public final class WardenServer implements AutoCloseable {
                       store.users(), audit.search(), audit.trail(), audit.feed(), throttle, clock)
                   .withLogins(accounts, tokenVerifier)
                   .withApprovals(approvals)
+                  .withRoutes(
+                      OverviewRoutes.of(environments, audit.feed(), Optional.of(approvals), clock))
+                  .withRoutes(DataMapRoutes.of(mapsForApi::get, environments, policy))
+                  .withRoutes(
+                      PolicyRoutes.of(policy, config.policy(), admitting::get, environments, clock))
+                  .withRoutes(
+                      IdentityRoutes.of(
+                          store.users(), store.serviceTokens(), audit.trail(), clock, random))
                   .withAccess(
                       environments,
                       (identity, environment, source) -> {
@@ -303,6 +317,7 @@ public final class WardenServer implements AutoCloseable {
               () -> keyed.get().masking().detectors(),
               Optional.of(analyzer),
               clock);
+      mapsForApi.set(dataMaps);
       PolicyGatekeeper gatekeeper =
           new PolicyGatekeeper(analyzer, policy, config.observedEnvironments(), clock, dataMaps);
       admitting.set(gatekeeper);

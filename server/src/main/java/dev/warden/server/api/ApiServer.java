@@ -203,6 +203,16 @@ public final class ApiServer implements AutoCloseable {
   public void close() {
     tail.close();
     app.stop();
+    for (RouteGroup group : deps.routeGroups()) {
+      if (group instanceof AutoCloseable closeable) {
+        try {
+          closeable.close();
+        } catch (Exception e) {
+          LOG.warn(
+              "REST API: closing {} failed: {}", group.getClass().getSimpleName(), e.toString());
+        }
+      }
+    }
   }
 
   // ---- endpoints --------------------------------------------------------------------------------

@@ -69,4 +69,26 @@ public enum Roles {
   public static List<String> labels(Set<String> groups) {
     return of(groups).stream().map(Roles::label).toList();
   }
+
+  /**
+   * Throws the API's 403 unless {@code user} holds one of {@code roles}; {@code what} says what was
+   * asked for ("read the data map").
+   */
+  static void require(Identity user, String what, Roles... roles) {
+    Set<Roles> held = of(user);
+    for (Roles r : roles) {
+      if (held.contains(r)) {
+        return;
+      }
+    }
+    StringBuilder needed = new StringBuilder();
+    for (int i = 0; i < roles.length; i++) {
+      if (i > 0) {
+        needed.append(i == roles.length - 1 ? " or " : ", ");
+      }
+      needed.append(roles[i].group());
+    }
+    throw new ApiServer.ApiError(
+        403, "user " + user.name() + " may not " + what + ": that needs the group " + needed);
+  }
 }

@@ -221,6 +221,24 @@ public final class PostgresDataMaps implements DataMaps, AutoCloseable {
     }
   }
 
+  /**
+   * The maps built so far, by environment and then database name: the databases clients (or {@link
+   * #ready}) have asked for.
+   */
+  public java.util.List<DataMap> built() {
+    java.util.List<DataMap> out = new java.util.ArrayList<>();
+    for (Map.Entry<String, ConcurrentHashMap<String, Slot>> env :
+        new java.util.TreeMap<>(slots).entrySet()) {
+      for (Slot slot : new java.util.TreeMap<>(env.getValue()).values()) {
+        DataMap map = slot.current;
+        if (map != null) {
+          out.add(map);
+        }
+      }
+    }
+    return out;
+  }
+
   /** What the last successful build of the database did and cost; empty before one. */
   public Optional<BuildReport> report(String environment, String database) {
     Slot slot = find(environment, database);

@@ -16,6 +16,7 @@ import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.Identity;
 import dev.warden.core.identity.Secret;
 import dev.warden.server.config.HostPort;
+import dev.warden.server.policy.PolicyFile;
 import dev.warden.store.embedded.EmbeddedStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -86,6 +87,19 @@ public final class ApprovalFixture implements AutoCloseable {
                     new AuthThrottle(clock),
                     clock)
                 .withApprovals(approvals)
+                .withRoutes(OverviewRoutes.of(ENVIRONMENTS, trail, Optional.of(approvals), clock))
+                // no data maps and no decision point here: those endpoints answer 503
+                .withRoutes(DataMapRoutes.of(() -> null, ENVIRONMENTS, PolicyFile::defaultPolicy))
+                .withRoutes(
+                    PolicyRoutes.of(
+                        PolicyFile::defaultPolicy,
+                        Optional.empty(),
+                        () -> null,
+                        ENVIRONMENTS,
+                        clock))
+                .withRoutes(
+                    IdentityRoutes.of(
+                        users, store.serviceTokens(), trail, clock, new SecureRandom()))
                 .withAccess(
                     ENVIRONMENTS,
                     (identity, environment, source) -> !identity.name().equals(ROOT)));

@@ -93,7 +93,8 @@ class OpenApiDocumentTest {
     JsonNode doc = new ObjectMapper().readTree(get("/api/openapi.json").body());
     for (String operation : documented(doc)) {
       String method = operation.substring(0, operation.indexOf(' '));
-      String path = operation.substring(operation.indexOf(' ') + 1).replace("{id}", "apr_aaaa");
+      String path =
+          operation.substring(operation.indexOf(' ') + 1).replaceAll("\\{[a-z]+\\}", "apr_aaaa");
       HttpRequest.Builder b =
           HttpRequest.newBuilder(URI.create(fixture.server() + path))
               .header("Content-Type", "application/json");
