@@ -21,6 +21,8 @@ import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,6 +49,9 @@ import org.slf4j.LoggerFactory;
  *       "more":bool}}; 400 with the parser's message and position for a bad query.
  *   <li>{@code GET /api/audit/tail?q=QUERY}: server-sent events, one {@code record} event per new
  *       record matching the query, with {@code id: <log id>:<seq>}.
+ *   <li>{@code GET /api/audit/export?q=QUERY&limit=N}: the same results as a search (up to {@value
+ *       #EXPORT_LIMIT} by default), as a download of JSON lines ({@code application/x-ndjson}), one
+ *       hit per line as the search shows it; {@code X-Warden-More: true} when more matched.
  *   <li>{@code /api/approvals...}: approval requests for reviewers and requesters, see {@link
  *       ApprovalRoutes}.
  *   <li>{@code /api/access...}: access windows (just-in-time elevation) for requesters, see {@link
@@ -70,6 +75,13 @@ public final class ApiServer implements AutoCloseable {
 
   /** Results per search when the client names no limit. */
   static final int DEFAULT_LIMIT = 50;
+
+  /** Results per export when the client names no limit: as many as a search may give. */
+  static final int EXPORT_LIMIT = AuditSearch.MAX_LIMIT;
+
+  /** An export's file name says when it was made, in UTC. */
+  private static final DateTimeFormatter EXPORT_STAMP =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
   /** How long a search waits for its own audit record to be durable. */
   private static final long RECORD_TIMEOUT_SECONDS = 5;
@@ -116,6 +128,7 @@ public final class ApiServer implements AutoCloseable {
               config.http.compressionStrategy = CompressionStrategy.NONE;
               config.jetty.host = listen.host();
               config.jetty.port = listen.port();
+              config.jetty.modifyServletContextHandler(ApiVersions::install);
               config.routes.before(ApiServer::commonHeaders);
               config.routes.get("/api/health", this::health);
               config.routes.get(
@@ -124,6 +137,7 @@ public final class ApiServer implements AutoCloseable {
                   .register(config.routes);
               config.routes.get("/api/audit", this::search);
               config.routes.get("/api/audit/tail", this::tail);
+              config.routes.get("/api/audit/export", this::export);
               deps.approvals()
                   .ifPresent(
                       a ->
@@ -234,7 +248,7 @@ public final class ApiServer implements AutoCloseable {
   private void search(Context ctx) throws InterruptedException {
     Identity user = authenticate(ctx);
     String q = Optional.ofNullable(ctx.queryParam("q")).orElse("");
-    int limit = limit(ctx.queryParam("limit"));
+    int limit = limit(ctx.queryParam("limit"), DEFAULT_LIMIT);
     authorize(ctx, user, "audit-search", q);
     AuditQuery query = parse(q);
     record("audit-search", user, ctx, Map.of("query", q, "limit", Integer.toString(limit)), true);
@@ -253,6 +267,35 @@ public final class ApiServer implements AutoCloseable {
     body.put("hits", hits);
     body.put("more", results.more());
     ctx.status(200).contentType(JSON).result(json.write(body));
+  }
+
+  /**
+   * A search's results as a download, one hit per line, recorded like a search (who exported what
+   * is part of the record, and an export that cannot be recorded is refused).
+   */
+  private void export(Context ctx) throws InterruptedException {
+    Identity user = authenticate(ctx);
+    String q = Optional.ofNullable(ctx.queryParam("q")).orElse("");
+    int limit = limit(ctx.queryParam("limit"), EXPORT_LIMIT);
+    authorize(ctx, user, "audit-export", q);
+    AuditQuery query = parse(q);
+    record("audit-export", user, ctx, Map.of("query", q, "limit", Integer.toString(limit)), true);
+    AuditResults results;
+    try {
+      results = deps.search().search(query, limit);
+    } catch (AuditSearchException e) {
+      LOG.warn("REST API: audit export failed: {}", e.getMessage());
+      throw new ApiError(503, "the audit search is unavailable: " + e.getMessage());
+    }
+    StringBuilder lines = new StringBuilder();
+    for (AuditHit hit : results.hits()) {
+      // The writer puts no line breaks in a document: a line is a hit.
+      lines.append(json.write(hit(hit))).append('\n');
+    }
+    String stamp = EXPORT_STAMP.format(deps.clock().instant());
+    ctx.header("Content-Disposition", "attachment; filename=\"warden-audit-" + stamp + ".jsonl\"");
+    ctx.header("X-Warden-More", Boolean.toString(results.more()));
+    ctx.status(200).contentType("application/x-ndjson; charset=utf-8").result(lines.toString());
   }
 
   /** A hit as the API shows it: its position, then its fields. */
@@ -418,9 +461,9 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
-  private static int limit(String text) {
+  private static int limit(String text, int otherwise) {
     if (text == null || text.isEmpty()) {
-      return DEFAULT_LIMIT;
+      return otherwise;
     }
     int limit;
     try {
@@ -465,7 +508,11 @@ public final class ApiServer implements AutoCloseable {
       throw new ApiError(
           503,
           "the audit trail cannot record this "
-              + (name.equals("audit-tail") ? "tail" : "search")
+              + switch (name) {
+                case "audit-tail" -> "tail";
+                case "audit-export" -> "export";
+                default -> "search";
+              }
               + ", so it is refused: "
               + reason);
     }
@@ -495,6 +542,7 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private static void commonHeaders(Context ctx) {
+    ctx.header(ApiVersions.HEADER, Integer.toString(ApiVersions.CURRENT));
     ctx.header("Cache-Control", "no-store");
     ctx.header("X-Content-Type-Options", "nosniff");
     ctx.header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
