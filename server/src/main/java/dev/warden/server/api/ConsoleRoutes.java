@@ -27,8 +27,10 @@ import org.slf4j.LoggerFactory;
  * The web console: its pages and assets, all served by Warden (no external resources), and the
  * sign-in session they work with ({@code /api/session}). The pages are one static document whose
  * script reads the REST API with the session cookie and shows what it reads as text (never as
- * markup); the first pages are the approvals inbox and a request's page, where the links of the
- * approval notifications lead.
+ * markup): the overview, live and past sessions and a session's statements, the audit trail
+ * (searched and followed live, and exported), the approvals inbox and a request's page (where the
+ * links of the approval notifications lead), the data map and the policy with its simulator.
+ * docs/console.md describes each page.
  *
  * <ul>
  *   <li>{@code POST /api/session} {@code {"user":..., "password":...}}: signs in with a Warden
@@ -51,6 +53,19 @@ final class ConsoleRoutes {
   static final String PAGE_POLICY =
       "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self';"
           + " img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+  /** The console's pages, each a deep link (the script reads the path and its query). */
+  static final List<String> PAGES =
+      List.of(
+          "/login",
+          "/overview",
+          "/sessions",
+          "/sessions/{id}",
+          "/audit",
+          "/approvals",
+          "/approvals/{id}",
+          "/datamap",
+          "/policy");
 
   private final ConsoleSessions sessions;
   private final BasicAuthenticator authenticator;
@@ -78,8 +93,8 @@ final class ConsoleRoutes {
   }
 
   void register(RoutesConfig routes) {
-    routes.get("/", ctx -> ctx.redirect("/approvals"));
-    for (String path : List.of("/login", "/approvals", "/approvals/{id}")) {
+    routes.get("/", this::home);
+    for (String path : PAGES) {
       routes.get(path, this::page);
     }
     routes.get("/assets/console.js", ctx -> asset(ctx, script, "text/javascript; charset=utf-8"));
@@ -87,6 +102,21 @@ final class ConsoleRoutes {
     routes.post("/api/session", this::signIn);
     routes.get("/api/session", this::current);
     routes.delete("/api/session", this::signOut);
+  }
+
+  /**
+   * The first page: the overview for those who may read it (auditors and administrators), the
+   * approvals inbox for everyone else, the sign-in page (which comes back here) for strangers.
+   */
+  private void home(Context ctx) {
+    Optional<ConsoleSessions.Signed> signed = sessions.find(ctx.cookie(ConsoleSessions.COOKIE));
+    if (signed.isEmpty()) {
+      ctx.redirect("/login");
+    } else if (Roles.of(signed.get().user().groups()).contains(Roles.AUDITOR)) {
+      ctx.redirect("/overview");
+    } else {
+      ctx.redirect("/approvals");
+    }
   }
 
   private void page(Context ctx) {
