@@ -450,7 +450,7 @@
     }
     const row = el(
       "tr",
-      { class: "record" + (fresh ? " fresh" : ""), "data-key": recordKey(hit) },
+      { class: "record" + (fresh ? " fresh" : ""), "data-key": recordKey(hit), tabindex: "0", "aria-expanded": "false" },
       when,
       el("td", { text: userOf(hit) }),
       el("td", { text: hit.env || "" }),
@@ -462,15 +462,25 @@
       el("td", { text: list(hit.masked) }),
       el("td", { class: "num nowrap", text: duration(hit.duration_us) })
     );
-    row.addEventListener("click", (event) => {
-      if (event.target.closest("a")) return;
+    function toggle() {
       const next = row.nextElementSibling;
       if (next && next.classList.contains("detail")) {
         next.remove();
+        row.setAttribute("aria-expanded", "false");
         return;
       }
       // The whole record, as text.
       row.after(el("tr", { class: "detail" }, el("td", { colspan: "10" }, el("pre", { text: JSON.stringify(hit, null, 2) }))));
+      row.setAttribute("aria-expanded", "true");
+    }
+    row.addEventListener("click", (event) => {
+      if (!event.target.closest("a")) toggle();
+    });
+    row.addEventListener("keydown", (event) => {
+      if ((event.key === "Enter" || event.key === " ") && event.target === row) {
+        event.preventDefault();
+        toggle();
+      }
     });
     return row;
   }
@@ -815,7 +825,8 @@
       }
       if (has("administrator")) head.append(el("p", {}, terminateButton(s, (text) => sessionPage(id, message(text, "ok")))));
     } catch (e) {
-      head.append(message(e.status === 404 ? "Not connected now." : "Live session: " + e.message, e.status === 404 ? "" : "error"));
+      // 404: not connected now (the API's own words say so).
+      head.append(message("Live session: " + e.message, e.status === 404 ? "" : "error"));
     }
     async function search() {
       try {

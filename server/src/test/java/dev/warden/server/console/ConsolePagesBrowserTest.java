@@ -60,11 +60,13 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * administrator ending one, the data map with a masked column, and the policy with its simulator.
  * Screenshots of each page go to {@code <build dir>/console-screenshots}.
  *
- * <p>Which endpoints each test needs: navigation, audit and markup tests only the audit API ({@code
- * /api/audit}, {@code /api/audit/tail}, {@code /api/audit/export}); the overview test {@code
- * /api/overview} (and {@code /api/environments}); the sessions test {@code /api/sessions}, {@code
- * /api/sessions/{id}} and its terminate; the data map test {@code /api/datamap}; the policy test
- * {@code /api/policy}, {@code /api/policy/simulate} and {@code /api/policy/validate}.
+ * <p>Which endpoints each test needs: the page routes, navigation and audit tests only the audit
+ * API ({@code /api/audit}, {@code /api/audit/tail}, {@code /api/audit/export}); the markup test
+ * also {@code /api/sessions} for its last step; a user's pages {@code /api/sessions} and {@code
+ * /api/policy/simulate}; the overview test {@code /api/overview} (and {@code /api/environments});
+ * the sessions test {@code /api/sessions}, {@code /api/sessions/{id}} and its terminate; the data
+ * map test {@code /api/datamap}; the policy test {@code /api/policy}, {@code /api/policy/simulate}
+ * and {@code /api/policy/validate}.
  */
 class ConsolePagesBrowserTest {
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
@@ -435,6 +437,16 @@ class ConsolePagesBrowserTest {
       await(() -> text(By.id("statements")).contains("AND id > 0"), "the session's statements");
       assertShownAsText(value);
       screenshot("13-markup-session");
+
+      // The live sessions list shows the last statement, which holds the value, as text.
+      try (Statement s = dora.createStatement()) {
+        s.executeQuery("SELECT count(*) FROM notes WHERE body = '" + value + "'").close();
+      }
+      browser.get(console() + "/sessions");
+      await(
+          () -> text(By.cssSelector("#live tr[data-session='" + session + "']")).contains(value),
+          "the last statement in the live list");
+      assertNothingRan();
     }
   }
 
@@ -459,6 +471,42 @@ class ConsolePagesBrowserTest {
       fail("an alert is open");
     } catch (NoAlertPresentException expected) {
       // no dialog: nothing ran
+    }
+  }
+
+  // ---- a user's pages (GET /api/sessions, POST /api/policy/simulate) --------------------------
+
+  @Test
+  void aUserSeesOnlyTheirOwnSessionsAndSimulatesAsThemselves() throws Exception {
+    try (Connection alice = connect("alice", "alice-pw", true);
+        Connection dora = connect("dora", "dora-pw", true);
+        Statement a = alice.createStatement();
+        Statement d = dora.createStatement()) {
+      a.executeQuery("SELECT 'alice was here'").close();
+      d.executeQuery("SELECT 'dora was here'").close();
+      signIn("alice", "alice-pw", "/sessions");
+      await(() -> text(By.id("live-sessions")).contains("alice was here"), "her session");
+      assertThat(text(By.id("live-sessions"))).doesNotContain("dora");
+      assertThat(browser.findElements(By.cssSelector("button.terminate"))).isEmpty();
+      assertThat(text(By.id("past-sessions"))).contains("auditors and administrators");
+      screenshot("19-user-sessions");
+
+      // A page the API refuses her shows the API's reason.
+      browser.get(console() + "/audit?q=user:dora");
+      await(
+          () -> text(By.id("audit-feedback")).contains("may not read the audit trail"),
+          "the API's refusal");
+      assertThat(browser.findElements(By.cssSelector("table.audit tr.record"))).isEmpty();
+
+      browser.get(console() + "/policy");
+      await(() -> !browser.findElements(By.id("simulator")).isEmpty(), "the simulator");
+      assertThat(browser.findElements(By.id("rules"))).isEmpty();
+      assertThat(browser.findElement(By.id("sim-user")).isEnabled()).isFalse();
+      assertThat(browser.findElement(By.id("sim-user")).getAttribute("value")).isEqualTo("alice");
+      browser.findElement(By.id("sim-statement")).sendKeys("DROP TABLE items");
+      browser.findElement(By.id("simulate")).click();
+      await(() -> !browser.findElements(By.id("sim-verdict")).isEmpty(), "the verdict");
+      assertThat(browser.findElement(By.id("sim-verdict")).getText()).isEqualTo("deny");
     }
   }
 
