@@ -720,13 +720,29 @@
     const picker = await environmentPicker(environment);
     const liveSection = el("section", { id: "live-sessions" }, el("h2", { text: "Connected now" }));
     const pastSection = el("section", { id: "past-sessions" }, el("h2", { text: "Sessions of the last 24 hours" }));
-    show(el("h1", { text: "Sessions" }), notice || null, el("div", { class: "toolbar" }, picker), liveSection, pastSection);
+    const stamp = el("span", { class: "muted small", id: "sessions-time" });
+    show(el("h1", { text: "Sessions" }), notice || null, el("div", { class: "toolbar" }, picker, stamp), liveSection, pastSection);
+    await liveSessions(liveSection, environment, stamp);
+    // Kept current while no one is typing a reason to end one of them.
+    clearInterval(sessionsTimer);
+    sessionsTimer = setInterval(() => {
+      if (!document.hidden && !liveSection.querySelector(".terminate-form:not([hidden])")) {
+        liveSessions(liveSection, environment, stamp).catch(() => toSignIn());
+      }
+    }, 10000);
+    await pastSessions(pastSection, environment);
+  }
 
+  let sessionsTimer = 0;
+
+  async function liveSessions(section, environment, stamp) {
+    const parts = [el("h2", { text: "Connected now" })];
     try {
       const data = await api("GET", "/api/sessions" + (environment ? "?environment=" + encodeURIComponent(environment) : ""));
       const sessions = data.sessions || [];
+      stamp.textContent = "As of " + moment(new Date().toISOString()) + "; refreshed every 10 seconds.";
       if (sessions.length === 0) {
-        liveSection.append(el("p", { class: "muted", id: "no-live-sessions", text: "No one is connected" + (environment ? " to " + environment : "") + "." }));
+        parts.push(el("p", { class: "muted", id: "no-live-sessions", text: "No one is connected" + (environment ? " to " + environment : "") + "." }));
       } else {
         const rows = sessions.map((s) =>
           el(
@@ -746,12 +762,16 @@
             el("td", {}, has("administrator") ? terminateButton(s, (text) => sessionsPage(message(text, "ok"))) : null)
           )
         );
-        liveSection.append(table("live", ["Session", "User", "Environment", "Database", "From", "Application", "Role", "Since", "State", "Statements", "Last statement", ""], rows, "compact"));
+        parts.push(table("live", ["Session", "User", "Environment", "Database", "From", "Application", "Role", "Since", "State", "Statements", "Last statement", ""], rows, "compact"));
       }
     } catch (e) {
-      liveSection.append(message("Live sessions: " + e.message, "error"));
+      if (e.status === 401) throw e;
+      parts.push(message("Live sessions: " + e.message, "error"));
     }
+    section.replaceChildren(...parts);
+  }
 
+  async function pastSessions(pastSection, environment) {
     if (!reader()) {
       pastSection.append(el("p", { class: "muted", text: "Past sessions come from the audit trail, which auditors and administrators read." }));
       return;
