@@ -26,6 +26,7 @@ import dev.warden.proxy.postgres.ProxyAudit;
 import dev.warden.proxy.postgres.ProxySettings;
 import dev.warden.server.api.ApiDependencies;
 import dev.warden.server.api.ApiServer;
+import dev.warden.server.api.ConsoleOidcRoutes;
 import dev.warden.server.api.DataMapRoutes;
 import dev.warden.server.api.IdentityRoutes;
 import dev.warden.server.api.OverviewRoutes;
@@ -265,6 +266,9 @@ public final class WardenServer implements AutoCloseable {
                   .withRoutes(
                       IdentityRoutes.of(
                           store.users(), store.serviceTokens(), audit.trail(), clock, random))
+                  .withRoutes(
+                      ConsoleOidcRoutes.of(
+                          config.identity().oidc(), tokenVerifier, audit.trail(), clock, random))
                   .withAccess(
                       environments,
                       (identity, environment, source) -> {

@@ -9,7 +9,6 @@ import dev.warden.core.audit.search.AuditResults;
 import dev.warden.core.audit.search.AuditSearch;
 import dev.warden.core.audit.search.AuditSearchException;
 import dev.warden.core.identity.Identity;
-import dev.warden.core.identity.ScramAccount;
 import dev.warden.server.StartupException;
 import dev.warden.server.audit.AuditJson;
 import dev.warden.server.config.HostPort;
@@ -159,7 +158,11 @@ public final class ApiServer implements AutoCloseable {
                                               this::authenticate)
                                           .register(config.routes)));
               for (RouteGroup group : deps.routeGroups()) {
-                group.register(config.routes, this::authenticate);
+                if (group instanceof ConsoleOidcRoutes oidc) {
+                  oidc.register(config.routes, consoleSessions);
+                } else {
+                  group.register(config.routes, this::authenticate);
+                }
               }
               config.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e));
               config.routes.exception(
@@ -381,7 +384,7 @@ public final class ApiServer implements AutoCloseable {
       if (!safe(ctx) && !signed.session().csrfMatches(ctx.header(ConsoleSessions.CSRF_HEADER))) {
         throw new ApiError(403, "the CSRF token is missing or wrong; reload the page");
       }
-      return ScramAccount.of(signed.user()).identity();
+      return signed.user();
     }
     BasicAuthenticator.Result result =
         authenticator.authenticate(ctx.header("Authorization"), source);

@@ -1,6 +1,8 @@
 package dev.warden.server.api;
 
+import dev.warden.core.identity.Identity;
 import dev.warden.core.identity.LocalUser;
+import dev.warden.core.identity.ScramAccount;
 import dev.warden.core.identity.UserDirectory;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -20,8 +22,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * sign-in, whichever comes first. Each session has its own CSRF token, which every request that
  * changes something must echo in a header.
  *
- * <p>A session holds the user's name, not a copy of the user: each use looks the user up again, so
- * a removed user is signed out and changed groups take effect at once.
+ * <p>A local user's session holds the user's name, not a copy of the user: each use looks the user
+ * up again, so a removed user is signed out and changed groups take effect at once. A person signed
+ * in through the identity provider has the identity its ID token proved, until that token expires
+ * (or the session's own limits end it first).
  */
 final class ConsoleSessions {
   /** The session cookie's name. */
@@ -46,12 +50,29 @@ final class ConsoleSessions {
     final Instant created;
     volatile Instant lastUsed;
 
+    /** For a sign-in through the identity provider: who, and until when; null for a local user. */
+    final Identity external;
+
+    final Instant externalUntil;
+
     Session(String id, String user, String csrf, Instant created) {
+      this(id, user, csrf, created, null, null);
+    }
+
+    Session(
+        String id,
+        String user,
+        String csrf,
+        Instant created,
+        Identity external,
+        Instant externalUntil) {
       this.id = id;
       this.user = user;
       this.csrf = csrf;
       this.created = created;
       this.lastUsed = created;
+      this.external = external;
+      this.externalUntil = externalUntil;
     }
 
     /** Whether {@code token} is this session's CSRF token (compared in constant time). */
@@ -83,8 +104,20 @@ final class ConsoleSessions {
   }
 
   /**
-   * The live session with this cookie value and its user as the directory has them now; empty for
-   * an unknown, expired or signed-out session, or a user who no longer exists.
+   * Signs in {@code identity}, proved by the identity provider until {@code until}: a new session
+   * that ends then at the latest.
+   */
+  Session createExternal(Identity identity, Instant until) {
+    prune();
+    Session s = new Session(token(), identity.name(), token(), clock.instant(), identity, until);
+    sessions.put(s.id, s);
+    return s;
+  }
+
+  /**
+   * The live session with this cookie value and its user as the directory has them now (or, for a
+   * sign-in through the identity provider, as its token proved it); empty for an unknown, expired
+   * or signed-out session, or a local user who no longer exists.
    */
   Optional<Signed> find(String cookie) {
     if (cookie == null || cookie.length() != 43) {
@@ -99,17 +132,21 @@ final class ConsoleSessions {
       sessions.remove(s.id, s);
       return Optional.empty();
     }
+    if (s.external != null) {
+      s.lastUsed = now;
+      return Optional.of(new Signed(s, s.external));
+    }
     Optional<LocalUser> user = users.find(s.user);
     if (user.isEmpty()) {
       sessions.remove(s.id, s);
       return Optional.empty();
     }
     s.lastUsed = now;
-    return Optional.of(new Signed(s, user.get()));
+    return Optional.of(new Signed(s, ScramAccount.of(user.get()).identity()));
   }
 
-  /** A session and its user. */
-  record Signed(Session session, LocalUser user) {}
+  /** A session and who it belongs to. */
+  record Signed(Session session, Identity user) {}
 
   /** Signs the session out. */
   void end(String id) {
@@ -121,7 +158,9 @@ final class ConsoleSessions {
   }
 
   private boolean expired(Session s, Instant now) {
-    return now.isAfter(s.lastUsed.plus(IDLE)) || now.isAfter(s.created.plus(ABSOLUTE));
+    return now.isAfter(s.lastUsed.plus(IDLE))
+        || now.isAfter(s.created.plus(ABSOLUTE))
+        || (s.externalUntil != null && !now.isBefore(s.externalUntil));
   }
 
   private void prune() {

@@ -15,6 +15,7 @@ import dev.warden.core.identity.AuthMethod;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.Identity;
 import dev.warden.core.identity.Secret;
+import dev.warden.core.identity.TokenVerifier;
 import dev.warden.server.config.HostPort;
 import dev.warden.server.policy.PolicyFile;
 import dev.warden.store.embedded.EmbeddedStore;
@@ -100,6 +101,9 @@ public final class ApprovalFixture implements AutoCloseable {
                 .withRoutes(
                     IdentityRoutes.of(
                         users, store.serviceTokens(), trail, clock, new SecureRandom()))
+                .withRoutes(
+                    ConsoleOidcRoutes.of(
+                        List.of(), TokenVerifier.NONE, trail, clock, new SecureRandom()))
                 .withAccess(
                     ENVIRONMENTS,
                     (identity, environment, source) -> !identity.name().equals(ROOT)));

@@ -59,7 +59,7 @@ public final class BrowserFlow {
     }
   }
 
-  static URI authorizationUri(URI endpoint, Map<String, String> params) {
+  public static URI authorizationUri(URI endpoint, Map<String, String> params) {
     String query =
         params.entrySet().stream()
             .map(

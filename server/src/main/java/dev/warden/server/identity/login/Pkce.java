@@ -13,8 +13,8 @@ import java.util.Base64;
  * @param verifier 43 characters of base64url from 32 random bytes (§4.1)
  * @param challenge {@code BASE64URL(SHA256(verifier))} (§4.2)
  */
-record Pkce(String verifier, String challenge) {
-  static Pkce generate(SecureRandom random) {
+public record Pkce(String verifier, String challenge) {
+  public static Pkce generate(SecureRandom random) {
     String verifier = randomToken(random);
     return new Pkce(verifier, challenge(verifier));
   }
@@ -30,7 +30,7 @@ record Pkce(String verifier, String challenge) {
   }
 
   /** 32 random bytes as base64url, for verifiers, states and nonces. */
-  static String randomToken(SecureRandom random) {
+  public static String randomToken(SecureRandom random) {
     byte[] bytes = new byte[32];
     random.nextBytes(bytes);
     return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
