@@ -18,6 +18,7 @@ import dev.warden.core.masking.DataMaps;
 import dev.warden.core.policy.Policy;
 import dev.warden.core.policy.PolicyException;
 import dev.warden.core.policy.PolicyGatekeeper;
+import dev.warden.core.session.SessionRegistry;
 import dev.warden.core.statement.SqlAnalyzer;
 import dev.warden.proxy.postgres.ListenerTls;
 import dev.warden.proxy.postgres.LoginSettings;
@@ -29,8 +30,10 @@ import dev.warden.server.api.ApiServer;
 import dev.warden.server.api.ConsoleOidcRoutes;
 import dev.warden.server.api.DataMapRoutes;
 import dev.warden.server.api.IdentityRoutes;
+import dev.warden.server.api.MetricsRoutes;
 import dev.warden.server.api.OverviewRoutes;
 import dev.warden.server.api.PolicyRoutes;
+import dev.warden.server.api.SessionRoutes;
 import dev.warden.server.approval.ApprovalGateway;
 import dev.warden.server.approval.ApprovalNotifier;
 import dev.warden.server.approval.OpenWindows;
@@ -251,12 +254,18 @@ public final class WardenServer implements AutoCloseable {
                   ServiceTokens.accounts(store.serviceTokens(), clock)));
       // Set once the data maps and the decision point exist, which come after the API.
       AtomicReference<PostgresDataMaps> mapsForApi = new AtomicReference<>();
+      // The live sessions: listed by the proxy, shown and ended through the API.
+      SessionRegistry sessions = new SessionRegistry(new PostgresRedactor());
       api =
           ApiServer.start(
               config.console(),
               new ApiDependencies(
                       store.users(), audit.search(), audit.trail(), audit.feed(), throttle, clock)
                   .withLogins(accounts, tokenVerifier)
+                  .withRoutes(SessionRoutes.of(sessions, audit.trail(), clock))
+                  .withRoutes(
+                      MetricsRoutes.of(
+                          sessions, environments, audit.trail(), Optional.of(approvals)))
                   .withApprovals(approvals)
                   .withRoutes(
                       OverviewRoutes.of(environments, audit.feed(), Optional.of(approvals), clock))
@@ -370,7 +379,8 @@ public final class WardenServer implements AutoCloseable {
               dataMaps,
               logins,
               approvalGateway,
-              windows);
+              windows,
+              sessions);
       try {
         proxy.start();
       } catch (UncheckedIOException e) {

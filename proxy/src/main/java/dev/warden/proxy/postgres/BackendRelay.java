@@ -579,6 +579,7 @@ final class BackendRelay extends RelayHandler {
     byte owner = due.headOwner();
     Object payload = due.headPayload();
     due.pop();
+    session.running = !due.isEmpty();
     if (due.isEmpty() && !session.lexical.settled()) {
       session.lexical = session.lexical.withSettled(true);
     }
@@ -635,7 +636,9 @@ final class BackendRelay extends RelayHandler {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     Channel client = session.client;
-    if (client.isActive()
+    if (session.terminating) {
+      // Ended on purpose: the client has been told why and is closed once that is flushed.
+    } else if (client.isActive()
         && !midMessage()
         && lastType != 'E'
         && !session.clientTerminated

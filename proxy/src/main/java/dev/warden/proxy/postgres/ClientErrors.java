@@ -35,6 +35,9 @@ final class ClientErrors {
   /** SQLSTATE 3D000: invalid_catalog_name. */
   static final String UNKNOWN_DATABASE = "3D000";
 
+  /** SQLSTATE 57P01: admin_shutdown, as for a session ended by pg_terminate_backend. */
+  static final String ADMIN_SHUTDOWN = "57P01";
+
   /** SQLSTATE 42501: insufficient_privilege. */
   static final String INSUFFICIENT_PRIVILEGE = "42501";
 

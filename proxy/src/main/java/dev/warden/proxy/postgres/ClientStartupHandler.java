@@ -11,6 +11,7 @@ import dev.warden.core.identity.AuthenticationFailure;
 import dev.warden.core.identity.Identity;
 import dev.warden.core.identity.IdentitySettings;
 import dev.warden.core.identity.ScramServer;
+import dev.warden.core.session.EnvironmentCounters;
 import dev.warden.protocol.postgres.AuthenticationCleartextPassword;
 import dev.warden.protocol.postgres.AuthenticationOk;
 import dev.warden.protocol.postgres.AuthenticationSASL;
@@ -436,6 +437,7 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
    */
   private void failed(ChannelHandlerContext ctx, String method, AuthenticationFailure e) {
     context.throttle().failure(parameters.user(), sourceHost(ctx));
+    counters().connectionRefused();
     recordEvent(
         "authenticate",
         false,
@@ -539,6 +541,7 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
       write(ctx, new AuthenticationSASLFinal(saslFinal));
     }
     if (routed.isEmpty()) {
+      counters().connectionRefused();
       // Reported only after authentication, so database names are not revealed to strangers.
       fatal(
           ctx,
@@ -562,6 +565,7 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     Admission admission = context.gatekeeper().admit(session);
     if (!admission.allowed()) {
       authDetails.put("reason", "not-permitted");
+      counters().connectionRefused();
       authDetails.put("rule", admission.rule());
       recordSession(ctx, "authenticate", false, session, authDetails);
       log.info(
@@ -602,6 +606,7 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     Optional<Upstream> role = elevated.isPresent() ? elevated : environment.upstreamFor(identity);
     if (role.isEmpty()) {
       authDetails.put("reason", "no-role");
+      counters().connectionRefused();
       recordSession(ctx, "authenticate", false, session, authDetails);
       log.info(
           "session {}: no upstream role is mapped for {} (groups {}) in environment {}",
@@ -687,6 +692,7 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
 
               @Override
               public void failed(ClientErrors.Failure failure) {
+                counters().connectionFailed();
                 recordSession(
                     ctx,
                     "connect",
@@ -725,11 +731,14 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
           connectDetails.put("access_window_end", w.end().toString());
         });
     if (!recordSession(ctx, "connect", true, sessionContext, connectDetails)) {
+      counters().connectionFailed();
       ready.forClient().release();
       leftover.release();
       upstreamChannel.close();
       return;
     }
+    EnvironmentCounters counters = counters();
+    counters.connectionAccepted();
     ctx.channel()
         .closeFuture()
         .addListener(
@@ -741,14 +750,12 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
                     Optional.of(sessionContext),
                     Map.of()));
     CancelRegistry.Entry cancelKey = null;
+    CancelRegistry.Target cancelTarget = null;
     byte[] clientKey = new byte[4];
     if (ready.secretKey().length > 0) {
-      cancelKey =
-          context
-              .cancels()
-              .register(
-                  new CancelRegistry.Target(
-                      environment.upstream(), ready.processId(), ready.secretKey()));
+      cancelTarget =
+          new CancelRegistry.Target(environment.upstream(), ready.processId(), ready.secretKey());
+      cancelKey = context.cancels().register(cancelTarget);
       clientKey = cancelKey.clientKey();
     }
     byte[] markerEntropy = new byte[8];
@@ -760,7 +767,8 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             ctx.channel(),
             upstreamChannel,
             cancelKey,
-            markerEntropy);
+            markerEntropy,
+            counters);
     session.poolKey = poolKey;
     session.login = login;
     session.lexical = ProxySession.lexicalFrom(ready.forClient(), session.lexical);
@@ -793,6 +801,12 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             upstreamRole.databaseFor(parameters.database()),
             upstreamRole.user());
     session.readCatalogues = context.settings().readCatalogues();
+    // Listed from here until the client leaves: both legs are up and the relays installed.
+    LiveProxySession live =
+        new LiveProxySession(
+            session, context, cancelTarget, upstreamRole.user(), context.audit().clock().instant());
+    context.sessions().add(live);
+    ctx.channel().closeFuture().addListener(f -> context.sessions().remove(live));
     // Before anything of the client's: the server answers in order, and Warden reads these rows.
     if (session.claimCatalogueLoad()) {
       session.sendCatalogueQuery(upstreamChannel.alloc());
@@ -849,6 +863,24 @@ final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     } else {
       ctx.close();
     }
+  }
+
+  /**
+   * The counters of the environment this login is for: the one it was routed to, or the one its
+   * database names, or none (empty) when it names none.
+   */
+  private EnvironmentCounters counters() {
+    String name =
+        environment != null
+            ? environment.name()
+            : parameters == null
+                ? ""
+                : context
+                    .environments()
+                    .route(parameters.database())
+                    .map(Environment::name)
+                    .orElse("");
+    return context.sessions().counters(name);
   }
 
   private String newSessionId() {

@@ -115,8 +115,9 @@ final class FrontendRelay extends RelayHandler {
   @Override
   Route route(byte type, long length) {
     Frames.checkFrontend(type, length, STREAMED);
-    if (session.clientTerminated) {
-      return Route.DISCARD; // nothing after Terminate is read, as the server reads nothing
+    if (session.clientTerminated || session.terminating) {
+      // Nothing after Terminate is read, as the server reads nothing; nor once Warden ends it.
+      return Route.DISCARD;
     }
     return switch (type) {
       case Query.TYPE, Parse.TYPE, FunctionCall.TYPE, Execute.TYPE, Close.TYPE -> Route.INSPECT;
@@ -950,6 +951,7 @@ final class FrontendRelay extends RelayHandler {
     }
     Durability durability = AuditDurability.of(decision.analysis(), session.audit.strict());
     long number = ++session.statements;
+    session.running = true;
     // Not ProxyAudit.append: a failure here refuses the statement, which afterIntent logs.
     CompletableFuture<Void> durable =
         session
@@ -974,17 +976,21 @@ final class FrontendRelay extends RelayHandler {
       Decision decision,
       Durability durability,
       List<String> parameters) {
-    return new StatementIntent(
-        session.audit.clock().instant(),
-        session.context,
-        number,
-        path,
-        text,
-        session.lexical,
-        name,
-        decision,
-        durability,
-        parameters);
+    StatementIntent intent =
+        new StatementIntent(
+            session.audit.clock().instant(),
+            session.context,
+            number,
+            path,
+            text,
+            session.lexical,
+            name,
+            decision,
+            durability,
+            parameters);
+    session.lastIntent = intent;
+    session.counters.statement(decision);
+    return intent;
   }
 
   /**
@@ -1078,7 +1084,8 @@ final class FrontendRelay extends RelayHandler {
         && !session.backend.hasPartialMessage()
         && !session.hasPendingRefusals()
         && session.exchanges.idle()
-        && !paused();
+        && !paused()
+        && !session.terminating;
   }
 
   @Override

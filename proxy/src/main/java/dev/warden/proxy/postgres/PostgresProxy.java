@@ -1,5 +1,6 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.audit.Redactor;
 import dev.warden.core.environment.AccessWindows;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.gate.ApprovalGate;
@@ -7,6 +8,7 @@ import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.ScramServer;
 import dev.warden.core.masking.DataMaps;
+import dev.warden.core.session.SessionRegistry;
 import dev.warden.protocol.postgres.Limits;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -46,6 +48,7 @@ public final class PostgresProxy implements AutoCloseable {
   private final LoginSettings logins;
   private final ApprovalGate approvals;
   private final AccessWindows windows;
+  private final SessionRegistry sessions;
   private final AtomicInteger clients = new AtomicInteger();
   private EventLoopGroup acceptor;
   private EventLoopGroup workers;
@@ -152,6 +155,37 @@ public final class PostgresProxy implements AutoCloseable {
       LoginSettings logins,
       ApprovalGate approvals,
       AccessWindows windows) {
+    this(
+        settings,
+        environments,
+        scram,
+        throttle,
+        gatekeeper,
+        audit,
+        dataMaps,
+        logins,
+        approvals,
+        windows,
+        new SessionRegistry(Redactor.NONE));
+  }
+
+  /**
+   * A listener whose sessions are listed in {@code sessions} while they are connected (and can be
+   * ended from there), and counted there by environment.
+   */
+  public PostgresProxy(
+      ProxySettings settings,
+      Environments environments,
+      ScramServer scram,
+      AuthThrottle throttle,
+      Gatekeeper gatekeeper,
+      ProxyAudit audit,
+      DataMaps dataMaps,
+      LoginSettings logins,
+      ApprovalGate approvals,
+      AccessWindows windows,
+      SessionRegistry sessions) {
+    this.sessions = Objects.requireNonNull(sessions, "sessions");
     this.windows = Objects.requireNonNull(windows, "windows");
     this.approvals = Objects.requireNonNull(approvals, "approvals");
     this.logins = Objects.requireNonNull(logins, "logins");
@@ -191,7 +225,8 @@ public final class PostgresProxy implements AutoCloseable {
             dataMaps,
             logins,
             approvals,
-            windows);
+            windows,
+            sessions);
     acceptor = transport.newGroup(1, "warden-accept");
     workers = transport.newGroup(settings.ioThreads(), "warden-io");
     ServerBootstrap bootstrap =
@@ -240,6 +275,11 @@ public final class PostgresProxy implements AutoCloseable {
   /** Upstream connections parked for reuse now. */
   public int parkedUpstreamConnections() {
     return context == null ? 0 : context.upstreamPool().parkedCount();
+  }
+
+  /** The sessions connected now, and the counters of what they did. */
+  public SessionRegistry sessions() {
+    return sessions;
   }
 
   /** Number of client connections open now. */

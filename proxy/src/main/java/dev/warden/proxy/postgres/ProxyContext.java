@@ -7,6 +7,7 @@ import dev.warden.core.gate.Gatekeeper;
 import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.ScramServer;
 import dev.warden.core.masking.DataMaps;
+import dev.warden.core.session.SessionRegistry;
 import dev.warden.protocol.postgres.Limits;
 import io.netty.handler.ssl.SslContext;
 import java.security.SecureRandom;
@@ -33,4 +34,5 @@ record ProxyContext(
     DataMaps dataMaps,
     LoginSettings logins,
     ApprovalGate approvals,
-    AccessWindows windows) {}
+    AccessWindows windows,
+    SessionRegistry sessions) {}

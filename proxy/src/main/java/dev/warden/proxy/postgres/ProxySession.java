@@ -1,9 +1,11 @@
 package dev.warden.proxy.postgres;
 
+import dev.warden.core.audit.StatementIntent;
 import dev.warden.core.gate.ApprovalGate;
 import dev.warden.core.gate.SessionContext;
 import dev.warden.core.masking.DataMaps;
 import dev.warden.core.masking.ResultMasking;
+import dev.warden.core.session.EnvironmentCounters;
 import dev.warden.core.statement.LexicalSettings;
 import dev.warden.core.statement.PreparedStatements;
 import dev.warden.core.statement.Relations;
@@ -44,6 +46,27 @@ final class ProxySession {
 
   /** Statements recorded so far; the next intent gets the next number. */
   long statements;
+
+  /*
+   * What the live session's view reads from other threads (LiveProxySession): plain fields written
+   * here as the statements go by, so the view costs the statement path no lock, fence or
+   * allocation; a reader sees them a moment late at worst.
+   */
+
+  /** The last statement recorded, or null before the first. */
+  StatementIntent lastIntent;
+
+  /** True from an allowed statement's recording until a ReadyForQuery leaves nothing owed. */
+  boolean running;
+
+  /** The counters of the session's environment (statements by verdict, masked values). */
+  final EnvironmentCounters counters;
+
+  /**
+   * True once Warden ends the session on purpose ({@link SessionTermination}): the client is told
+   * why by that, not as if the database had gone away, and the upstream connection is not reused.
+   */
+  boolean terminating;
 
   final Channel client;
   final Channel upstream;
@@ -230,8 +253,10 @@ final class ProxySession {
       Channel client,
       Channel upstream,
       CancelRegistry.Entry cancelKey,
-      byte[] markerEntropy) {
+      byte[] markerEntropy,
+      EnvironmentCounters counters) {
     this.context = context;
+    this.counters = counters;
     this.audit = audit;
     this.client = client;
     this.upstream = upstream;

@@ -45,6 +45,7 @@ final class StatementAudit {
       return;
     }
     maskedValues += values;
+    session.counters.masked(values);
     List<String> columns = new ArrayList<>(maskedColumns);
     for (String c : plan.maskedColumns()) {
       if (!columns.contains(c)) {

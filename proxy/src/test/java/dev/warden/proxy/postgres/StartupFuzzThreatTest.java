@@ -168,6 +168,7 @@ class StartupFuzzThreatTest {
         dev.warden.core.masking.DataMaps.NONE,
         LoginSettings.LOCAL_ONLY,
         dev.warden.core.gate.ApprovalGate.NONE,
-        dev.warden.core.environment.AccessWindows.NONE);
+        dev.warden.core.environment.AccessWindows.NONE,
+        new dev.warden.core.session.SessionRegistry(dev.warden.core.audit.Redactor.NONE));
   }
 }

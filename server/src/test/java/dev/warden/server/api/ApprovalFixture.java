@@ -5,6 +5,7 @@ import dev.warden.core.approval.ApprovalRequirement;
 import dev.warden.core.approval.Approvals;
 import dev.warden.core.audit.AuditEvent;
 import dev.warden.core.audit.AuditRecord;
+import dev.warden.core.audit.Redactor;
 import dev.warden.core.environment.Environment;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.environment.JustInTime;
@@ -16,6 +17,7 @@ import dev.warden.core.identity.AuthThrottle;
 import dev.warden.core.identity.Identity;
 import dev.warden.core.identity.Secret;
 import dev.warden.core.identity.TokenVerifier;
+import dev.warden.core.session.SessionRegistry;
 import dev.warden.server.config.HostPort;
 import dev.warden.server.policy.PolicyFile;
 import dev.warden.store.embedded.EmbeddedStore;
@@ -72,6 +74,10 @@ public final class ApprovalFixture implements AutoCloseable {
           .add(ROOT, ROOT + PASSWORD_SUFFIX, "admins");
   public final EmbeddedStore store;
   public final Approvals approvals;
+
+  /** The live sessions the API shows (none unless a test adds some). */
+  public final SessionRegistry sessions = new SessionRegistry(Redactor.NONE);
+
   public final ApiServer api;
 
   public ApprovalFixture(Path dataDir) throws Exception {
@@ -104,6 +110,7 @@ public final class ApprovalFixture implements AutoCloseable {
                 .withRoutes(
                     ConsoleOidcRoutes.of(
                         List.of(), TokenVerifier.NONE, trail, clock, new SecureRandom()))
+                .withRoutes(SessionRoutes.of(sessions, trail, clock))
                 .withAccess(
                     ENVIRONMENTS,
                     (identity, environment, source) -> !identity.name().equals(ROOT)));
