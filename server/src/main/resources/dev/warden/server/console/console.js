@@ -489,7 +489,7 @@
   const MAX_ROWS = 1000;
 
   // A table of audit results that can follow the trail: new matching records go on top.
-  function auditTable(id) {
+  function auditTable(id, changed) {
     const body = el("tbody");
     const empty = el("p", { class: "muted", id: id + "-empty", text: "No records match." });
     const node = el(
@@ -528,6 +528,7 @@
         last.remove();
       }
       empty.hidden = rows.size > 0;
+      if (changed) changed(rows.size);
     }
     return {
       node: node,
@@ -536,6 +537,7 @@
         rows.clear();
         for (const h of hits) put(h, false, false);
         empty.hidden = rows.size > 0;
+        if (changed) changed(rows.size);
       },
       add(hit) {
         put(hit, true, true);
@@ -618,7 +620,13 @@
     const exportLink = el("a", { id: "export", class: "button", download: "", text: "Export (JSON lines)" });
     const feedback = el("div", { id: "audit-feedback" });
     const summaryLine = el("p", { class: "muted", id: "audit-summary" });
-    const results = auditTable("records");
+    let more = false;
+    let failed = false;
+    const results = auditTable("records", (n) => {
+      summaryLine.textContent = failed
+        ? ""
+        : n + (n === 1 ? " record" : " records") + (more ? " (the search found more than 200: narrow it, or export up to 10 000)" : "") + ", newest first; new ones appear on top as they are recorded. Click a row for the whole record.";
+    });
     let follow = null;
 
     async function search() {
@@ -626,12 +634,13 @@
       exportLink.href = "/api/audit/export?q=" + encodeURIComponent(query);
       try {
         const data = await api("GET", "/api/audit?q=" + encodeURIComponent(query) + "&limit=200");
+        more = data.more;
+        failed = false;
         results.fill(data.hits);
-        summaryLine.textContent = data.hits.length + (data.more ? "+ records (the newest 200; narrow the search or export for more)" : " records") + ", newest first; new ones appear on top as they are recorded. Click a row for the whole record.";
         return true;
       } catch (e) {
+        failed = true;
         results.fill([]);
-        summaryLine.textContent = "";
         const text = e.position !== undefined ? e.message + " (at character " + e.position + ")" : e.message;
         feedback.replaceChildren(message(text, "error"));
         return false;
@@ -987,7 +996,7 @@
             { id: "tables" },
             el("h2", { text: "Tables most touched" }),
             tables.length
-              ? el("div", { class: "card" }, tableChart(tables), el("ul", { class: "sr-list", id: "table-list" }, ...tables.map((t) => el("li", {}, link("/audit?q=" + encodeURIComponent(term("table", t.table) + " since:1h" + envTerm), t.table), " " + t.statements))))
+              ? el("div", { class: "card" }, tableChart(tables), el("p", { class: "muted small", text: "Their statements of the last hour:" }), el("ul", { class: "sr-list", id: "table-list" }, ...tables.map((t) => el("li", {}, link("/audit?q=" + encodeURIComponent(term("table", t.table) + " since:1h" + envTerm), t.table), " " + t.statements))))
               : el("p", { class: "muted", text: "No table was touched." })
           )
         )

@@ -312,6 +312,13 @@ class ConsolePagesBrowserTest {
       // Its outcome replaces the intent's row: one row, with the rows the database returned.
       await(() -> rowHolding(marker).getText().contains("allowed"), "the verdict");
       await(() -> rowsHolding(marker) == 1 && cell(marker, 7).equals("1"), "the outcome's rows");
+      await(
+          () ->
+              text(By.id("audit-summary"))
+                  .startsWith(
+                      browser.findElements(By.cssSelector("table.audit tr.record")).size()
+                          + " record"),
+          "the count of what is shown, live records included");
       screenshot("11-audit-live");
 
       // Paused, nothing arrives; resumed, the search shows what was missed and follows again.
@@ -536,6 +543,8 @@ class ConsolePagesBrowserTest {
           .doesNotContain("undefined")
           .doesNotContain("NaN");
       screenshot("14-overview");
+      js("document.getElementById('tables').scrollIntoView()");
+      screenshot("14-overview-tables");
     }
   }
 
