@@ -125,6 +125,9 @@
     const user = el("input", { type: "text", id: "user", name: "user", autocomplete: "username", required: "" });
     const password = el("input", { type: "password", id: "password", name: "password", autocomplete: "current-password", required: "" });
     const feedback = el("div");
+    // A sign-in through the identity provider that failed comes back here saying why (as text).
+    if (params.get("error")) feedback.append(message(params.get("error"), "error"));
+    const providers = el("div", { id: "providers" });
     const form = el(
       "form",
       { class: "card", id: "sign-in" },
@@ -134,6 +137,7 @@
       el("label", { for: "password", text: "Password" }),
       password,
       el("div", { class: "actions" }, el("button", { type: "submit", id: "sign-in-button", text: "Sign in" })),
+      providers,
       feedback
     );
     form.addEventListener("submit", async (event) => {
@@ -150,6 +154,24 @@
     });
     show(form);
     user.focus();
+    identityProviders(providers, next);
+  }
+
+  // The identity providers people may sign in with, each a link that comes back to `next`.
+  async function identityProviders(box, next) {
+    let list = [];
+    try {
+      list = (await api("GET", "/api/session/providers")).providers || [];
+    } catch (e) {
+      return; // only the password form, then
+    }
+    if (list.length === 0) return;
+    box.append(el("p", { class: "muted", text: "or" }));
+    for (const p of list) {
+      // Only this site's own sign-in paths.
+      if (typeof p.url !== "string" || !/^\/login\/oidc\/[^/]+$/.test(p.url)) continue;
+      box.append(el("a", { class: "button provider", href: p.url + "?return=" + encodeURIComponent(next), text: "Sign in with " + p.name }), " ");
+    }
   }
 
   async function inboxPage() {

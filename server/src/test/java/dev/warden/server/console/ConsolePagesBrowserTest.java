@@ -9,11 +9,16 @@ import dev.warden.core.environment.Upstream;
 import dev.warden.core.identity.LocalUser;
 import dev.warden.core.identity.ScramCredentials;
 import dev.warden.core.identity.Secret;
+import dev.warden.proxy.postgres.LoginSettings;
 import dev.warden.server.WardenServer;
 import dev.warden.server.config.AuditConfig;
 import dev.warden.server.config.HostPort;
+import dev.warden.server.config.IdentityConfig;
 import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
+import dev.warden.server.identity.oidc.OidcProviderSettings;
+import dev.warden.testkit.oidc.MockIdentityProvider;
+import dev.warden.testkit.oidc.MockUser;
 import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -87,6 +92,7 @@ class ConsolePagesBrowserTest {
   private static ChromeDriver browser;
   private static WardenServer server;
   private static String database;
+  private static MockIdentityProvider idp;
 
   @BeforeAll
   static void start() throws Exception {
@@ -131,6 +137,9 @@ class ConsolePagesBrowserTest {
             Secret.of(""),
             TlsMode.DISABLE,
             Optional.empty());
+    idp = MockIdentityProvider.start();
+    idp.addUser(new MockUser("u-1", "carol@corp.example", "carol", List.of("auditors")));
+    idp.signIn("u-1");
     AuditConfig audit =
         new AuditConfig(
             false,
@@ -148,7 +157,15 @@ class ConsolePagesBrowserTest {
                 List.of(WardenConfig.defaultEnvironment(local)))
             .withConsole(new HostPort("127.0.0.1", 0))
             .withPolicy(dir.resolve("policy.yaml"))
-            .withAudit(audit);
+            .withAudit(audit)
+            .withIdentity(
+                new IdentityConfig(
+                    List.of(
+                        OidcProviderSettings.builder("corp", idp.issuer(), List.of("warden-cli"))
+                            .clientId("warden-cli")
+                            .build()),
+                    LoginSettings.AtExpiry.WHEN_IDLE,
+                    Duration.ofMinutes(5)));
     server = WardenServer.start(config, Clock.systemUTC(), RANDOM);
     addUser("alice", "alice-pw", "dev");
     addUser("dora", "dora-pw", "dba");
@@ -185,6 +202,9 @@ class ConsolePagesBrowserTest {
     }
     if (server != null) {
       server.close();
+    }
+    if (idp != null) {
+      idp.close();
     }
     if (database != null) {
       admin("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
@@ -290,6 +310,39 @@ class ConsolePagesBrowserTest {
     HttpResponse<String> answer = http.send(home.build(), HttpResponse.BodyHandlers.ofString());
     assertThat(answer.statusCode()).isEqualTo(302);
     return answer.headers().firstValue("Location").orElseThrow();
+  }
+
+  @Test
+  void aPersonSignsInThroughTheIdentityProviderAndComesBackToThePageTheyAskedFor()
+      throws Exception {
+    browser.manage().deleteAllCookies();
+    browser.get(console() + "/audit?q=user:alice");
+    await(
+        () -> !browser.findElements(By.cssSelector("#providers a.provider")).isEmpty(),
+        "the identity provider on the sign-in page");
+    WebElement corp = browser.findElement(By.cssSelector("#providers a.provider"));
+    assertThat(corp.getText()).isEqualTo("Sign in with corp");
+    screenshot("20-sign-in-providers");
+    corp.click();
+    await(
+        () -> browser.getCurrentUrl().equals(console() + "/audit?q=user:alice"),
+        "the page asked for, after the provider");
+    await(
+        () -> text(By.id("who")).startsWith("carol@corp.example"), "the person from the provider");
+    awaitLive();
+
+    // A failed sign-in comes back saying why, as text.
+    browser.manage().deleteAllCookies();
+    browser.get(
+        console()
+            + "/login?error="
+            + java.net.URLEncoder.encode(
+                "<b onclick=alert(1)>the provider refused</b>",
+                java.nio.charset.StandardCharsets.UTF_8));
+    await(
+        () -> text(By.id("sign-in")).contains("<b onclick=alert(1)>the provider refused</b>"),
+        "the reason");
+    assertThat(browser.findElements(By.cssSelector("main b"))).isEmpty();
   }
 
   // ---- audit ----------------------------------------------------------------------------------
