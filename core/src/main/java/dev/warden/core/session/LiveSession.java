@@ -4,6 +4,7 @@ import dev.warden.core.gate.SessionContext;
 import dev.warden.core.statement.LexicalSettings;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A session connected through Warden now, as the protocol engine that holds it shows it to the rest
@@ -33,8 +34,11 @@ public interface LiveSession {
    * Ends the session on its own thread, soon after this returns: the client is told it was ended by
    * {@code administrator} for {@code reason}, and both of its connections are closed. Does nothing
    * when the session has already ended.
+   *
+   * @return completes once the session has ended (its client connection is closed), however it
+   *     ended
    */
-  void terminate(String administrator, String reason);
+  CompletableFuture<Void> terminate(String administrator, String reason);
 
   /**
    * A statement as the client sent it, with the lexical settings to redact it by.

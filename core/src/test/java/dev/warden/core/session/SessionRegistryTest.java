@@ -233,8 +233,10 @@ class SessionRegistryTest {
     }
 
     @Override
-    public void terminate(String administrator, String reason) {
+    public java.util.concurrent.CompletableFuture<Void> terminate(
+        String administrator, String reason) {
       terminatedBy.add(administrator + ": " + reason);
+      return java.util.concurrent.CompletableFuture.completedFuture(null);
     }
   }
 }

@@ -6,6 +6,7 @@ import dev.warden.core.session.LiveSession;
 import dev.warden.core.session.SessionState;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A PostgreSQL session as the registry of live sessions shows it. It reads the fields the session
@@ -78,12 +79,15 @@ final class LiveProxySession implements LiveSession {
   }
 
   @Override
-  public void terminate(String administrator, String reason) {
+  public CompletableFuture<Void> terminate(String administrator, String reason) {
+    CompletableFuture<Void> ended = new CompletableFuture<>();
+    session.client.closeFuture().addListener(f -> ended.complete(null));
     session
         .client
         .eventLoop()
         .execute(
             () -> SessionTermination.begin(session, context, cancelTarget, administrator, reason));
+    return ended;
   }
 
   @Override

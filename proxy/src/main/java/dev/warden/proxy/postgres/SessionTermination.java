@@ -16,9 +16,10 @@ import org.slf4j.LoggerFactory;
  * server rolls back as the connection ends).
  *
  * <p>The error must not land inside a message the client is half-way through receiving: while the
- * upstream relay is mid-message, the end waits for a message boundary (checked every few
- * milliseconds, at most {@link #BOUNDARY_WAIT}); nothing more is read from the client meanwhile. If
- * no boundary comes, the connection is closed without the error.
+ * upstream relay is mid-message, it is told to stop after that message, and the end waits for it
+ * (checked every few milliseconds, at most {@link #BOUNDARY_WAIT}); nothing more is read from the
+ * client meanwhile. If the message does not finish (a client that stopped reading), the connection
+ * is closed without the error.
  */
 final class SessionTermination {
   private static final Logger log = LoggerFactory.getLogger(SessionTermination.class);
@@ -64,6 +65,10 @@ final class SessionTermination {
     }
     session.terminating = true; // the client relay discards whatever the client sends from now
     session.client.config().setAutoRead(false);
+    if (session.backend != null && session.backend.midMessage()) {
+      // Nothing after the message being relayed: the end comes at its last byte, not the result's.
+      session.backend.pauseAfterThisMessage();
+    }
     new SessionTermination(session, context, cancelTarget, administrator, reason).attempt();
   }
 

@@ -47,6 +47,12 @@ import org.slf4j.LoggerFactory;
 public final class SessionRoutes implements RouteGroup {
   private static final Logger LOG = LoggerFactory.getLogger(SessionRoutes.class);
 
+  /**
+   * How long a termination waits for the session to end: longer than a protocol engine takes at
+   * worst (a session whose client stopped reading is closed after some seconds).
+   */
+  static final long END_WAIT_SECONDS = 30;
+
   /** The longest reason an administrator may give (the client receives it). */
   static final int MAX_REASON = 500;
 
@@ -145,13 +151,26 @@ public final class SessionRoutes implements RouteGroup {
     details.put("via", "api");
     details.put("source", ctx.ip());
     recordBefore(user, details);
-    session.terminate(user.name(), reason);
     LOG.info(
-        "REST API: {} ended session {} of {}: {}",
+        "REST API: {} ends session {} of {}: {}",
         user.name(),
         session.context().id(),
         session.context().identity().name(),
         reason);
+    // Answered once the session has ended, so that the caller (and the console) sees it gone.
+    try {
+      session.terminate(user.name(), reason).get(END_WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new ApiServer.ApiError(
+          504,
+          "session "
+              + session.context().id()
+              + " is being ended but had not ended after "
+              + END_WAIT_SECONDS
+              + " seconds");
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("ending session " + session.context().id(), e);
+    }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("terminated", true);
     body.put("id", session.context().id());

@@ -405,8 +405,10 @@ class SessionRoutesTest {
     }
 
     @Override
-    public void terminate(String administrator, String reason) {
+    public java.util.concurrent.CompletableFuture<Void> terminate(
+        String administrator, String reason) {
       terminatedBy.add(administrator + ": " + reason);
+      return java.util.concurrent.CompletableFuture.completedFuture(null);
     }
   }
 }
