@@ -1058,6 +1058,9 @@
       return;
     }
     const maps = data.maps || [];
+    for (const e of data.errors || []) {
+      body.append(message(e.environment + " / " + e.database + ": " + e.error, "error"));
+    }
     if (maps.length === 0) {
       body.append(el("p", { class: "muted", text: "No data map yet: Warden maps a database when someone first connects to it." }));
       return;
@@ -1071,12 +1074,14 @@
           el("td", { text: c.table }),
           el("td", {}, el("code", { text: c.column })),
           el("td", { text: c.type || "" }),
-          el("td", {}, el("span", { class: "status kind", text: c.kind || "" })),
-          el("td", { text: c.found_by || "" }),
+          el("td", {}, c.kind ? el("span", { class: "status kind", text: c.kind }) : el("span", { class: "muted", text: "not sensitive" })),
+          el("td", { text: c.found_by === "policy" ? "policy (an override)" : c.found_by || "" }),
           el("td", { class: "muted", text: c.detail || "" }),
           el("td", { text: c.strategy || "" })
         );
-        tr.dataset.search = [m.environment, m.database, c.table, c.column, c.type, c.kind, c.found_by, c.detail, c.strategy].join(" ").toLowerCase();
+        // What the row shows, and the raw values: "policy" finds overrides as "override" does.
+        const shown = Array.from(tr.cells).map((td) => td.textContent);
+        tr.dataset.search = [m.environment, m.database, c.table, c.column, c.kind, c.found_by, ...shown].join(" ").toLowerCase();
         rows.push(tr);
         return tr;
       });
@@ -1084,7 +1089,7 @@
         "section",
         { class: "map", "data-environment": m.environment, "data-database": m.database },
         el("h2", { text: m.environment + " / " + m.database }),
-        el("p", { class: "muted small", text: (m.columns || []).length + " sensitive columns · map version " + count(m.version) + ", built " + when(m.built_at) }),
+        el("p", { class: "muted small", text: (m.columns || []).length + " columns listed" + (m.columns_total !== undefined ? " of " + m.columns_total + " in " + m.relations + " tables and views" : "") + " · map version " + count(m.version) + ", built " + when(m.built_at) }),
         trs.length ? table(null, ["Table", "Column", "Type", "Kind", "Found by", "How", "Masked as"], trs) : el("p", { class: "muted", text: "No sensitive columns found." })
       );
       body.append(section);

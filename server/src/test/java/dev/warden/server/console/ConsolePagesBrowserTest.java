@@ -127,6 +127,9 @@ class ConsolePagesBrowserTest {
         masking:
           exempt:
             - group: dba
+          columns:
+            - column: public.items.name
+              kind: person_name
         """);
     Upstream local =
         new Upstream(
@@ -675,6 +678,21 @@ class ConsolePagesBrowserTest {
     assertThat(shown.getFirst().getText()).contains("email").contains("name");
     assertThat(text(By.tagName("main"))).contains(database);
     screenshot("17-datamap");
+
+    // A column the policy marks is listed as its override.
+    filter.clear();
+    filter.sendKeys("override");
+    await(
+        () ->
+            browser.findElements(By.cssSelector("tr.mapped")).stream()
+                .filter(WebElement::isDisplayed)
+                .map(r -> r.getAttribute("data-column"))
+                .toList()
+                .equals(List.of("public.items.name")),
+        "the override alone");
+    assertThat(text(By.cssSelector("tr.mapped[data-column='public.items.name']")))
+        .contains("person_name")
+        .contains("policy (an override)");
   }
 
   // ---- policy (GET /api/policy, POST /api/policy/simulate, /validate) ------------------------
