@@ -268,7 +268,8 @@ public final class WardenServer implements AutoCloseable {
                           sessions, environments, audit.trail(), Optional.of(approvals)))
                   .withApprovals(approvals)
                   .withRoutes(
-                      OverviewRoutes.of(environments, audit.feed(), Optional.of(approvals), clock))
+                      OverviewRoutes.of(
+                          environments, sessions, audit.feed(), Optional.of(approvals), clock))
                   .withRoutes(DataMapRoutes.of(mapsForApi::get, environments, policy))
                   .withRoutes(
                       PolicyRoutes.of(policy, config.policy(), admitting::get, environments, clock))

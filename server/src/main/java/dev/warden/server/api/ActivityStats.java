@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -24,10 +23,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the console's overview shows, kept from the audit trail as it is written: who is connected
- * now (connect and disconnect events), and per environment and minute for the last hour how many
- * statements there were, how many were refused and how many had values masked, and which tables
- * they touched. It follows this instance's trail from when Warden started.
+ * What the console's overview shows over time, kept from the audit trail as it is written: per
+ * environment and minute for the last hour, how many statements there were, how many were refused
+ * and how many had values masked, and which tables they touched. It follows this instance's trail
+ * from when Warden started. (Who is connected now comes from the live sessions, not from here.)
  *
  * <p>The store's writer thread only hands batches over; a thread of its own reads each record's few
  * top-level fields with a streaming parser (nested values are skipped unread). Should it fall more
@@ -46,9 +45,6 @@ final class ActivityStats implements AutoCloseable {
   private static final JsonFactory JSON = new JsonFactory();
 
   private record Batch(List<ChainedRecord> records) {}
-
-  /** A connected session. */
-  record Live(String environment, String user) {}
 
   /** One environment's counts in one minute. */
   static final class Minute {
@@ -70,8 +66,6 @@ final class ActivityStats implements AutoCloseable {
   private volatile boolean closed;
 
   // Guarded by this.
-  private final Map<String, Live> live = new HashMap<>();
-
   /** The environment of each session that is connected or has statements, for its outcomes. */
   private final Map<String, String> sessionEnvironments = new HashMap<>();
 
@@ -173,10 +167,8 @@ final class ActivityStats implements AutoCloseable {
       switch (type) {
         case "event" -> {
           if ("connect".equals(event) && success && session != null && env != null) {
-            live.put(session, new Live(env, user == null ? "" : user));
             sessionEnvironments.put(session, env);
           } else if ("disconnect".equals(event) && session != null) {
-            live.remove(session);
             sessionEnvironments.remove(session);
           }
         }
@@ -260,22 +252,10 @@ final class ActivityStats implements AutoCloseable {
         m.tables.forEach((t, n) -> tables.merge(t, n, Long::sum));
       }
     }
-    Map<String, Integer> byUser = new TreeMap<>();
-    int sessions = 0;
-    for (Live l : live.values()) {
-      if (environment == null || l.environment().equals(environment)) {
-        sessions++;
-        byUser.merge(l.user(), 1, Integer::sum);
-      }
-    }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("environment", environment);
     out.put("since", Instant.ofEpochSecond(first * 60).toString());
     out.put("now", now.toString());
-    out.put("sessions", sessions);
-    List<Object> connected = new ArrayList<>();
-    byUser.forEach((u, n) -> connected.add(Map.of("user", u, "sessions", n)));
-    out.put("connected", connected);
     List<Object> series = new ArrayList<>(MINUTES);
     long totalStatements = 0;
     long totalDenied = 0;
@@ -306,15 +286,6 @@ final class ActivityStats implements AutoCloseable {
     }
     out.put("tables", touched);
     out.put("complete", dropped.get() == 0);
-    return out;
-  }
-
-  /** Sessions connected now, by environment. */
-  synchronized Map<String, Integer> sessionsByEnvironment() {
-    Map<String, Integer> out = new HashMap<>();
-    for (Live l : live.values()) {
-      out.merge(l.environment(), 1, Integer::sum);
-    }
     return out;
   }
 

@@ -6,6 +6,8 @@ import dev.warden.core.approval.Approvals;
 import dev.warden.core.environment.Environment;
 import dev.warden.core.environment.Environments;
 import dev.warden.core.identity.Identity;
+import dev.warden.core.session.SessionRegistry;
+import dev.warden.core.session.SessionSnapshot;
 import dev.warden.server.audit.AuditFeed;
 import dev.warden.server.audit.AuditJson;
 import io.javalin.config.RoutesConfig;
@@ -17,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -25,31 +28,44 @@ import java.util.TreeSet;
  * <ul>
  *   <li>{@code GET /api/environments}: each configured environment's name, tags, upstream address
  *       (never its credentials), database and sessions connected now; any signed-in identity;
- *   <li>{@code GET /api/overview[?environment=NAME]}: sessions and who is connected now,
- *       statements, refusals and masked results per minute over the last hour, approvals waiting,
- *       the tables most touched ({@link ActivityStats}); auditors and administrators.
+ *   <li>{@code GET /api/overview[?environment=NAME]}: sessions and who is connected now (the live
+ *       sessions), statements, refusals and masked results per minute over the last hour, approvals
+ *       waiting, the tables most touched ({@link ActivityStats}); auditors and administrators.
  * </ul>
  */
 public final class OverviewRoutes implements RouteGroup, AutoCloseable {
   private static final String JSON = "application/json; charset=utf-8";
 
   private final Environments environments;
+  private final SessionRegistry sessions;
   private final ActivityStats stats;
   private final Optional<Approvals> approvals;
   private final AuditJson json = new AuditJson();
   private RequestAuthenticator authenticator;
 
   OverviewRoutes(
-      Environments environments, AuditFeed feed, Optional<Approvals> approvals, Clock clock) {
+      Environments environments,
+      SessionRegistry sessions,
+      AuditFeed feed,
+      Optional<Approvals> approvals,
+      Clock clock) {
     this.environments = Objects.requireNonNull(environments, "environments");
+    this.sessions = Objects.requireNonNull(sessions, "sessions");
     this.approvals = Objects.requireNonNull(approvals, "approvals");
     this.stats = new ActivityStats(feed, clock);
   }
 
-  /** The overview endpoints, following {@code feed} from now on. */
+  /**
+   * The overview endpoints: who is connected from {@code sessions}, activity over time from {@code
+   * feed} from now on.
+   */
   public static OverviewRoutes of(
-      Environments environments, AuditFeed feed, Optional<Approvals> approvals, Clock clock) {
-    return new OverviewRoutes(environments, feed, approvals, clock);
+      Environments environments,
+      SessionRegistry sessions,
+      AuditFeed feed,
+      Optional<Approvals> approvals,
+      Clock clock) {
+    return new OverviewRoutes(environments, sessions, feed, approvals, clock);
   }
 
   @Override
@@ -61,7 +77,7 @@ public final class OverviewRoutes implements RouteGroup, AutoCloseable {
 
   private void environments(Context ctx) throws InterruptedException {
     authenticator.authenticate(ctx);
-    Map<String, Integer> sessions = stats.sessionsByEnvironment();
+    Map<String, Integer> live = sessions.sizeByEnvironment();
     List<Object> out = new ArrayList<>();
     for (Environment e : environments.all()) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -69,7 +85,7 @@ public final class OverviewRoutes implements RouteGroup, AutoCloseable {
       m.put("tags", List.copyOf(new TreeSet<>(e.tags())));
       m.put("upstream", e.upstream().host() + ":" + e.upstream().port());
       m.put("database", e.upstream().database().orElse(null));
-      m.put("sessions", sessions.getOrDefault(e.name(), 0));
+      m.put("sessions", live.getOrDefault(e.name(), 0));
       out.add(m);
     }
     ctx.status(200).contentType(JSON).result(json.write(Map.of("environments", out)));
@@ -90,6 +106,18 @@ public final class OverviewRoutes implements RouteGroup, AutoCloseable {
       }
     }
     Map<String, Object> body = stats.overview(environment);
+    Map<String, Integer> byUser = new TreeMap<>();
+    int connected = 0;
+    for (SessionSnapshot s : sessions.snapshots()) {
+      if (environment == null || s.environment().equals(environment)) {
+        connected++;
+        byUser.merge(s.user(), 1, Integer::sum);
+      }
+    }
+    body.put("sessions", connected);
+    List<Object> people = new ArrayList<>();
+    byUser.forEach((u, n) -> people.add(Map.of("user", u, "sessions", n)));
+    body.put("connected", people);
     if (approvals.isPresent()) {
       List<ApprovalRequest> pending =
           approvals

@@ -94,7 +94,8 @@ public final class ApprovalFixture implements AutoCloseable {
                     new AuthThrottle(clock),
                     clock)
                 .withApprovals(approvals)
-                .withRoutes(OverviewRoutes.of(ENVIRONMENTS, trail, Optional.of(approvals), clock))
+                .withRoutes(
+                    OverviewRoutes.of(ENVIRONMENTS, sessions, trail, Optional.of(approvals), clock))
                 // no data maps and no decision point here: those endpoints answer 503
                 .withRoutes(DataMapRoutes.of(() -> null, ENVIRONMENTS, PolicyFile::defaultPolicy))
                 .withRoutes(
