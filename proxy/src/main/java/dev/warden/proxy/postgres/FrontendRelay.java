@@ -250,6 +250,7 @@ final class FrontendRelay extends RelayHandler {
         session.exchanges.add(Exchanges.PARSE);
         if (decision.verdict() instanceof Verdict.Deny deny && !awaitsApproval(decision)) {
           recordRefused(StatementPath.PREPARED, sql, name, decision);
+          session.names.refused(name);
           yield refuse(ctx, deny, marker -> new Parse(name, marker, List.of()));
         }
         // A statement that needs approval is prepared (nothing runs) and asked about at Execute,

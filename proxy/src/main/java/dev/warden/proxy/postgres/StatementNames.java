@@ -45,6 +45,19 @@ final class StatementNames {
     define(statements, name, List.of(new Parsed(text, decision)));
   }
 
+  /**
+   * A Parse of {@code name} that Warden refused (it sends the server a Parse that fails). The
+   * server drops the old unnamed statement before parsing, so after a failed Parse of the unnamed
+   * statement there is none: a Bind and Execute of it in the same batch run nothing (the server
+   * skips them) and must not be taken for the statement parsed before. A named statement keeps what
+   * it may stand for (the server keeps it when a Parse of its name fails).
+   */
+  void refused(String name) {
+    if (name.isEmpty()) {
+      statements.remove(name);
+    }
+  }
+
   void bound(String portal, String statement, List<String> values) {
     define(portals, portal, statements.getOrDefault(statement, List.of()));
     if (!approvalParameters.isEmpty()) {

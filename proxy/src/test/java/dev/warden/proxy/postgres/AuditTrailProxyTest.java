@@ -223,6 +223,32 @@ class AuditTrailProxyTest {
   }
 
   @Test
+  void anExecuteAfterARefusedParseIsNotRecordedAsThePreviousStatement() throws Exception {
+    // pgjdbc sends Parse (refused), Bind and Execute of the unnamed statement in one batch; the
+    // server drops the old unnamed statement before it fails the Parse and skips the rest, so
+    // the Execute runs nothing and must not be recorded as the statement parsed before it.
+    try (Connection c = connect("extendedForPrepared")) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM t WHERE id > ?")) {
+        ps.setInt(1, 0);
+        ps.executeQuery().close();
+      }
+      assertThatThrownBy(() -> c.prepareStatement("DROP TABLE t").execute())
+          .hasMessageContaining("refused");
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT 2")) {
+        assertThat(rs.next()).isTrue();
+      }
+    }
+    fixture.audit.await(
+        x -> x instanceof AuditEvent e && e.name().equals("disconnect"), Duration.ofSeconds(5));
+    RecordingAssertions r = new RecordingAssertions(fixture.audit.records());
+    assertThat(r.intents("SELECT count(*) FROM t WHERE id > $1"))
+        .as("the earlier statement is recorded once, when it ran")
+        .hasSize(1);
+    assertThat(r.intent("DROP TABLE t").decision().verdict()).isInstanceOf(Verdict.Deny.class);
+    assertThat(r.outcomeOf(r.intent("SELECT 2")).rows()).hasValue(1);
+  }
+
+  @Test
   void aFailedLoginIsRecordedWithoutThePassword() throws Exception {
     Properties p = new Properties();
     p.setProperty("user", ProxyFixture.USER);
