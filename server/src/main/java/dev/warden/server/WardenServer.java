@@ -269,7 +269,7 @@ public final class WardenServer implements AutoCloseable {
                   .withApprovals(approvals)
                   .withRoutes(
                       OverviewRoutes.of(
-                          environments, sessions, audit.feed(), Optional.of(approvals), clock))
+                          environments, sessions, audit.search(), Optional.of(approvals), clock))
                   .withRoutes(DataMapRoutes.of(mapsForApi::get, environments, policy))
                   .withRoutes(
                       PolicyRoutes.of(policy, config.policy(), admitting::get, environments, clock))

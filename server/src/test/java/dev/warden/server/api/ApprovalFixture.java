@@ -95,7 +95,12 @@ public final class ApprovalFixture implements AutoCloseable {
                     clock)
                 .withApprovals(approvals)
                 .withRoutes(
-                    OverviewRoutes.of(ENVIRONMENTS, sessions, trail, Optional.of(approvals), clock))
+                    OverviewRoutes.of(
+                        ENVIRONMENTS,
+                        sessions,
+                        new MemorySearch(clock, () -> trail.appended().size()),
+                        Optional.of(approvals),
+                        clock))
                 // no data maps and no decision point here: those endpoints answer 503
                 .withRoutes(DataMapRoutes.of(() -> null, ENVIRONMENTS, PolicyFile::defaultPolicy))
                 .withRoutes(
