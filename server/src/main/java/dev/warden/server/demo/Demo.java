@@ -149,8 +149,12 @@ public final class Demo implements AutoCloseable {
           DROP TABLE orders;         -- refused: DROP in production
           CREATE INDEX ON orders (ordered_at);  -- waits for approval: a schema change in production
 
-        Approve the index as admin in the web console (sign in as admin/admin), then send the same
-        statement again; it runs once (see docs/approvals.md):
+        Watch it in the web console, signed in as admin/admin: the overview, who is connected
+        and what they ran, the audit trail as it is written, the data map and the policy with a
+        simulator (see docs/console.md):
+          %s
+        Approve the index there, then send the same statement again; it runs once (see
+        docs/approvals.md):
           %s/approvals
 
         The environment is tagged production, so the default policy refuses destructive and
@@ -177,6 +181,7 @@ public final class Demo implements AutoCloseable {
             ShopSeed.EMPLOYEES,
             connect,
             connect,
+            api,
             api,
             DemoDatabase.SUPERUSER,
             database.port(),
