@@ -227,15 +227,7 @@ final class BackendRelay extends RelayHandler {
           return Route.DISCARD;
         }
         if (session.plan != null) {
-          if (length - 4 > maxInspectedBytes()) {
-            throw new ProtocolException(
-                "a result row of "
-                    + (length - 4)
-                    + " bytes has masked columns, and Warden masks rows of up to "
-                    + maxInspectedBytes()
-                    + " bytes (max_message_bytes)");
-          }
-          return Route.INSPECT;
+          return inspectRow("a result row", length);
         }
         return Route.STREAM;
       }
@@ -255,15 +247,7 @@ final class BackendRelay extends RelayHandler {
           return Route.DISCARD;
         }
         if (session.copyPlan != null) {
-          if (length - 4 > maxInspectedBytes()) {
-            throw new ProtocolException(
-                "a COPY row of "
-                    + (length - 4)
-                    + " bytes has masked columns, and Warden masks rows of up to "
-                    + maxInspectedBytes()
-                    + " bytes (max_message_bytes)");
-          }
-          return Route.INSPECT;
+          return inspectRow("a COPY row", length);
         }
         return Route.STREAM;
       }
@@ -275,6 +259,22 @@ final class BackendRelay extends RelayHandler {
         return dropping() ? Route.DISCARD : Route.STREAM;
       }
     }
+  }
+
+  /**
+   * A row to mask ({@code what}, of message length {@code length}), if Warden may hold it whole.
+   */
+  private Route inspectRow(String what, long length) {
+    if (length - 4 > maxInspectedBytes()) {
+      throw new ProtocolException(
+          what
+              + " of "
+              + (length - 4)
+              + " bytes has masked columns, and Warden masks rows of up to "
+              + maxInspectedBytes()
+              + " bytes (max_message_bytes)");
+    }
+    return Route.INSPECT;
   }
 
   /** The COPY stream being relayed ended: what was masked in it goes to {@code audit}'s record. */

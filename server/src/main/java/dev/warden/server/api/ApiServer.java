@@ -249,19 +249,7 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private void search(Context ctx) throws InterruptedException {
-    Identity user = authenticate(ctx);
-    String q = Optional.ofNullable(ctx.queryParam("q")).orElse("");
-    int limit = limit(ctx.queryParam("limit"), DEFAULT_LIMIT);
-    authorize(ctx, user, "audit-search", q);
-    AuditQuery query = parse(q);
-    record("audit-search", user, ctx, Map.of("query", q, "limit", Integer.toString(limit)), true);
-    AuditResults results;
-    try {
-      results = deps.search().search(query, limit);
-    } catch (AuditSearchException e) {
-      LOG.warn("REST API: audit search failed: {}", e.getMessage());
-      throw new ApiError(503, "the audit search is unavailable: " + e.getMessage());
-    }
+    AuditResults results = searched(ctx, "audit-search", DEFAULT_LIMIT);
     List<Object> hits = new ArrayList<>(results.hits().size());
     for (AuditHit hit : results.hits()) {
       hits.add(hit(hit));
@@ -277,19 +265,7 @@ public final class ApiServer implements AutoCloseable {
    * is part of the record, and an export that cannot be recorded is refused).
    */
   private void export(Context ctx) throws InterruptedException {
-    Identity user = authenticate(ctx);
-    String q = Optional.ofNullable(ctx.queryParam("q")).orElse("");
-    int limit = limit(ctx.queryParam("limit"), EXPORT_LIMIT);
-    authorize(ctx, user, "audit-export", q);
-    AuditQuery query = parse(q);
-    record("audit-export", user, ctx, Map.of("query", q, "limit", Integer.toString(limit)), true);
-    AuditResults results;
-    try {
-      results = deps.search().search(query, limit);
-    } catch (AuditSearchException e) {
-      LOG.warn("REST API: audit export failed: {}", e.getMessage());
-      throw new ApiError(503, "the audit search is unavailable: " + e.getMessage());
-    }
+    AuditResults results = searched(ctx, "audit-export", EXPORT_LIMIT);
     StringBuilder lines = new StringBuilder();
     for (AuditHit hit : results.hits()) {
       // The writer puts no line breaks in a document: a line is a hit.
@@ -299,6 +275,26 @@ public final class ApiServer implements AutoCloseable {
     ctx.header("Content-Disposition", "attachment; filename=\"warden-audit-" + stamp + ".jsonl\"");
     ctx.header("X-Warden-More", Boolean.toString(results.more()));
     ctx.status(200).contentType("application/x-ndjson; charset=utf-8").result(lines.toString());
+  }
+
+  /**
+   * The results of the request's search ({@code q}, {@code limit}, up to {@code defaultLimit}): for
+   * auditors and administrators only, recorded durably as {@code action} before it runs.
+   */
+  private AuditResults searched(Context ctx, String action, int defaultLimit)
+      throws InterruptedException {
+    Identity user = authenticate(ctx);
+    String q = Optional.ofNullable(ctx.queryParam("q")).orElse("");
+    int limit = limit(ctx.queryParam("limit"), defaultLimit);
+    authorize(ctx, user, action, q);
+    AuditQuery query = parse(q);
+    record(action, user, ctx, Map.of("query", q, "limit", Integer.toString(limit)), true);
+    try {
+      return deps.search().search(query, limit);
+    } catch (AuditSearchException e) {
+      LOG.warn("REST API: {} failed: {}", action, e.getMessage());
+      throw new ApiError(503, "the audit search is unavailable: " + e.getMessage());
+    }
   }
 
   /** A hit as the API shows it: its position, then its fields. */
