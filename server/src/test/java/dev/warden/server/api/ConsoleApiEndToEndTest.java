@@ -3,17 +3,9 @@ package dev.warden.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.warden.core.environment.Environment;
-import dev.warden.core.environment.TlsMode;
-import dev.warden.core.environment.Upstream;
-import dev.warden.core.identity.LocalUser;
-import dev.warden.core.identity.ScramCredentials;
-import dev.warden.core.identity.Secret;
+import dev.warden.server.TestWarden;
 import dev.warden.server.WardenServer;
 import dev.warden.server.audit.AuditJson;
-import dev.warden.server.config.HostPort;
-import dev.warden.server.config.TlsConfig;
-import dev.warden.server.config.WardenConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,13 +19,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,25 +59,11 @@ class ConsoleApiEndToEndTest {
           "INSERT INTO customers SELECT g, 'person' || g || '@example.com', 'Lisbon'"
               + " FROM generate_series(1, 30) g");
     }
-    Upstream upstream =
-        new Upstream(
-            "127.0.0.1",
-            5432,
-            Optional.of(database),
-            "postgres",
-            Secret.of(""),
-            TlsMode.DISABLE,
-            Optional.empty());
-    WardenConfig config =
-        new WardenConfig(
-                new HostPort("127.0.0.1", 0),
-                dir.resolve("data"),
-                new TlsConfig(Optional.empty(), Optional.empty(), false),
-                List.of(
-                    new Environment(
-                        "production", Set.of("production"), List.of("production"), upstream)))
-            .withConsole(new HostPort("127.0.0.1", 0));
-    server = WardenServer.start(config, Clock.systemUTC(), RANDOM);
+    server =
+        WardenServer.start(
+            TestWarden.config(dir.resolve("data"), List.of(TestWarden.production(database))),
+            Clock.systemUTC(),
+            RANDOM);
     user("root", "root-pw", "admins");
     user("audrey", "audrey-pw", "auditors");
     user("paul", "paul-pw");
@@ -372,18 +347,11 @@ class ConsoleApiEndToEndTest {
   }
 
   private static String console() {
-    return "http://127.0.0.1:" + server.apiAddress().getPort();
+    return TestWarden.console(server);
   }
 
   private static void user(String name, String password, String... groups) {
-    server
-        .users()
-        .put(
-            new LocalUser(
-                name,
-                Set.of(groups),
-                ScramCredentials.derive(Secret.of(password), RANDOM, 4096),
-                Instant.now()));
+    TestWarden.addUser(server, RANDOM, name, password, groups);
   }
 
   private static Connection connect(String user, String password) throws SQLException {

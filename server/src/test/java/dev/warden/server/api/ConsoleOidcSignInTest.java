@@ -2,14 +2,10 @@ package dev.warden.server.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.warden.core.environment.TlsMode;
-import dev.warden.core.environment.Upstream;
-import dev.warden.core.identity.Secret;
 import dev.warden.proxy.postgres.LoginSettings;
+import dev.warden.server.TestWarden;
 import dev.warden.server.WardenServer;
-import dev.warden.server.config.HostPort;
 import dev.warden.server.config.IdentityConfig;
-import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
 import dev.warden.server.identity.oidc.OidcProviderSettings;
 import dev.warden.testkit.oidc.MockIdentityProvider;
@@ -25,7 +21,6 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -51,22 +46,8 @@ class ConsoleOidcSignInTest {
   static void start() throws Exception {
     idp = MockIdentityProvider.start();
     idp.addUser(new MockUser("u-1", "alice@corp.example", "alice", List.of("auditors")));
-    Upstream local =
-        new Upstream(
-            "127.0.0.1",
-            5432,
-            Optional.empty(),
-            "postgres",
-            Secret.of(""),
-            TlsMode.DISABLE,
-            Optional.empty());
     WardenConfig config =
-        new WardenConfig(
-                new HostPort("127.0.0.1", 0),
-                dir.resolve("data"),
-                new TlsConfig(Optional.empty(), Optional.empty(), false),
-                List.of(WardenConfig.defaultEnvironment(local)))
-            .withConsole(new HostPort("127.0.0.1", 0))
+        TestWarden.config(dir.resolve("data"))
             .withIdentity(
                 new IdentityConfig(
                     List.of(
@@ -89,7 +70,7 @@ class ConsoleOidcSignInTest {
   }
 
   private static String console() {
-    return "http://127.0.0.1:" + server.apiAddress().getPort();
+    return TestWarden.console(server);
   }
 
   private static HttpResponse<String> get(String url, String cookie) throws Exception {

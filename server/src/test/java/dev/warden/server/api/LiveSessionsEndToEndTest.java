@@ -3,17 +3,9 @@ package dev.warden.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.warden.core.environment.Environment;
-import dev.warden.core.environment.TlsMode;
-import dev.warden.core.environment.Upstream;
-import dev.warden.core.identity.LocalUser;
-import dev.warden.core.identity.ScramCredentials;
-import dev.warden.core.identity.Secret;
+import dev.warden.server.TestWarden;
 import dev.warden.server.WardenServer;
 import dev.warden.server.audit.AuditJson;
-import dev.warden.server.config.HostPort;
-import dev.warden.server.config.TlsConfig;
-import dev.warden.server.config.WardenConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,9 +25,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -84,25 +74,11 @@ class LiveSessionsEndToEndTest {
               + " FROM generate_series(1, 30) g");
       s.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)");
     }
-    Upstream upstream =
-        new Upstream(
-            "127.0.0.1",
-            5432,
-            Optional.of(database),
-            "postgres",
-            Secret.of(""),
-            TlsMode.DISABLE,
-            Optional.empty());
-    WardenConfig config =
-        new WardenConfig(
-                new HostPort("127.0.0.1", 0),
-                dir.resolve("data"),
-                new TlsConfig(Optional.empty(), Optional.empty(), false),
-                List.of(
-                    new Environment(
-                        "production", Set.of("production"), List.of("production"), upstream)))
-            .withConsole(new HostPort("127.0.0.1", 0));
-    server = WardenServer.start(config, Clock.systemUTC(), RANDOM);
+    server =
+        WardenServer.start(
+            TestWarden.config(dir.resolve("data"), List.of(TestWarden.production(database))),
+            Clock.systemUTC(),
+            RANDOM);
     user("root", "admins");
     user("audrey", "auditors");
     user("paul");
@@ -480,14 +456,7 @@ class LiveSessionsEndToEndTest {
   }
 
   private static void user(String name, String... groups) {
-    server
-        .users()
-        .put(
-            new LocalUser(
-                name,
-                Set.of(groups),
-                ScramCredentials.derive(Secret.of(PASSWORDS.get(name)), RANDOM, 4096),
-                Instant.now()));
+    TestWarden.addUser(server, RANDOM, name, PASSWORDS.get(name), groups);
   }
 
   private static Connection connect(String user, String application) throws SQLException {

@@ -4,15 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.warden.core.environment.TlsMode;
-import dev.warden.core.environment.Upstream;
-import dev.warden.core.identity.LocalUser;
-import dev.warden.core.identity.ScramCredentials;
-import dev.warden.core.identity.Secret;
+import dev.warden.server.TestWarden;
 import dev.warden.server.WardenServer;
-import dev.warden.server.config.HostPort;
-import dev.warden.server.config.TlsConfig;
-import dev.warden.server.config.WardenConfig;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -26,13 +19,10 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -56,23 +46,7 @@ class AuditExportTest {
   static void start() throws Exception {
     database = "warden_t_export_" + Long.toHexString(RANDOM.nextLong() >>> 1);
     admin("CREATE DATABASE " + database);
-    Upstream local =
-        new Upstream(
-            "127.0.0.1",
-            5432,
-            Optional.empty(),
-            "postgres",
-            Secret.of(""),
-            TlsMode.DISABLE,
-            Optional.empty());
-    WardenConfig config =
-        new WardenConfig(
-                new HostPort("127.0.0.1", 0),
-                dir.resolve("data"),
-                new TlsConfig(Optional.empty(), Optional.empty(), false),
-                List.of(WardenConfig.defaultEnvironment(local)))
-            .withConsole(new HostPort("127.0.0.1", 0));
-    server = WardenServer.start(config, Clock.systemUTC(), RANDOM);
+    server = WardenServer.start(TestWarden.config(dir.resolve("data")), Clock.systemUTC(), RANDOM);
     addUser("alice", "alice-pw", "dev");
     addUser("audrey", "audrey-pw", "auditors");
     Properties p = new Properties();
@@ -211,14 +185,7 @@ class AuditExportTest {
   }
 
   private static void addUser(String name, String password, String... groups) {
-    server
-        .users()
-        .put(
-            new LocalUser(
-                name,
-                Set.of(groups),
-                ScramCredentials.derive(Secret.of(password), RANDOM, 4096),
-                Instant.now()));
+    TestWarden.addUser(server, RANDOM, name, password, groups);
   }
 
   private static void admin(String statement) {

@@ -4,17 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
-import dev.warden.core.environment.TlsMode;
-import dev.warden.core.environment.Upstream;
-import dev.warden.core.identity.LocalUser;
-import dev.warden.core.identity.ScramCredentials;
-import dev.warden.core.identity.Secret;
 import dev.warden.proxy.postgres.LoginSettings;
+import dev.warden.server.TestWarden;
 import dev.warden.server.WardenServer;
 import dev.warden.server.config.AuditConfig;
-import dev.warden.server.config.HostPort;
 import dev.warden.server.config.IdentityConfig;
-import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
 import dev.warden.server.identity.oidc.OidcProviderSettings;
 import dev.warden.testkit.oidc.MockIdentityProvider;
@@ -36,12 +30,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -131,15 +123,6 @@ class ConsolePagesBrowserTest {
             - column: public.items.name
               kind: person_name
         """);
-    Upstream local =
-        new Upstream(
-            "127.0.0.1",
-            5432,
-            Optional.empty(),
-            "postgres",
-            Secret.of(""),
-            TlsMode.DISABLE,
-            Optional.empty());
     idp = MockIdentityProvider.start();
     idp.addUser(new MockUser("u-1", "carol@corp.example", "carol", List.of("auditors")));
     idp.signIn("u-1");
@@ -153,12 +136,7 @@ class ConsolePagesBrowserTest {
             List.of(),
             true);
     WardenConfig config =
-        new WardenConfig(
-                new HostPort("127.0.0.1", 0),
-                dir.resolve("data"),
-                new TlsConfig(Optional.empty(), Optional.empty(), false),
-                List.of(WardenConfig.defaultEnvironment(local)))
-            .withConsole(new HostPort("127.0.0.1", 0))
+        TestWarden.config(dir.resolve("data"))
             .withPolicy(dir.resolve("policy.yaml"))
             .withAudit(audit)
             .withIdentity(
@@ -829,14 +807,7 @@ class ConsolePagesBrowserTest {
   }
 
   private static void addUser(String name, String password, String... groups) {
-    server
-        .users()
-        .put(
-            new LocalUser(
-                name,
-                Set.of(groups),
-                ScramCredentials.derive(Secret.of(password), RANDOM, 4096),
-                Instant.now()));
+    TestWarden.addUser(server, RANDOM, name, password, groups);
   }
 
   private static Connection connect(String user, String password, boolean simple)
