@@ -10,16 +10,10 @@ import dev.warden.core.approval.ApprovalRequest;
 import dev.warden.core.approval.ApprovalStore;
 import dev.warden.core.audit.ChainedRecord;
 import dev.warden.core.environment.Environment;
-import dev.warden.core.environment.TlsMode;
-import dev.warden.core.environment.Upstream;
 import dev.warden.core.identity.AuthMethod;
 import dev.warden.core.identity.Identity;
-import dev.warden.core.identity.LocalUser;
-import dev.warden.core.identity.ScramCredentials;
-import dev.warden.core.identity.Secret;
+import dev.warden.server.TestWarden;
 import dev.warden.server.WardenServer;
-import dev.warden.server.config.HostPort;
-import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
 import dev.warden.store.audit.AuditLogReader;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +26,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -79,23 +72,15 @@ class BreakGlassEndToEndTest {
     admin("CREATE DATABASE " + database);
     sql("CREATE TABLE t (id int PRIMARY KEY)");
     sql("INSERT INTO t SELECT generate_series(1, 3)");
-    Upstream local =
-        new Upstream(
-            "127.0.0.1",
-            5432,
-            Optional.empty(),
-            "postgres",
-            Secret.of(""),
-            TlsMode.DISABLE,
-            Optional.empty());
     WardenConfig config =
-        new WardenConfig(
-            new HostPort("127.0.0.1", 0),
+        TestWarden.config(
             dir.resolve("data"),
-            new TlsConfig(Optional.empty(), Optional.empty(), false),
             List.of(
                 new Environment(
-                    "prod", Set.of("production"), List.of(Environment.ANY_DATABASE), local)));
+                    "prod",
+                    Set.of("production"),
+                    List.of(Environment.ANY_DATABASE),
+                    TestWarden.localPostgres(Optional.empty()))));
     server = WardenServer.start(config, Clock.systemUTC(), RANDOM);
     addUser("alice", "alice-pw", "dev", "approvers");
     addUser("bob", "bob-pw", "approvers");
@@ -110,14 +95,7 @@ class BreakGlassEndToEndTest {
   }
 
   private void addUser(String name, String password, String... groups) {
-    server
-        .users()
-        .put(
-            new LocalUser(
-                name,
-                Set.of(groups),
-                ScramCredentials.derive(Secret.of(password), RANDOM, 4096),
-                Instant.now()));
+    TestWarden.addUser(server, RANDOM, name, password, groups);
   }
 
   private static Identity reviewer(String name, String... groups) {

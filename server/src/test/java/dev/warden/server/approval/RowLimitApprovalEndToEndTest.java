@@ -7,16 +7,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.warden.core.approval.ApprovalRequest;
 import dev.warden.core.approval.ApprovalStore;
 import dev.warden.core.environment.Environment;
-import dev.warden.core.environment.TlsMode;
-import dev.warden.core.environment.Upstream;
 import dev.warden.core.identity.AuthMethod;
 import dev.warden.core.identity.Identity;
-import dev.warden.core.identity.LocalUser;
-import dev.warden.core.identity.ScramCredentials;
-import dev.warden.core.identity.Secret;
+import dev.warden.server.TestWarden;
 import dev.warden.server.WardenServer;
-import dev.warden.server.config.HostPort;
-import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,7 +23,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -78,23 +71,15 @@ class RowLimitApprovalEndToEndTest {
     sql(
         "CREATE TRIGGER items_log AFTER DELETE OR UPDATE ON items"
             + " FOR EACH ROW EXECUTE FUNCTION log_change()");
-    Upstream local =
-        new Upstream(
-            "127.0.0.1",
-            5432,
-            Optional.empty(),
-            "postgres",
-            Secret.of(""),
-            TlsMode.DISABLE,
-            Optional.empty());
     WardenConfig config =
-        new WardenConfig(
-            new HostPort("127.0.0.1", 0),
+        TestWarden.config(
             dir.resolve("data"),
-            new TlsConfig(Optional.empty(), Optional.empty(), false),
             List.of(
                 new Environment(
-                    "prod", Set.of("production"), List.of(Environment.ANY_DATABASE), local)));
+                    "prod",
+                    Set.of("production"),
+                    List.of(Environment.ANY_DATABASE),
+                    TestWarden.localPostgres(Optional.empty()))));
     server = WardenServer.start(config, Clock.systemUTC(), RANDOM);
     addUser("alice", "alice-pw", "dev");
     addUser("bob", "bob-pw", "approvers");
@@ -109,14 +94,7 @@ class RowLimitApprovalEndToEndTest {
   }
 
   private void addUser(String name, String password, String... groups) {
-    server
-        .users()
-        .put(
-            new LocalUser(
-                name,
-                Set.of(groups),
-                ScramCredentials.derive(Secret.of(password), RANDOM, 4096),
-                Instant.now()));
+    TestWarden.addUser(server, RANDOM, name, password, groups);
   }
 
   private static Identity reviewer(String name, String... groups) {

@@ -4,14 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.warden.core.approval.ApprovalRequest;
-import dev.warden.core.environment.TlsMode;
-import dev.warden.core.environment.Upstream;
-import dev.warden.core.identity.LocalUser;
-import dev.warden.core.identity.ScramCredentials;
-import dev.warden.core.identity.Secret;
+import dev.warden.server.TestWarden;
 import dev.warden.server.WardenServer;
-import dev.warden.server.config.HostPort;
-import dev.warden.server.config.TlsConfig;
 import dev.warden.server.config.WardenConfig;
 import java.io.File;
 import java.nio.file.Files;
@@ -24,11 +18,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -117,23 +108,8 @@ class ConsoleBrowserTest {
             approval:
               approvers: [approvers]
         """);
-    Upstream local =
-        new Upstream(
-            "127.0.0.1",
-            5432,
-            Optional.empty(),
-            "postgres",
-            Secret.of(""),
-            TlsMode.DISABLE,
-            Optional.empty());
     WardenConfig config =
-        new WardenConfig(
-                new HostPort("127.0.0.1", 0),
-                dir.resolve("data"),
-                new TlsConfig(Optional.empty(), Optional.empty(), false),
-                List.of(WardenConfig.defaultEnvironment(local)))
-            .withConsole(new HostPort("127.0.0.1", 0))
-            .withPolicy(dir.resolve("policy.yaml"));
+        TestWarden.config(dir.resolve("data")).withPolicy(dir.resolve("policy.yaml"));
     server = WardenServer.start(config, Clock.systemUTC(), RANDOM);
     addUser("alice", "alice-pw", "dev");
     addUser("bob", "bob-pw", "approvers");
@@ -309,14 +285,7 @@ class ConsoleBrowserTest {
   }
 
   private void addUser(String name, String password, String... groups) {
-    server
-        .users()
-        .put(
-            new LocalUser(
-                name,
-                Set.of(groups),
-                ScramCredentials.derive(Secret.of(password), RANDOM, 4096),
-                Instant.now()));
+    TestWarden.addUser(server, RANDOM, name, password, groups);
   }
 
   private Connection connect(String user, String password) throws SQLException {
