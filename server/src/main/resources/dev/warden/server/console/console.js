@@ -942,7 +942,7 @@
       el("span", { class: "key key-denied" }),
       " denied ",
       el("span", { class: "key key-masked" }),
-      " masked (per minute, last 60 minutes)"
+      " values masked (per minute, last 60 minutes)"
     );
     return el("div", { class: "card chart-card" }, chart, legend);
   }
@@ -999,7 +999,7 @@
           figure("connected sessions", o.sessions, withParamsFor("/sessions", environment)),
           figure("statements", o.statements, "/audit?q=" + encodeURIComponent("since:1h -type:event" + envTerm)),
           figure("denied", o.denied, "/audit?q=" + encodeURIComponent("verdict:denied since:1h" + envTerm), "bad"),
-          figure("masked", o.masked, null, "warn"),
+          figure("values masked", o.masked, null, "warn"),
           figure("approvals waiting", o.approvals_pending, "/approvals?status=pending", o.approvals_pending ? "warn" : "")
         ),
         el("h2", { text: "Statements per minute" }),
