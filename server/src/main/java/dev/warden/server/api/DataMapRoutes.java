@@ -30,8 +30,10 @@ import java.util.function.Supplier;
  * force sees the map (its column overrides applied); auditors and administrators.
  *
  * <p>Maps are built when a database is first used. For an environment asked for by name whose
- * configured database has no map yet, the build is started and waited for (up to {@link
- * #BUILD_WAIT_SECONDS}); a build that fails or takes longer is reported under {@code errors}.
+ * upstream names a database that has no map yet, the build is started and waited for (up to {@link
+ * #BUILD_WAIT_SECONDS}); a build that fails or takes longer is reported under {@code errors}. An
+ * environment that passes the client's database name through shows the maps of the databases
+ * clients have used.
  */
 public final class DataMapRoutes implements RouteGroup {
   private static final String JSON = "application/json; charset=utf-8";
@@ -88,8 +90,10 @@ public final class DataMapRoutes implements RouteGroup {
       throw new ApiServer.ApiError(503, "the data maps are starting; try again in a moment");
     }
     List<Object> errors = new ArrayList<>();
-    if (asked != null) {
-      String database = asked.upstream().database().orElse(asked.name());
+    if (asked != null && asked.upstream().database().isPresent()) {
+      // An environment whose upstream names no database passes the client's database name
+      // through: its maps are those of the databases clients have used.
+      String database = asked.upstream().database().get();
       if (all.current(asked.name(), database).isEmpty()) {
         try {
           all.ready(asked.name(), database).get(BUILD_WAIT_SECONDS, TimeUnit.SECONDS);
