@@ -55,10 +55,14 @@ final class Banner {
               + " -> "
               + describe(environment.upstream()));
     }
+    String console =
+        "http://" + new HostPort(config.console().host(), server.apiAddress().getPort());
     out.println(
-        "REST API: http://"
-            + new HostPort(config.console().host(), server.apiAddress().getPort())
-            + "/api (audit search for the groups auditors and admins).");
+        "Web console: "
+            + console
+            + " (sign in as a Warden user); REST API: "
+            + console
+            + "/api (described at /api/openapi.json).");
     out.println(
         "Audit trail: "
             + switch (config.audit().store()) {
