@@ -86,44 +86,6 @@ public record Statement(
     }
   }
 
-  /** A statement that sends no COPY stream to the client. */
-  public Statement(
-      StatementKind kind,
-      String command,
-      Set<TableRef> tablesRead,
-      Set<TableRef> tablesWritten,
-      Set<ColumnRef> columnsRead,
-      Set<ColumnRef> columnsWritten,
-      Set<ColumnRef> columnsComputed,
-      Set<ColumnRef> columnsFiltered,
-      Set<String> functions,
-      boolean hasWhere,
-      boolean whereTriviallyTrue,
-      Set<StatementFlag> flags,
-      String unknownReason,
-      String preparedName,
-      Optional<Statement> inner,
-      Optional<ReasonSetting> reasonSetting) {
-    this(
-        kind,
-        command,
-        tablesRead,
-        tablesWritten,
-        columnsRead,
-        columnsWritten,
-        columnsComputed,
-        columnsFiltered,
-        functions,
-        hasWhere,
-        whereTriviallyTrue,
-        flags,
-        unknownReason,
-        preparedName,
-        inner,
-        reasonSetting,
-        Optional.empty());
-  }
-
   /** A statement that leaves the session's reason as it is. */
   public Statement(
       StatementKind kind,
@@ -157,6 +119,7 @@ public record Statement(
         unknownReason,
         preparedName,
         inner,
+        Optional.empty(),
         Optional.empty());
   }
 

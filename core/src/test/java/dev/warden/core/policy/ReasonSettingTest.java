@@ -53,7 +53,8 @@ class ReasonSettingTest {
         "",
         "",
         Optional.empty(),
-        Optional.of(setting));
+        Optional.of(setting),
+        Optional.empty());
   }
 
   private static final String LONGEST = "x".repeat(IdentitySettings.MAX_REASON_LENGTH);

@@ -93,7 +93,8 @@ class ApprovalRelayTest {
                           "",
                           "",
                           Optional.empty(),
-                          reason)),
+                          reason,
+                          Optional.empty())),
                   ""));
         }
         if (request.sql().contains("guarded")) {
