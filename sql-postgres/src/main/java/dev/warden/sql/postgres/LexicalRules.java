@@ -1,9 +1,7 @@
 package dev.warden.sql.postgres;
 
 import dev.warden.core.statement.LexicalSettings;
-import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * When libpg_query's lexer sees the same tokens as the server's, and when it may not.
@@ -28,82 +26,14 @@ import java.util.Set;
  * LexicalSettings#settled()}. Unknown encoding names count as unsafe.
  */
 final class LexicalRules {
-  /**
-   * Normalised names (upper case, no '_' or '-') of the server encodings that keep ASCII intact.
-   */
-  private static final Set<String> ASCII_SAFE =
-      Set.of(
-          "UTF8",
-          "UNICODE",
-          "SQLASCII",
-          "LATIN1",
-          "LATIN2",
-          "LATIN3",
-          "LATIN4",
-          "LATIN5",
-          "LATIN6",
-          "LATIN7",
-          "LATIN8",
-          "LATIN9",
-          "LATIN10",
-          "ISO88591",
-          "ISO88592",
-          "ISO88593",
-          "ISO88594",
-          "ISO88595",
-          "ISO88596",
-          "ISO88597",
-          "ISO88598",
-          "ISO88599",
-          "ISO885910",
-          "ISO885913",
-          "ISO885914",
-          "ISO885915",
-          "ISO885916",
-          "WIN866",
-          "WIN874",
-          "WIN1250",
-          "WIN1251",
-          "WIN1252",
-          "WIN1253",
-          "WIN1254",
-          "WIN1255",
-          "WIN1256",
-          "WIN1257",
-          "WIN1258",
-          "WIN",
-          "ALT",
-          "CP866",
-          "CP874",
-          "CP1250",
-          "CP1251",
-          "CP1252",
-          "CP1253",
-          "CP1254",
-          "CP1255",
-          "CP1256",
-          "CP1257",
-          "CP1258",
-          "KOI8",
-          "KOI8R",
-          "KOI8U",
-          "TCVN",
-          "TCVN5712",
-          "VSCII",
-          "ABC",
-          "EUCJP",
-          "EUCCN",
-          "EUCKR",
-          "EUCTW",
-          "EUCJIS2004",
-          "MULEINTERNAL");
 
   private LexicalRules() {}
 
   /** Why {@code sql} cannot be analysed under {@code settings}, or empty if it can. */
   static Optional<String> refusal(String sql, LexicalSettings settings) {
     boolean backslashesSafe = settings.standardConformingStrings() && settings.settled();
-    boolean nonAsciiSafe = settings.settled() && asciiSafe(settings.clientEncoding());
+    boolean nonAsciiSafe =
+        settings.settled() && LexicalSettings.asciiSafe(settings.clientEncoding());
     if (backslashesSafe && nonAsciiSafe) {
       return Optional.empty();
     }
@@ -133,10 +63,5 @@ final class LexicalRules {
                   + " cannot know how the server will lex it");
     }
     return Optional.empty();
-  }
-
-  static boolean asciiSafe(String encoding) {
-    String normalised = encoding.toUpperCase(Locale.ROOT).replace("_", "").replace("-", "").strip();
-    return ASCII_SAFE.contains(normalised);
   }
 }

@@ -198,7 +198,7 @@ public final class PostgresRedactor implements Redactor {
       backslash |= c == '\\';
       nonAscii |= c >= 0x80;
     }
-    if (nonAscii && !(lexical.settled() && LexicalRules.asciiSafe(lexical.clientEncoding()))) {
+    if (nonAscii && !(lexical.settled() && LexicalSettings.asciiSafe(lexical.clientEncoding()))) {
       if (!lexical.settled()) {
         return "non-ASCII text while client_encoding may be changing";
       }

@@ -129,9 +129,9 @@ class LexicalSettingsTest {
 
   @Test
   void theEncodingRulesNameSafeAndUnsafeEncodings() {
-    assertThat(LexicalRules.asciiSafe("UTF8")).isTrue();
-    assertThat(LexicalRules.asciiSafe("latin1")).isTrue();
-    assertThat(LexicalRules.asciiSafe("SJIS")).isFalse();
-    assertThat(LexicalRules.asciiSafe("")).isFalse();
+    assertThat(LexicalSettings.asciiSafe("UTF8")).isTrue();
+    assertThat(LexicalSettings.asciiSafe("latin1")).isTrue();
+    assertThat(LexicalSettings.asciiSafe("SJIS")).isFalse();
+    assertThat(LexicalSettings.asciiSafe("")).isFalse();
   }
 }
