@@ -4,6 +4,7 @@ import dev.warden.core.masking.ColumnMask;
 import dev.warden.core.masking.ResultMasking;
 import dev.warden.core.masking.ValueType;
 import dev.warden.core.statement.CopyOut;
+import dev.warden.core.statement.LexicalSettings;
 import dev.warden.protocol.postgres.CopyData;
 import dev.warden.protocol.postgres.CopyOutResponse;
 import dev.warden.protocol.postgres.ProtocolException;
@@ -15,8 +16,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -41,26 +40,6 @@ final class CopyPlan implements MaskedValues {
   private static final byte[] SIGNATURE = {
     'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0
   };
-
-  /**
-   * Client encodings in which a byte below 0x80 can be part of a multi-byte character, so a
-   * delimiter or backslash byte is not always one: Warden does not split COPY rows in them.
-   */
-  private static final Set<String> ASCII_UNSAFE =
-      Set.of(
-          "SJIS",
-          "SHIFTJIS",
-          "SHIFTJIS2004",
-          "MSKANJI",
-          "WIN932",
-          "BIG5",
-          "WIN950",
-          "GBK",
-          "WIN936",
-          "GB18030",
-          "UHC",
-          "WIN949",
-          "JOHAB");
 
   private final CopyOut.Format format;
   private final List<ResultMasking.ExportColumn> columns;
@@ -122,8 +101,7 @@ final class CopyPlan implements MaskedValues {
           "Warden cannot mask this COPY's rows (" + copy.unsupported() + ")");
     }
     String encoding = copy.encoding().orElse(clientEncoding);
-    String key = encoding.toUpperCase(Locale.ROOT).replace("_", "").replace("-", "");
-    if (ASCII_UNSAFE.contains(key)) {
+    if (!LexicalSettings.asciiSafe(encoding)) {
       throw new ProtocolException(
           "Warden masks COPY rows in ASCII-safe encodings only, and this COPY writes "
               + encoding
@@ -170,36 +148,12 @@ final class CopyPlan implements MaskedValues {
       if (row[i] == '\\') {
         i++; // an escaped character, the delimiter included
       } else if (row[i] == delimiter) {
-        fields.add(new int[] {start, i});
+        fields.add(new int[] {start, i, 0});
         start = i + 1;
       }
     }
-    fields.add(new int[] {start, end});
-    checkCount(fields.size());
-    ByteArrayOutputStream out = null;
-    int previousEnd = 0;
-    for (int i = 0; i < masks.length; i++) {
-      int[] f = fields.get(i);
-      if (masks[i] == null || Arrays.equals(row, f[0], f[1], nullBytes, 0, nullBytes.length)) {
-        continue;
-      }
-      if (out == null) {
-        out = new ByteArrayOutputStream(row.length + 16);
-      }
-      out.write(row, previousEnd, f[0] - previousEnd);
-      String masked = mask(i, unescapeText(row, f[0], f[1]));
-      if (masked == null) {
-        out.writeBytes(nullBytes);
-      } else {
-        escapeText(masked.getBytes(charset), out);
-      }
-      previousEnd = f[1];
-    }
-    if (out == null) {
-      return null;
-    }
-    out.write(row, previousEnd, row.length - previousEnd);
-    return out.toByteArray();
+    fields.add(new int[] {start, end, 0});
+    return rewrite(row, fields);
   }
 
   /** A csv row masked, or null when unchanged. */
@@ -251,7 +205,17 @@ final class CopyPlan implements MaskedValues {
       i++; // the delimiter
       start = i;
     }
+    return rewrite(row, fields);
+  }
+
+  /**
+   * A text or csv row with its masked {@code fields} (start, end, and 1 for a quoted csv value)
+   * rewritten, or null when none is: NULL stays NULL, a masked value is read as the format writes
+   * it and written back escaped (text) or quoted (csv).
+   */
+  private byte[] rewrite(byte[] row, List<int[]> fields) {
     checkCount(fields.size());
+    boolean csv = format == CopyOut.Format.CSV;
     ByteArrayOutputStream out = null;
     int previousEnd = 0;
     for (int c = 0; c < masks.length; c++) {
@@ -265,13 +229,21 @@ final class CopyPlan implements MaskedValues {
         out = new ByteArrayOutputStream(row.length + 16);
       }
       out.write(row, previousEnd, f[0] - previousEnd);
-      byte[] value =
-          quoted ? unquoteCsv(row, f[0] + 1, f[1] - 1) : Arrays.copyOfRange(row, f[0], f[1]);
-      String masked = mask(c, new String(value, charset));
+      String value =
+          !csv
+              ? unescapeText(row, f[0], f[1])
+              : new String(
+                  quoted
+                      ? unquoteCsv(row, f[0] + 1, f[1] - 1)
+                      : Arrays.copyOfRange(row, f[0], f[1]),
+                  charset);
+      String masked = mask(c, value);
       if (masked == null) {
         out.writeBytes(nullBytes);
-      } else {
+      } else if (csv) {
         quoteCsv(masked.getBytes(charset), out);
+      } else {
+        escapeText(masked.getBytes(charset), out);
       }
       previousEnd = f[1];
     }
