@@ -1,8 +1,6 @@
 package dev.warden.server.api;
 
-import dev.warden.core.audit.AuditEvent;
 import dev.warden.core.audit.AuditTrail;
-import dev.warden.core.audit.Durability;
 import dev.warden.core.identity.AuthenticationFailure;
 import dev.warden.core.identity.Identity;
 import dev.warden.core.identity.TokenVerifier;
@@ -260,12 +258,7 @@ public final class ConsoleOidcRoutes implements RouteGroup {
       return;
     }
     ConsoleSessions.Session session = sessions.createExternal(identity, until);
-    Cookie c = new Cookie(ConsoleSessions.COOKIE, session.id);
-    c.setHttpOnly(true);
-    c.setSameSite(SameSite.LAX);
-    c.setPath("/");
-    c.setSecure("https".equalsIgnoreCase(ctx.scheme()));
-    ctx.cookie(c);
+    ConsoleSessions.setCookie(ctx, session);
     record(p.provider().name(), identity.name(), ctx, true, "");
     ctx.redirect(p.returnTo());
   }
@@ -359,15 +352,6 @@ public final class ConsoleOidcRoutes implements RouteGroup {
     if (!success) {
       details.put("reason", ApiRequests.shorten(reason));
     }
-    trail
-        .append(
-            new AuditEvent(
-                clock.instant(), "authenticate", success, user, Optional.empty(), details),
-            Durability.BOUNDED)
-        .exceptionally(
-            e -> {
-              LOG.warn("console: a sign-in could not be recorded: {}", e.getMessage());
-              return null;
-            });
+    ConsoleSessions.recordSignIn(trail, clock, user, success, details);
   }
 }

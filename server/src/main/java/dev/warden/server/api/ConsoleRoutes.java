@@ -1,13 +1,9 @@
 package dev.warden.server.api;
 
-import dev.warden.core.audit.AuditEvent;
 import dev.warden.core.audit.AuditTrail;
-import dev.warden.core.audit.Durability;
 import dev.warden.server.audit.AuditJson;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import io.javalin.http.Cookie;
-import io.javalin.http.SameSite;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -20,8 +16,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The web console: its pages and assets, all served by Warden (no external resources), and the
@@ -45,7 +39,6 @@ import org.slf4j.LoggerFactory;
  * ({@code via: console}).
  */
 final class ConsoleRoutes {
-  private static final Logger LOG = LoggerFactory.getLogger(ConsoleRoutes.class);
   private static final String JSON = "application/json; charset=utf-8";
   private static final String RESOURCES = "/dev/warden/server/console/";
 
@@ -156,12 +149,7 @@ final class ConsoleRoutes {
       }
       case BasicAuthenticator.Authenticated a -> {
         ConsoleSessions.Session session = sessions.create(a.identity().name());
-        Cookie cookie = new Cookie(ConsoleSessions.COOKIE, session.id);
-        cookie.setHttpOnly(true);
-        cookie.setSameSite(SameSite.LAX);
-        cookie.setPath("/");
-        cookie.setSecure("https".equalsIgnoreCase(ctx.scheme()));
-        ctx.cookie(cookie);
+        ConsoleSessions.setCookie(ctx, session);
         record(a.identity().name(), source, true, "");
         ok(ctx, answer(a.identity().name(), a.identity().groups(), session.csrf));
       }
@@ -213,21 +201,7 @@ final class ConsoleRoutes {
     if (!success) {
       details.put("reason", reason);
     }
-    trail
-        .append(
-            new AuditEvent(
-                clock.instant(),
-                "authenticate",
-                success,
-                success ? user : "",
-                Optional.empty(),
-                details),
-            Durability.BOUNDED)
-        .exceptionally(
-            e -> {
-              LOG.warn("console: a sign-in could not be recorded: {}", e.getMessage());
-              return null;
-            });
+    ConsoleSessions.recordSignIn(trail, clock, success ? user : "", success, details);
   }
 
   private Map<String, Object> body(Context ctx) {

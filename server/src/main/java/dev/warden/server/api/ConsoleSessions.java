@@ -1,9 +1,15 @@
 package dev.warden.server.api;
 
+import dev.warden.core.audit.AuditEvent;
+import dev.warden.core.audit.AuditTrail;
+import dev.warden.core.audit.Durability;
 import dev.warden.core.identity.Identity;
 import dev.warden.core.identity.LocalUser;
 import dev.warden.core.identity.ScramAccount;
 import dev.warden.core.identity.UserDirectory;
+import io.javalin.http.Context;
+import io.javalin.http.Cookie;
+import io.javalin.http.SameSite;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -15,6 +21,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Signed-in web console sessions: a random id in an {@code HttpOnly} cookie, kept in memory (a
@@ -28,6 +36,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * (or the session's own limits end it first).
  */
 final class ConsoleSessions {
+  private static final Logger LOG = LoggerFactory.getLogger(ConsoleSessions.class);
+
   /** The session cookie's name. */
   static final String COOKIE = "warden_session";
 
@@ -184,6 +194,38 @@ final class ConsoleSessions {
       sessions.remove(oldest.id);
       oldest = null;
     }
+  }
+
+  /**
+   * Gives the browser {@code session}'s cookie: {@code HttpOnly}, {@code SameSite=Lax}, for the
+   * whole console, and {@code Secure} over HTTPS.
+   */
+  static void setCookie(Context ctx, Session session) {
+    Cookie cookie = new Cookie(COOKIE, session.id);
+    cookie.setHttpOnly(true);
+    cookie.setSameSite(SameSite.LAX);
+    cookie.setPath("/");
+    cookie.setSecure("https".equalsIgnoreCase(ctx.scheme()));
+    ctx.cookie(cookie);
+  }
+
+  /**
+   * Records a sign-in to the console as an {@code authenticate} event by {@code user} (empty when
+   * none is known) with {@code details}, without waiting for it: a refused sign-in must not be able
+   * to make Warden wait for a disk.
+   */
+  static void recordSignIn(
+      AuditTrail trail, Clock clock, String user, boolean success, Map<String, String> details) {
+    trail
+        .append(
+            new AuditEvent(
+                clock.instant(), "authenticate", success, user, Optional.empty(), details),
+            Durability.BOUNDED)
+        .exceptionally(
+            e -> {
+              LOG.warn("console: a sign-in could not be recorded: {}", e.getMessage());
+              return null;
+            });
   }
 
   /** 256 random bits, base64url without padding (43 characters). */
