@@ -90,6 +90,11 @@ public record ServiceToken(
     return expires.isPresent() && !now.isBefore(expires.get());
   }
 
+  /** {@code revoked}, {@code expired} or {@code active} at {@code now}, as lists show it. */
+  public String statusAt(Instant now) {
+    return revoked.isPresent() ? "revoked" : expiredAt(now) ? "expired" : "active";
+  }
+
   /** The identity a login with this token yields. */
   public Identity identity() {
     return new Identity(name, groups, AuthMethod.SERVICE_TOKEN, onBehalfOf, expires);

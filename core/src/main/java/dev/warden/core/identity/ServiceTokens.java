@@ -57,6 +57,20 @@ public final class ServiceTokens {
   }
 
   /**
+   * The check that a new token's name is no local user's in {@code users}: users and tokens share
+   * one name space.
+   */
+  public static ServiceTokenStore.NameCheck notALocalUser(UserDirectory users) {
+    return name ->
+        users.find(name).isPresent()
+            ? Optional.of(
+                "a local user is named "
+                    + name
+                    + "; users and tokens share one name space, choose another name")
+            : Optional.empty();
+  }
+
+  /**
    * Returns {@code name} if it may name a token: the {@link UserNames} rule, since token names are
    * login names.
    *

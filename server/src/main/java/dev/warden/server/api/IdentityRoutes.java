@@ -121,7 +121,7 @@ public final class IdentityRoutes implements RouteGroup {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("name", t.name());
     m.put("groups", List.copyOf(new TreeSet<>(t.groups())));
-    m.put("status", t.revoked().isPresent() ? "revoked" : t.expiredAt(now) ? "expired" : "active");
+    m.put("status", t.statusAt(now));
     m.put("created", t.created().toString());
     m.put("created_by", t.createdBy());
     m.put("expires", t.expires().map(Instant::toString).orElse(null));
@@ -181,15 +181,7 @@ public final class IdentityRoutes implements RouteGroup {
       throw new ApiServer.ApiError(400, e.getMessage());
     }
     try {
-      tokens.create(
-          token,
-          n ->
-              users.find(n).isPresent()
-                  ? Optional.of(
-                      "a local user is named "
-                          + n
-                          + "; users and tokens share one name space, choose another name")
-                  : Optional.empty());
+      tokens.create(token, ServiceTokens.notALocalUser(users));
     } catch (ServiceTokenStore.NameTakenException e) {
       throw new ApiServer.ApiError(409, "cannot create the token: " + e.getMessage());
     }

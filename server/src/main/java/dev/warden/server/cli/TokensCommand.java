@@ -148,15 +148,7 @@ final class TokensCommand implements Callable<Integer> {
       }
       Path dataDir = terminal.resolve(data.dataDir);
       try (EmbeddedStore store = open(dataDir)) {
-        ServiceTokenStore.NameCheck users =
-            n ->
-                store.users().find(n).isPresent()
-                    ? Optional.of(
-                        "a local user is named "
-                            + n
-                            + "; users and tokens share one name space, choose another name")
-                    : Optional.empty();
-        store.serviceTokens().create(record, users);
+        store.serviceTokens().create(record, ServiceTokens.notALocalUser(store.users()));
       } catch (ServiceTokenStore.NameTakenException e) {
         throw new CommandFailure("cannot create the token: " + e.getMessage());
       }
@@ -289,7 +281,7 @@ final class TokensCommand implements Callable<Integer> {
         rows.add(
             new String[] {
               t.name(),
-              status(t, now),
+              t.statusAt(now),
               t.groups().isEmpty() ? "-" : String.join(",", new TreeSet<>(t.groups())),
               t.onBehalfOf().orElse("-"),
               TIME.format(t.created()),
@@ -324,7 +316,7 @@ final class TokensCommand implements Callable<Integer> {
         for (ServiceToken t : tokens) {
           g.writeStartObject();
           g.writeStringField("name", t.name());
-          g.writeStringField("status", status(t, now));
+          g.writeStringField("status", t.statusAt(now));
           g.writeArrayFieldStart("groups");
           for (String group : new TreeSet<>(t.groups())) {
             g.writeString(group);
@@ -345,10 +337,6 @@ final class TokensCommand implements Callable<Integer> {
         throw new UncheckedIOException(e);
       }
       return text.toString();
-    }
-
-    private static String status(ServiceToken t, Instant now) {
-      return t.revoked().isPresent() ? "revoked" : t.expiredAt(now) ? "expired" : "active";
     }
   }
 
