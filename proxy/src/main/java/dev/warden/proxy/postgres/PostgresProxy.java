@@ -55,6 +55,10 @@ public final class PostgresProxy implements AutoCloseable {
   private Channel server;
   private ProxyContext context;
 
+  /**
+   * A listener with no data maps, local users only, no approvals, no access windows, and its own
+   * session registry.
+   */
   public PostgresProxy(
       ProxySettings settings,
       Environments environments,
@@ -62,21 +66,6 @@ public final class PostgresProxy implements AutoCloseable {
       AuthThrottle throttle,
       Gatekeeper gatekeeper,
       ProxyAudit audit) {
-    this(settings, environments, scram, throttle, gatekeeper, audit, DataMaps.NONE);
-  }
-
-  /**
-   * A listener whose sessions wait for their database's data map before their first statement (so
-   * the first result is masked by it) and report schema changes to it.
-   */
-  public PostgresProxy(
-      ProxySettings settings,
-      Environments environments,
-      ScramServer scram,
-      AuthThrottle throttle,
-      Gatekeeper gatekeeper,
-      ProxyAudit audit,
-      DataMaps dataMaps) {
     this(
         settings,
         environments,
@@ -84,59 +73,9 @@ public final class PostgresProxy implements AutoCloseable {
         throttle,
         gatekeeper,
         audit,
-        dataMaps,
-        LoginSettings.LOCAL_ONLY);
-  }
-
-  /**
-   * A listener that also accepts identity-provider tokens and client certificates as {@code logins}
-   * says, and ends sessions whose credential expires.
-   */
-  public PostgresProxy(
-      ProxySettings settings,
-      Environments environments,
-      ScramServer scram,
-      AuthThrottle throttle,
-      Gatekeeper gatekeeper,
-      ProxyAudit audit,
-      DataMaps dataMaps,
-      LoginSettings logins) {
-    this(
-        settings,
-        environments,
-        scram,
-        throttle,
-        gatekeeper,
-        audit,
-        dataMaps,
-        logins,
-        ApprovalGate.NONE);
-  }
-
-  /**
-   * A listener whose statements that need approval are asked about at {@code approvals}: run once
-   * approved, otherwise refused with the request's id (or held until decided, as policy says).
-   */
-  public PostgresProxy(
-      ProxySettings settings,
-      Environments environments,
-      ScramServer scram,
-      AuthThrottle throttle,
-      Gatekeeper gatekeeper,
-      ProxyAudit audit,
-      DataMaps dataMaps,
-      LoginSettings logins,
-      ApprovalGate approvals) {
-    this(
-        settings,
-        environments,
-        scram,
-        throttle,
-        gatekeeper,
-        audit,
-        dataMaps,
-        logins,
-        approvals,
+        DataMaps.NONE,
+        LoginSettings.LOCAL_ONLY,
+        ApprovalGate.NONE,
         AccessWindows.NONE);
   }
 
@@ -170,8 +109,18 @@ public final class PostgresProxy implements AutoCloseable {
   }
 
   /**
-   * A listener whose sessions are listed in {@code sessions} while they are connected (and can be
-   * ended from there), and counted there by environment.
+   * A listener.
+   *
+   * @param dataMaps its sessions wait for their database's data map before their first statement
+   *     (so the first result is masked by it) and report schema changes to it
+   * @param logins which credentials besides local users' it accepts (identity-provider tokens,
+   *     client certificates), and how sessions whose credential expires end
+   * @param approvals where statements that need approval are asked about: run once approved,
+   *     otherwise refused with the request's id (or held until decided, as policy says)
+   * @param windows sessions log in as the role of their identity's open access window, if it has
+   *     one, and end at their next idle moment once the window ends
+   * @param sessions where its sessions are listed while they are connected (and can be ended from
+   *     there), and counted by environment
    */
   public PostgresProxy(
       ProxySettings settings,
